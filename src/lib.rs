@@ -1,0 +1,15 @@
+//! comfydoctor: find ComfyUI installs, check how their `models/` is wired, and migrate each to a
+//! link to one global models folder without losing a byte.
+//!
+//! Layers, each using only those below it:
+//! `commands` → `fixes`, `report` → `checks` → `workspace`, `inspect`, `execute` →
+//! `legacy_yaml`, `journal`, `git`, `platform`, `plan`, `stock`, `error`.
+//! Inspection reads the disk once into plain data; checks are pure; the plan is data; only
+//! `execute` (through `platform`) writes.
+
+pub mod error;
+pub mod exit_codes;
+pub mod legacy_yaml;
+pub mod plan;
+pub mod platform;
+pub mod stock;

@@ -1,0 +1,158 @@
+//! Everything that reads, makes or removes a link goes through here.
+//!
+//! Unix uses symlinks. Windows uses directory junctions (no privilege needed, local targets only,
+//! absolute), which std reports as a symlink that is not a directory. Callers see one [`Entry`]
+//! type and never ask std about links themselves. Only the executor calls the writing functions.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+use unix as imp;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as imp;
+
+/// How a link was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkKind {
+    Symlink,
+    Junction,
+}
+
+/// A link as found on disk, without following it for anything but `resolved`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkInfo {
+    pub kind: LinkKind,
+    /// The target exactly as stored in the link (may be relative to the link's folder).
+    pub raw_target: PathBuf,
+    /// The fully resolved target, or `None` when the link dangles (or loops).
+    pub resolved: Option<PathBuf>,
+    /// Whether the resolved target is a folder.
+    pub target_is_dir: bool,
+}
+
+/// What a path is, read without following a link at the path itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    Missing,
+    File {
+        len: u64,
+    },
+    Dir,
+    Link(LinkInfo),
+    /// A socket, FIFO, device, or a reparse point that is not a junction or symlink.
+    Other,
+}
+
+/// Errors of link creation, each with the reason a user can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error("{link}: already exists")]
+    Exists { link: PathBuf },
+    #[error(
+        "{target}: a junction cannot point at a network share; use a local folder, or enable Developer Mode so a symlink can be made"
+    )]
+    NetworkTarget { target: PathBuf },
+    #[error(
+        "{link}: this volume (FAT32/exFAT?) supports neither junctions nor symlinks; move the install to an NTFS volume"
+    )]
+    Unsupported { link: PathBuf },
+    #[error(
+        "{link}: not allowed to create a symlink here; enable Developer Mode or run as administrator"
+    )]
+    Privilege { link: PathBuf },
+    #[error("{link}: {source}")]
+    Io {
+        link: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Reads what `path` is without following a link there.
+pub fn entry(path: &Path) -> io::Result<Entry> {
+    imp::entry(path)
+}
+
+/// Resolves links and `..`, giving a path comparable with others (no `\\?\` prefix on Windows).
+pub fn canonicalize(path: &Path) -> io::Result<PathBuf> {
+    imp::canonicalize(path)
+}
+
+/// Whether two paths name the same folder once links and `..` are resolved. Falls back to a
+/// lexical comparison when either does not exist.
+pub fn same_dir(a: &Path, b: &Path) -> bool {
+    match (canonicalize(a), canonicalize(b)) {
+        (Ok(a), Ok(b)) => imp::paths_equal(&a, &b),
+        _ => imp::paths_equal(&normalize(a), &normalize(b)),
+    }
+}
+
+/// Whether `inner` lies inside (or is) `outer`, after resolving both where they exist.
+pub fn is_within(inner: &Path, outer: &Path) -> bool {
+    let inner = canonicalize(inner).unwrap_or_else(|_| normalize(inner));
+    let outer = canonicalize(outer).unwrap_or_else(|_| normalize(outer));
+    let mut cur = Some(inner.as_path());
+    while let Some(p) = cur {
+        if imp::paths_equal(p, &outer) {
+            return true;
+        }
+        cur = p.parent();
+    }
+    false
+}
+
+/// Makes `path` absolute against the current folder and folds `.` and `..` lexically.
+pub fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|d| d.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    };
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// Creates a folder link at `link` pointing at `target` (a symlink on Unix, a junction on
+/// Windows). Fails if `link` exists.
+pub fn create_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkError> {
+    imp::create_dir_link(target, link)
+}
+
+/// Replaces the folder link at `link` so it points at `target`; atomic on Unix (a new link under a
+/// temporary name renamed over the old one).
+pub fn replace_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkError> {
+    imp::replace_dir_link(target, link)
+}
+
+/// Removes the link at `link` (never what it points at). Fails if `link` is not a link.
+pub fn remove_link(link: &Path) -> io::Result<()> {
+    imp::remove_link(link)
+}
+
+/// Re-creates a link with the given raw target, as found by [`entry`]; used to move nested links.
+pub fn create_link_like(
+    raw_target: &Path,
+    link: &Path,
+    kind: LinkKind,
+    target_is_dir: bool,
+) -> Result<LinkKind, LinkError> {
+    imp::create_link_like(raw_target, link, kind, target_is_dir)
+}
