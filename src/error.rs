@@ -16,9 +16,7 @@ pub enum Error {
     )]
     PathNotDir { path: PathBuf },
 
-    #[error(
-        "no ComfyUI install found; looked in: {looked}. Pass the folder that holds it: `comfydoctor scan PATH`"
-    )]
+    #[error("no ComfyUI install found; looked in: {looked}. Pass the folder that holds it: `comfydoctor scan PATH`")]
     NoInstalls { looked: String },
 
     #[error(
@@ -58,10 +56,7 @@ impl Error {
     }
 
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        Error::Io {
-            context: context.into(),
-            source,
-        }
+        Error::Io { context: context.into(), source }
     }
 }
 

@@ -47,12 +47,7 @@ impl LegacyYaml {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum YamlError {
     #[error("{path}:{line}:{column}: {message}")]
-    Syntax {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    Syntax { path: PathBuf, line: usize, column: usize, message: String },
     #[error("{path}: {message}")]
     Io { path: PathBuf, message: String },
 }
@@ -71,22 +66,14 @@ pub enum Coverage {
 
 /// Reads and resolves a file with the process environment and home folder.
 pub fn read_file(path: &Path) -> Result<LegacyYaml, YamlError> {
-    let _ = std::fs::metadata(path).map_err(|e| YamlError::Io {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    Ok(LegacyYaml {
-        path: path.to_path_buf(),
-        sections: Vec::new(),
-    })
+    let _ = std::fs::metadata(path).map_err(|e| YamlError::Io { path: path.to_path_buf(), message: e.to_string() })?;
+    Ok(LegacyYaml { path: path.to_path_buf(), sections: Vec::new() })
 }
 
 /// Classifies one entry against the global folder.
 pub fn classify(entry: &YamlEntry, global: &Path) -> Coverage {
     let _ = (entry, global);
-    Coverage::Uncovered {
-        reason: "not implemented".into(),
-    }
+    Coverage::Uncovered { reason: "not implemented".into() }
 }
 
 /// The global folder this file implies: the `base_path` of a section whose entries are all

@@ -7,9 +7,17 @@
 //! Inspection reads the disk once into plain data; checks are pure; the plan is data; only
 //! `execute` (through `platform`) writes.
 
+pub mod checks;
+pub mod cli;
+pub mod commands;
+pub mod config;
 pub mod error;
 pub mod exit_codes;
+pub mod git;
+pub mod inspect;
 pub mod legacy_yaml;
 pub mod plan;
 pub mod platform;
+pub mod report;
 pub mod stock;
+pub mod workspace;

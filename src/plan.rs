@@ -30,26 +30,12 @@ pub enum Action {
     CreateLink { link: PathBuf, target: PathBuf },
     /// Point the existing folder link `link` at `new_target` instead of `old_target` (raw).
     /// Undo: point it back.
-    ReplaceLink {
-        link: PathBuf,
-        old_target: PathBuf,
-        new_target: PathBuf,
-    },
+    ReplaceLink { link: PathBuf, old_target: PathBuf, new_target: PathBuf },
     /// Create a link with exactly this raw target (a nested link moved or unfolded).
     /// Undo: remove it.
-    CreateLinkLike {
-        link: PathBuf,
-        raw_target: PathBuf,
-        kind: LinkKind,
-        target_is_dir: bool,
-    },
+    CreateLinkLike { link: PathBuf, raw_target: PathBuf, kind: LinkKind, target_is_dir: bool },
     /// Remove a link (never its target), recording its raw target. Undo: re-create it.
-    RemoveLink {
-        link: PathBuf,
-        raw_target: PathBuf,
-        kind: LinkKind,
-        target_is_dir: bool,
-    },
+    RemoveLink { link: PathBuf, raw_target: PathBuf, kind: LinkKind, target_is_dir: bool },
     /// Write a new file atomically (temporary name in the same folder, fsync, rename); `path`
     /// must not exist. Undo: remove it if its bytes are still these.
     WriteFile { path: PathBuf, contents: String },

@@ -183,18 +183,14 @@ pub fn stock_files() -> &'static [StockFile] {
     static LIST: OnceLock<Vec<StockFile>> = OnceLock::new();
     LIST.get_or_init(|| {
         #[cfg(debug_assertions)]
-        if let Some(path) = std::env::var_os(TEST_OVERRIDE_ENV) {
-            if let Ok(text) = std::fs::read_to_string(path) {
-                return parse_tsv(&text);
-            }
+        if let Some(path) = std::env::var_os(TEST_OVERRIDE_ENV)
+            && let Ok(text) = std::fs::read_to_string(path)
+        {
+            return parse_tsv(&text);
         }
         EMBEDDED
             .iter()
-            .map(|r| StockFile {
-                path: r.path.to_string(),
-                size: r.size,
-                sha256: r.sha256.to_string(),
-            })
+            .map(|r| StockFile { path: r.path.to_string(), size: r.size, sha256: r.sha256.to_string() })
             .collect()
     })
 }
@@ -225,18 +221,12 @@ pub fn stock_file(rel: &str) -> Option<&'static StockFile> {
 /// merged like any other file.
 pub fn is_placeholder_name(name: &str) -> bool {
     (name.starts_with("put_") && name.ends_with("_here"))
-        || matches!(
-            name,
-            ".gitkeep" | ".gitignore" | "Put models here.txt" | ".DS_Store"
-        )
+        || matches!(name, ".gitkeep" | ".gitignore" | "Put models here.txt" | ".DS_Store")
 }
 
 /// ComfyUI's standard subfolders of `models/`, as a fresh clone creates them.
 pub fn standard_subfolders() -> Vec<&'static str> {
-    let mut dirs: Vec<&'static str> = EMBEDDED
-        .iter()
-        .filter_map(|r| r.path.split_once('/').map(|(d, _)| d))
-        .collect();
+    let mut dirs: Vec<&'static str> = EMBEDDED.iter().filter_map(|r| r.path.split_once('/').map(|(d, _)| d)).collect();
     dirs.dedup();
     dirs
 }
@@ -247,11 +237,7 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     let mut hasher = Sha256::new();
     let mut file = std::fs::File::open(path)?;
     std::io::copy(&mut file, &mut hasher)?;
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 #[cfg(test)]
@@ -271,21 +257,12 @@ mod tests {
     fn standard_subfolders_are_unique_and_complete() {
         let dirs = standard_subfolders();
         assert_eq!(dirs.len(), 20);
-        assert!(
-            dirs.contains(&"configs") && dirs.contains(&"unet") && dirs.contains(&"vae_approx")
-        );
+        assert!(dirs.contains(&"configs") && dirs.contains(&"unet") && dirs.contains(&"vae_approx"));
     }
 
     #[test]
     fn tsv_round_trip() {
         let list = parse_tsv("path\tsize\tsha256\nmodels/configs/a.yaml\t3\tABC\n");
-        assert_eq!(
-            list,
-            vec![StockFile {
-                path: "configs/a.yaml".into(),
-                size: 3,
-                sha256: "abc".into()
-            }]
-        );
+        assert_eq!(list, vec![StockFile { path: "configs/a.yaml".into(), size: 3, sha256: "abc".into() }]);
     }
 }

@@ -62,9 +62,7 @@ pub enum LinkError {
         "{link}: this volume (FAT32/exFAT?) supports neither junctions nor symlinks; move the install to an NTFS volume"
     )]
     Unsupported { link: PathBuf },
-    #[error(
-        "{link}: not allowed to create a symlink here; enable Developer Mode or run as administrator"
-    )]
+    #[error("{link}: not allowed to create a symlink here; enable Developer Mode or run as administrator")]
     Privilege { link: PathBuf },
     #[error("{link}: {source}")]
     Io {
@@ -113,9 +111,7 @@ pub fn normalize(path: &Path) -> PathBuf {
     let abs = if path.is_absolute() {
         path.to_path_buf()
     } else {
-        std::env::current_dir()
-            .map(|d| d.join(path))
-            .unwrap_or_else(|_| path.to_path_buf())
+        std::env::current_dir().map(|d| d.join(path)).unwrap_or_else(|_| path.to_path_buf())
     };
     let mut out = PathBuf::new();
     for c in abs.components() {

@@ -18,12 +18,7 @@ pub fn entry(path: &Path) -> io::Result<Entry> {
         let raw_target = fs::read_link(path)?;
         let resolved = fs::canonicalize(path).ok();
         let target_is_dir = resolved.as_deref().is_some_and(Path::is_dir);
-        Entry::Link(LinkInfo {
-            kind: LinkKind::Symlink,
-            raw_target,
-            resolved,
-            target_is_dir,
-        })
+        Entry::Link(LinkInfo { kind: LinkKind::Symlink, raw_target, resolved, target_is_dir })
     } else if ft.is_dir() {
         Entry::Dir
     } else if ft.is_file() {
@@ -48,35 +43,21 @@ pub fn paths_equal(a: &Path, b: &Path) -> bool {
 
 pub fn create_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkError> {
     if fs::symlink_metadata(link).is_ok() {
-        return Err(LinkError::Exists {
-            link: link.to_path_buf(),
-        });
+        return Err(LinkError::Exists { link: link.to_path_buf() });
     }
-    symlink(target, link).map_err(|source| LinkError::Io {
-        link: link.to_path_buf(),
-        source,
-    })?;
+    symlink(target, link).map_err(|source| LinkError::Io { link: link.to_path_buf(), source })?;
     Ok(LinkKind::Symlink)
 }
 
 pub fn replace_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkError> {
     let parent = link.parent().unwrap_or(Path::new("."));
-    let name = link
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = link.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = parent.join(format!(".{name}.comfydoctor-new-{}", std::process::id()));
     let _ = fs::remove_file(&tmp);
-    symlink(target, &tmp).map_err(|source| LinkError::Io {
-        link: tmp.clone(),
-        source,
-    })?;
+    symlink(target, &tmp).map_err(|source| LinkError::Io { link: tmp.clone(), source })?;
     fs::rename(&tmp, link).map_err(|source| {
         let _ = fs::remove_file(&tmp);
-        LinkError::Io {
-            link: link.to_path_buf(),
-            source,
-        }
+        LinkError::Io { link: link.to_path_buf(), source }
     })?;
     Ok(LinkKind::Symlink)
 }
@@ -84,10 +65,7 @@ pub fn replace_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkErro
 pub fn remove_link(link: &Path) -> io::Result<()> {
     let meta = fs::symlink_metadata(link)?;
     if !meta.file_type().is_symlink() {
-        return Err(io::Error::other(format!(
-            "{}: not a link, refusing to remove it",
-            link.display()
-        )));
+        return Err(io::Error::other(format!("{}: not a link, refusing to remove it", link.display())));
     }
     fs::remove_file(link)
 }
@@ -99,13 +77,8 @@ pub fn create_link_like(
     _target_is_dir: bool,
 ) -> Result<LinkKind, LinkError> {
     if fs::symlink_metadata(link).is_ok() {
-        return Err(LinkError::Exists {
-            link: link.to_path_buf(),
-        });
+        return Err(LinkError::Exists { link: link.to_path_buf() });
     }
-    symlink(raw_target, link).map_err(|source| LinkError::Io {
-        link: link.to_path_buf(),
-        source,
-    })?;
+    symlink(raw_target, link).map_err(|source| LinkError::Io { link: link.to_path_buf(), source })?;
     Ok(LinkKind::Symlink)
 }

@@ -15,10 +15,7 @@ pub fn entry(path: &Path) -> io::Result<Entry> {
     };
     let ft = meta.file_type();
     Ok(if ft.is_symlink() {
-        let kind = if ft.is_symlink_dir()
-            && junction::exists(path).is_ok()
-            && junction::get_target(path).is_ok()
-        {
+        let kind = if ft.is_symlink_dir() && junction::exists(path).is_ok() && junction::get_target(path).is_ok() {
             LinkKind::Junction
         } else {
             LinkKind::Symlink
@@ -29,12 +26,7 @@ pub fn entry(path: &Path) -> io::Result<Entry> {
         };
         let resolved = canonicalize(path).ok();
         let target_is_dir = resolved.as_deref().is_some_and(Path::is_dir);
-        Entry::Link(LinkInfo {
-            kind,
-            raw_target,
-            resolved,
-            target_is_dir,
-        })
+        Entry::Link(LinkInfo { kind, raw_target, resolved, target_is_dir })
     } else if ft.is_dir() {
         Entry::Dir
     } else if ft.is_file() {
@@ -62,38 +54,23 @@ pub fn paths_equal(a: &Path, b: &Path) -> bool {
 
 pub fn create_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkError> {
     if fs::symlink_metadata(link).is_ok() {
-        return Err(LinkError::Exists {
-            link: link.to_path_buf(),
-        });
+        return Err(LinkError::Exists { link: link.to_path_buf() });
     }
-    junction::create(target, link).map_err(|source| LinkError::Io {
-        link: link.to_path_buf(),
-        source,
-    })?;
+    junction::create(target, link).map_err(|source| LinkError::Io { link: link.to_path_buf(), source })?;
     Ok(LinkKind::Junction)
 }
 
 pub fn replace_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkError> {
-    remove_link(link).map_err(|source| LinkError::Io {
-        link: link.to_path_buf(),
-        source,
-    })?;
+    remove_link(link).map_err(|source| LinkError::Io { link: link.to_path_buf(), source })?;
     create_dir_link(target, link)
 }
 
 pub fn remove_link(link: &Path) -> io::Result<()> {
     let meta = fs::symlink_metadata(link)?;
     if !meta.file_type().is_symlink() {
-        return Err(io::Error::other(format!(
-            "{}: not a link, refusing to remove it",
-            link.display()
-        )));
+        return Err(io::Error::other(format!("{}: not a link, refusing to remove it", link.display())));
     }
-    if meta.file_type().is_symlink_dir() {
-        fs::remove_dir(link)
-    } else {
-        fs::remove_file(link)
-    }
+    if meta.file_type().is_symlink_dir() { fs::remove_dir(link) } else { fs::remove_file(link) }
 }
 
 pub fn create_link_like(
@@ -103,23 +80,16 @@ pub fn create_link_like(
     target_is_dir: bool,
 ) -> Result<LinkKind, LinkError> {
     if fs::symlink_metadata(link).is_ok() {
-        return Err(LinkError::Exists {
-            link: link.to_path_buf(),
-        });
+        return Err(LinkError::Exists { link: link.to_path_buf() });
     }
-    let io_err = |source| LinkError::Io {
-        link: link.to_path_buf(),
-        source,
-    };
+    let io_err = |source| LinkError::Io { link: link.to_path_buf(), source };
     match (kind, target_is_dir) {
-        (LinkKind::Junction, _) => junction::create(raw_target, link)
-            .map_err(io_err)
-            .map(|_| LinkKind::Junction),
-        (LinkKind::Symlink, true) => std::os::windows::fs::symlink_dir(raw_target, link)
-            .map_err(io_err)
-            .map(|_| LinkKind::Symlink),
-        (LinkKind::Symlink, false) => std::os::windows::fs::symlink_file(raw_target, link)
-            .map_err(io_err)
-            .map(|_| LinkKind::Symlink),
+        (LinkKind::Junction, _) => junction::create(raw_target, link).map_err(io_err).map(|_| LinkKind::Junction),
+        (LinkKind::Symlink, true) => {
+            std::os::windows::fs::symlink_dir(raw_target, link).map_err(io_err).map(|_| LinkKind::Symlink)
+        }
+        (LinkKind::Symlink, false) => {
+            std::os::windows::fs::symlink_file(raw_target, link).map_err(io_err).map(|_| LinkKind::Symlink)
+        }
     }
 }

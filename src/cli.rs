@@ -1,0 +1,94 @@
+//! Command-line surface (clap derive). Raw flags only; `config` turns them into settings.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  nothing to report: no error or warning finding
+  1  findings of severity warning or error remain (or a fix was declined / needs --yes)
+  2  usage or configuration error (bad PATH, no install found, unreadable workspace.json),
+     or a fix step that failed; the reason is printed on stderr";
+
+#[derive(Debug, Parser)]
+#[command(name = "comfydoctor", version, about = "Check ComfyUI installs and link their models/ to one global models folder, safely.", after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// When to colour the output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Find ComfyUI installs and report what is wrong with their models folders. Changes nothing.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Scan(ScanArgs),
+    /// List every check with a one-line description.
+    Checks,
+    /// Explain one check: what it means, why it matters, what its fix does.
+    Explain {
+        /// A check ID, as listed by `comfydoctor checks`.
+        id: String,
+    },
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// What every command that looks at installs shares.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// A ComfyDock/ComfyGit workspace, an environment, a ComfyUI folder, or a folder to search.
+    /// Default: $COMFYDOCK_HOME, $COMFYGIT_HOME, the current folder, ~/comfydock, ~/comfygit.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// The global models folder every install should link to (overrides the workspace's).
+    #[arg(long, value_name = "DIR", env = "COMFYDOCTOR_MODELS_DIR")]
+    pub models_dir: Option<PathBuf>,
+
+    /// How deep to search a folder that is not a workspace or an install.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub max_depth: usize,
+
+    /// Run only this check (repeatable); see `comfydoctor checks`.
+    #[arg(long = "check", value_name = "ID")]
+    pub checks: Vec<String>,
+
+    /// Also report environments that were skipped, and why (on stderr).
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Print nothing when there is nothing to report; otherwise only the findings.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}

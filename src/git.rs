@@ -1,0 +1,122 @@
+//! What git knows about an install's `models/`, read with one `git` call per checkout.
+//!
+//! ComfyUI's repository tracks `models/`; once `models/` is a link, `git pull` aborts unless the
+//! tracked paths are skip-worktree and a sparse-checkout rule keeps `/models/` out (domain.md §4).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Git's view of an install's `models/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GitState {
+    /// No `.git` at the install root.
+    NotARepo,
+    /// A checkout, but no `git` binary to ask.
+    GitMissing,
+    /// `git` failed; the message says why.
+    Error(String),
+    Repo(GitModels),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitModels {
+    /// The repository's git folder (resolved from a `.git` file for worktrees).
+    pub git_dir: PathBuf,
+    /// Tracked paths under `models/`.
+    pub tracked: usize,
+    /// Tracked paths under `models/` without the skip-worktree bit.
+    pub not_skipped: usize,
+    /// Whether `info/sparse-checkout` holds a rule that excludes `/models/`.
+    pub sparse_excludes_models: bool,
+}
+
+impl GitModels {
+    /// Whether a link at `models/` survives `git pull` and `git checkout`.
+    pub fn protected(&self) -> bool {
+        self.tracked == 0 || (self.not_skipped == 0 && self.sparse_excludes_models)
+    }
+}
+
+/// The git folder of a work tree rooted at `root`: `.git` itself, or where a `.git` file points.
+pub fn git_dir(root: &Path) -> Option<PathBuf> {
+    let dot_git = root.join(".git");
+    let meta = std::fs::symlink_metadata(&dot_git).ok()?;
+    if meta.is_dir() {
+        return Some(dot_git);
+    }
+    let text = std::fs::read_to_string(&dot_git).ok()?;
+    let target = text.lines().find_map(|l| l.strip_prefix("gitdir:"))?.trim();
+    let target = Path::new(target);
+    Some(if target.is_absolute() { target.to_path_buf() } else { root.join(target) })
+}
+
+/// Reads the git state of the install at `root`.
+pub fn inspect(root: &Path) -> GitState {
+    let Some(git_dir) = git_dir(root) else {
+        return GitState::NotARepo;
+    };
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["ls-files", "-t", "-z", "--", "models"])
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .output();
+    let output = match output {
+        Ok(o) => o,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return GitState::GitMissing,
+        Err(e) => return GitState::Error(format!("cannot run git: {e}")),
+    };
+    if !output.status.success() {
+        let msg = String::from_utf8_lossy(&output.stderr).trim().to_string();
+        return GitState::Error(format!("git ls-files failed: {msg}"));
+    }
+    let (tracked, not_skipped) = count_tags(&output.stdout);
+    let sparse_excludes_models = std::fs::read_to_string(git_dir.join("info").join("sparse-checkout"))
+        .map(|t| sparse_excludes_models(&t))
+        .unwrap_or(false);
+    GitState::Repo(GitModels { git_dir, tracked, not_skipped, sparse_excludes_models })
+}
+
+/// Counts `git ls-files -t -z` records: all of them, and those not tagged `S` (skip-worktree).
+fn count_tags(out: &[u8]) -> (usize, usize) {
+    let mut tracked = 0;
+    let mut not_skipped = 0;
+    for rec in out.split(|b| *b == 0).filter(|r| !r.is_empty()) {
+        tracked += 1;
+        if !rec.starts_with(b"S ") {
+            not_skipped += 1;
+        }
+    }
+    (tracked, not_skipped)
+}
+
+/// Whether non-cone sparse-checkout patterns exclude `/models/` (a later `!` rule wins).
+pub fn sparse_excludes_models(patterns: &str) -> bool {
+    let mut excluded = false;
+    for line in patterns.lines().map(str::trim) {
+        match line {
+            "!/models/" | "!/models" | "!/models/*" | "!models/" => excluded = true,
+            "/models/" | "/models" | "/models/*" | "models/" => excluded = false,
+            _ => {}
+        }
+    }
+    excluded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags() {
+        assert_eq!(count_tags(b"H models/a\0S models/b\0"), (2, 1));
+        assert_eq!(count_tags(b""), (0, 0));
+    }
+
+    #[test]
+    fn sparse_rules() {
+        assert!(sparse_excludes_models("/*\n!/models/\n"));
+        assert!(!sparse_excludes_models("/*\n"));
+        assert!(!sparse_excludes_models("/*\n!/models/\n/models/\n"));
+    }
+}

@@ -1,0 +1,201 @@
+//! Reads each install once into plain data, so checks and planners never touch the disk.
+
+use std::path::{Path, PathBuf};
+
+use crate::git::{self, GitState};
+use crate::legacy_yaml::{self, LegacyYaml, YamlError};
+use crate::platform::{self, Entry, LinkInfo};
+use crate::stock;
+use crate::workspace::{Install, ModelsDir};
+
+/// What an install's `models` entry is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelsState {
+    Missing,
+    RealDir(DirTree),
+    Link(LinkInfo),
+    /// A file or anything else that is not a folder; the text says what.
+    NotDir(String),
+}
+
+/// One entry under a real `models/`, relative to it. Links are recorded, never followed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeEntry {
+    pub rel: PathBuf,
+    pub kind: EntryKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryKind {
+    Dir,
+    File { len: u64 },
+    Link(LinkInfo),
+    Other,
+}
+
+/// A real `models/` folder: every entry (metadata only, parents before children) and whether it
+/// holds nothing but ComfyUI's stock files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirTree {
+    pub entries: Vec<TreeEntry>,
+    /// True when every file is stock (placeholder or stock config) and there is no link.
+    pub stock_only: bool,
+    /// The first entry that is not stock, for the message.
+    pub first_user_entry: Option<PathBuf>,
+    /// Entries that could not be read (the walk went on).
+    pub unreadable: Vec<String>,
+}
+
+impl DirTree {
+    pub fn files(&self) -> impl Iterator<Item = (&Path, u64)> {
+        self.entries.iter().filter_map(|e| match e.kind {
+            EntryKind::File { len } => Some((e.rel.as_path(), len)),
+            _ => None,
+        })
+    }
+
+    pub fn links(&self) -> impl Iterator<Item = (&Path, &LinkInfo)> {
+        self.entries.iter().filter_map(|e| match &e.kind {
+            EntryKind::Link(l) => Some((e.rel.as_path(), l)),
+            _ => None,
+        })
+    }
+}
+
+/// The global models folder as found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlobalState {
+    pub dir: ModelsDir,
+    pub kind: GlobalKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GlobalKind {
+    Missing,
+    NotDir,
+    Dir { missing_subfolders: Vec<String> },
+}
+
+/// Everything the checks know about one install.
+#[derive(Debug, Clone)]
+pub struct Inspection {
+    pub install: Install,
+    pub models: ModelsState,
+    /// `extra_model_paths.yaml` next to `main.py`, when present.
+    pub yaml: Option<Result<LegacyYaml, YamlError>>,
+    pub git: GitState,
+    /// The global folder this install should link to; `None` when unknown.
+    pub global: Option<GlobalState>,
+}
+
+/// Reads an install, without its global folder (that needs every install's YAML first).
+pub fn inspect_install(install: &Install, with_git: bool) -> Inspection {
+    let models_path = install.models_path();
+    let models = match platform::entry(&models_path) {
+        Ok(Entry::Missing) => ModelsState::Missing,
+        Ok(Entry::Dir) => ModelsState::RealDir(read_tree(&models_path)),
+        Ok(Entry::Link(info)) => ModelsState::Link(info),
+        Ok(Entry::File { len }) => ModelsState::NotDir(format!("a regular file of {len} bytes")),
+        Ok(Entry::Other) => ModelsState::NotDir("a special file".into()),
+        Err(e) => ModelsState::NotDir(format!("unreadable ({e})")),
+    };
+    let yaml_path = install.root.join(legacy_yaml::FILE_NAME);
+    let yaml = std::fs::symlink_metadata(&yaml_path).ok().map(|_| legacy_yaml::read_file(&yaml_path));
+    let git = if with_git { git::inspect(&install.root) } else { GitState::NotARepo };
+    Inspection { install: install.clone(), models, yaml, git, global: None }
+}
+
+/// Reads the global folder's state.
+pub fn inspect_global(dir: &ModelsDir) -> GlobalState {
+    let kind = match std::fs::metadata(&dir.path) {
+        Err(_) => GlobalKind::Missing,
+        Ok(m) if !m.is_dir() => GlobalKind::NotDir,
+        Ok(_) => GlobalKind::Dir {
+            missing_subfolders: stock::standard_subfolders()
+                .into_iter()
+                .filter(|d| !dir.path.join(d).is_dir())
+                .map(String::from)
+                .collect(),
+        },
+    };
+    GlobalState { dir: dir.clone(), kind }
+}
+
+/// Walks a real `models/` (metadata only; links are recorded, not followed). Hashing happens
+/// only for files whose path and size match a stock config, and stops at the first non-stock entry.
+pub fn read_tree(root: &Path) -> DirTree {
+    let mut tree = DirTree { entries: Vec::new(), stock_only: true, first_user_entry: None, unreadable: Vec::new() };
+    let walker = walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name().min_depth(1);
+    for item in walker {
+        let item = match item {
+            Ok(i) => i,
+            Err(e) => {
+                tree.unreadable.push(e.to_string());
+                continue;
+            }
+        };
+        let rel = item.path().strip_prefix(root).unwrap_or(item.path()).to_path_buf();
+        let kind = if item.path_is_symlink() {
+            match platform::entry(item.path()) {
+                Ok(Entry::Link(info)) => EntryKind::Link(info),
+                // A junction on Windows can read as a folder to walkdir; platform decides.
+                Ok(Entry::Dir) => EntryKind::Dir,
+                _ => EntryKind::Other,
+            }
+        } else if item.file_type().is_dir() {
+            // Windows junctions are reported by std as symlinks, so walkdir never enters them.
+            match platform::entry(item.path()) {
+                Ok(Entry::Link(info)) => EntryKind::Link(info),
+                _ => EntryKind::Dir,
+            }
+        } else if item.file_type().is_file() {
+            EntryKind::File { len: item.metadata().map(|m| m.len()).unwrap_or(0) }
+        } else {
+            EntryKind::Other
+        };
+        if tree.stock_only && !is_stock(root, &rel, &kind) {
+            tree.stock_only = false;
+            tree.first_user_entry = Some(rel.clone());
+        }
+        tree.entries.push(TreeEntry { rel, kind });
+    }
+    tree
+}
+
+/// Relative path with `/` separators, as the stock list spells it.
+pub fn slash_path(rel: &Path) -> String {
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+/// Whether one entry of `models/` is something a fresh clone (or an OS) put there.
+fn is_stock(root: &Path, rel: &Path, kind: &EntryKind) -> bool {
+    match kind {
+        EntryKind::Dir => true,
+        EntryKind::File { len } => {
+            let name = rel.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+            if stock::is_placeholder_name(&name) && (*len == 0 || !name.starts_with("put_")) {
+                return true;
+            }
+            match stock::stock_file(&slash_path(rel)) {
+                Some(s) if s.size == *len => stock::sha256_file(&root.join(rel)).is_ok_and(|h| h == s.sha256),
+                _ => false,
+            }
+        }
+        EntryKind::Link(_) | EntryKind::Other => false,
+    }
+}
+
+/// Human size: `1.5 GiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} bytes");
+    }
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    format!("{v:.1} {}", UNITS[u])
+}

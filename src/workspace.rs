@@ -1,0 +1,295 @@
+//! Finding installs and the global models folder they should link to.
+//!
+//! A PATH can be a ComfyDock/ComfyGit workspace, one environment, a ComfyUI folder, or any folder
+//! to search. Installs found inside a workspace take its global folder; the precedence of the
+//! other sources is decided in [`resolve_models_dirs`].
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::platform;
+
+/// Folders a search never descends into: model stores, VCS data, virtualenvs, node trees.
+const PRUNED: &[&str] = &["models", ".git", ".venv", "venv", "custom_nodes", "node_modules"];
+
+/// Files and folders that mark a ComfyUI checkout; three of them make one.
+const COMFY_MARKERS: &[&str] = &["main.py", "folder_paths.py", "nodes.py", "comfy", "comfy_extras"];
+
+/// One ComfyUI install.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Install {
+    /// The environment name inside a workspace, else the ComfyUI folder's path as shown.
+    pub name: String,
+    /// The ComfyUI folder (holds `main.py` and `models`), absolute.
+    pub root: PathBuf,
+    /// The workspace root when the install is one of its environments.
+    pub workspace: Option<PathBuf>,
+}
+
+impl Install {
+    pub fn models_path(&self) -> PathBuf {
+        self.root.join("models")
+    }
+}
+
+/// Where the global models folder came from; shown so users know what to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelsDirSource {
+    Flag,
+    Env,
+    WorkspaceJson(PathBuf),
+    WorkspaceDefault(PathBuf),
+    LegacyYaml,
+}
+
+impl fmt::Display for ModelsDirSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ModelsDirSource::Flag => write!(f, "--models-dir"),
+            ModelsDirSource::Env => write!(f, "COMFYDOCTOR_MODELS_DIR"),
+            ModelsDirSource::WorkspaceJson(p) => write!(f, "{}", p.display()),
+            ModelsDirSource::WorkspaceDefault(_) => write!(f, "ComfyDock's default"),
+            ModelsDirSource::LegacyYaml => write!(f, "extra_model_paths.yaml"),
+        }
+    }
+}
+
+/// A global models folder and its source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelsDir {
+    pub path: PathBuf,
+    pub source: ModelsDirSource,
+}
+
+/// What discovery found under the given PATHs.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub installs: Vec<Install>,
+    /// Folders that look like installs but are not counted, with the reason.
+    pub skipped: Vec<(PathBuf, String)>,
+    /// Where discovery looked, for the "nothing found" message.
+    pub looked: Vec<PathBuf>,
+}
+
+/// The workspace root for `dir`, when it is one.
+pub fn is_workspace(dir: &Path) -> bool {
+    dir.join(".metadata").join("workspace.json").is_file() || dir.join("environments").is_dir()
+}
+
+/// Whether `dir` is a ComfyUI checkout (three markers or more).
+pub fn is_comfyui(dir: &Path) -> bool {
+    COMFY_MARKERS.iter().filter(|m| dir.join(m).exists()).count() >= 3
+}
+
+/// Discovers installs under the given paths (already made absolute), or the default places.
+pub fn discover(paths: &[PathBuf], max_depth: usize) -> Result<Discovery> {
+    let mut found = Discovery::default();
+    if paths.is_empty() {
+        for dir in default_roots() {
+            found.looked.push(dir.clone());
+            if dir.is_dir() {
+                discover_one(&dir, max_depth, &mut found);
+                if !found.installs.is_empty() {
+                    break;
+                }
+            }
+        }
+    } else {
+        for path in paths {
+            match std::fs::metadata(path) {
+                Err(_) => return Err(Error::PathNotFound { path: path.clone() }),
+                Ok(m) if !m.is_dir() => return Err(Error::PathNotDir { path: path.clone() }),
+                Ok(_) => {}
+            }
+            found.looked.push(path.clone());
+            discover_one(path, max_depth, &mut found);
+        }
+    }
+    let mut seen = BTreeSet::new();
+    found.installs.retain(|i| seen.insert(platform::canonicalize(&i.root).unwrap_or_else(|_| i.root.clone())));
+    Ok(found)
+}
+
+/// `$COMFYDOCK_HOME`, `$COMFYGIT_HOME`, the current folder, `~/comfydock`, `~/comfygit`.
+fn default_roots() -> Vec<PathBuf> {
+    let mut roots = Vec::new();
+    for var in ["COMFYDOCK_HOME", "COMFYGIT_HOME"] {
+        if let Some(v) = std::env::var_os(var).filter(|v| !v.is_empty()) {
+            roots.push(platform::normalize(Path::new(&v)));
+        }
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        roots.push(cwd);
+    }
+    if let Some(home) = home_dir() {
+        roots.push(home.join("comfydock"));
+        roots.push(home.join("comfygit"));
+    }
+    roots
+}
+
+fn discover_one(path: &Path, max_depth: usize, found: &mut Discovery) {
+    if is_workspace(path) {
+        discover_workspace(path, found);
+    } else if is_comfyui(path) {
+        add_install(path, found);
+    } else if is_comfyui(&path.join("ComfyUI")) {
+        add_install(&path.join("ComfyUI"), found);
+    } else {
+        search(path, max_depth, found);
+    }
+}
+
+/// Environments of a workspace: `environments/<name>/ComfyUI`, counted only with `.cec/`.
+fn discover_workspace(ws: &Path, found: &mut Discovery) {
+    let Ok(read) = std::fs::read_dir(ws.join("environments")) else {
+        return;
+    };
+    let mut envs: Vec<PathBuf> = read.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    envs.sort();
+    for env in envs {
+        let comfy = env.join("ComfyUI");
+        if !env.join(".cec").is_dir() {
+            found.skipped.push((env, "no .cec/ folder: not a ComfyDock environment".into()));
+        } else if !comfy.is_dir() {
+            found.skipped.push((env, "no ComfyUI/ folder".into()));
+        } else {
+            add_install(&comfy, found);
+        }
+    }
+}
+
+fn search(root: &Path, max_depth: usize, found: &mut Discovery) {
+    let mut walker =
+        walkdir::WalkDir::new(root).follow_links(false).max_depth(max_depth).sort_by_file_name().into_iter();
+    while let Some(item) = walker.next() {
+        let Ok(item) = item else { continue };
+        if !item.file_type().is_dir() {
+            continue;
+        }
+        let path = item.path();
+        if item.depth() > 0 && PRUNED.iter().any(|p| item.file_name() == *p) {
+            walker.skip_current_dir();
+            continue;
+        }
+        if item.depth() > 0 && is_workspace(path) {
+            discover_workspace(path, found);
+            walker.skip_current_dir();
+        } else if is_comfyui(path) {
+            add_install(path, found);
+            walker.skip_current_dir();
+        }
+    }
+}
+
+/// Adds a ComfyUI folder, attaching the workspace it belongs to (`<ws>/environments/<env>/ComfyUI`)
+/// and honouring ComfyDock's `.cec/` rule there.
+fn add_install(root: &Path, found: &mut Discovery) {
+    let env = root.parent();
+    let ws = env
+        .and_then(Path::parent)
+        .filter(|p| p.file_name().is_some_and(|n| n == "environments"))
+        .and_then(Path::parent);
+    let in_workspace = ws.filter(|ws| is_workspace(ws) && root.file_name().is_some_and(|n| n == "ComfyUI"));
+    if let (Some(ws), Some(env)) = (in_workspace, env) {
+        if !env.join(".cec").is_dir() {
+            found.skipped.push((env.to_path_buf(), "no .cec/ folder: not a ComfyDock environment".into()));
+            return;
+        }
+        let name = env.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        found.installs.push(Install { name, root: root.to_path_buf(), workspace: Some(ws.to_path_buf()) });
+    } else {
+        found.installs.push(Install { name: display_path(root), root: root.to_path_buf(), workspace: None });
+    }
+}
+
+/// `global_model_directory.path` of a workspace, if it says one; an unreadable file is an error.
+pub fn workspace_models_dir(ws: &Path) -> Result<Option<ModelsDir>> {
+    let file = ws.join(".metadata").join("workspace.json");
+    let text = match std::fs::read_to_string(&file) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(Error::WorkspaceJson { path: file, reason: e.to_string() });
+        }
+    };
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| Error::WorkspaceJson { path: file.clone(), reason: e.to_string() })?;
+    match json.get("global_model_directory").and_then(|g| g.get("path")) {
+        Some(serde_json::Value::String(p)) if !p.is_empty() => {
+            let p = Path::new(p);
+            let path = if p.is_absolute() { p.to_path_buf() } else { platform::normalize(&ws.join(p)) };
+            Ok(Some(ModelsDir { path, source: ModelsDirSource::WorkspaceJson(file) }))
+        }
+        Some(serde_json::Value::Null) | None => Ok(None),
+        Some(other) => Err(Error::WorkspaceJson {
+            path: file,
+            reason: format!("global_model_directory.path should be a string, found {other}"),
+        }),
+    }
+}
+
+/// The user's home folder.
+pub fn home_dir() -> Option<PathBuf> {
+    let var = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
+    std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from)
+}
+
+/// A path for people: the home folder shown as `~`.
+pub fn display_path(path: &Path) -> String {
+    if let Some(home) = home_dir()
+        && let Ok(rest) = path.strip_prefix(&home)
+    {
+        return if rest.as_os_str().is_empty() {
+            "~".into()
+        } else {
+            format!("~{}{}", std::path::MAIN_SEPARATOR, rest.display())
+        };
+    }
+    path.display().to_string()
+}
+
+/// Picks each install's global folder: `override_dir` (flag or environment variable) >
+/// the workspace's `global_model_directory.path` > the folder all legacy YAML files agree on >
+/// ComfyDock's default `<workspace>/models` when the workspace has a `workspace.json`.
+/// `inferred[i]` is what install `i`'s YAML implies.
+pub fn resolve_models_dirs(
+    installs: &[Install],
+    override_dir: Option<&ModelsDir>,
+    inferred: &[Option<PathBuf>],
+) -> Result<Vec<Option<ModelsDir>>> {
+    let mut agreed: Option<PathBuf> = None;
+    let mut disagree = false;
+    for p in inferred.iter().flatten() {
+        match &agreed {
+            None => agreed = Some(p.clone()),
+            Some(a) if platform::same_dir(a, p) => {}
+            Some(_) => disagree = true,
+        }
+    }
+    let from_yaml = if disagree { None } else { agreed };
+    let mut out = Vec::with_capacity(installs.len());
+    for install in installs {
+        if let Some(dir) = override_dir {
+            out.push(Some(dir.clone()));
+            continue;
+        }
+        let mut chosen = None;
+        if let Some(ws) = &install.workspace {
+            chosen = workspace_models_dir(ws)?;
+        }
+        if chosen.is_none() {
+            chosen = from_yaml.clone().map(|path| ModelsDir { path, source: ModelsDirSource::LegacyYaml });
+        }
+        if chosen.is_none()
+            && let Some(ws) =
+                install.workspace.as_ref().filter(|ws| ws.join(".metadata").join("workspace.json").is_file())
+        {
+            chosen = Some(ModelsDir { path: ws.join("models"), source: ModelsDirSource::WorkspaceDefault(ws.clone()) });
+        }
+        out.push(chosen);
+    }
+    Ok(out)
+}
