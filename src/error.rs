@@ -41,6 +41,9 @@ pub enum Error {
 
     #[error("{0}")]
     Failed(String),
+
+    #[error(transparent)]
+    Exec(#[from] crate::execute::ExecError),
 }
 
 impl Error {
@@ -53,7 +56,8 @@ impl Error {
             | Error::UnknownCheck { .. }
             | Error::Io { .. }
             | Error::Usage(_)
-            | Error::Failed(_) => exit_codes::USAGE_OR_FAILURE,
+            | Error::Failed(_)
+            | Error::Exec(_) => exit_codes::USAGE_OR_FAILURE,
         }
     }
 

@@ -8,8 +8,11 @@
 //! `execute` (through `platform`) writes.
 
 pub mod error;
+pub mod execute;
 pub mod exit_codes;
+pub mod journal;
 pub mod legacy_yaml;
+pub mod lock;
 pub mod plan;
 pub mod platform;
 pub mod stock;
