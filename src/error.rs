@@ -39,6 +39,9 @@ pub enum Error {
 
     #[error("{0}")]
     Failed(String),
+
+    #[error(transparent)]
+    Exec(#[from] crate::execute::ExecError),
 }
 
 impl Error {
@@ -51,7 +54,8 @@ impl Error {
             | Error::UnknownCheck { .. }
             | Error::Io { .. }
             | Error::Usage(_)
-            | Error::Failed(_) => exit_codes::USAGE_OR_FAILURE,
+            | Error::Failed(_)
+            | Error::Exec(_) => exit_codes::USAGE_OR_FAILURE,
         }
     }
 

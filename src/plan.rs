@@ -12,33 +12,87 @@ use crate::platform::LinkKind;
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     /// Create one folder; its parent exists. Undo: remove it if still empty.
-    MakeDir { path: PathBuf },
+    MakeDir {
+        #[serde(with = "path_serde")]
+        path: PathBuf,
+    },
     /// Rename `from` to `to` (file, folder or link, never followed); `to` must not exist. Across
     /// filesystems: copy under a temporary name, fsync, verify, rename into place, then remove the
     /// source. Undo: move back.
-    Move { from: PathBuf, to: PathBuf },
+    Move {
+        #[serde(with = "path_serde")]
+        from: PathBuf,
+        #[serde(with = "path_serde")]
+        to: PathBuf,
+    },
     /// Hard-link file `from` at `to` (same filesystem); `to` must not exist. Undo: remove `to`.
-    HardLink { from: PathBuf, to: PathBuf },
+    HardLink {
+        #[serde(with = "path_serde")]
+        from: PathBuf,
+        #[serde(with = "path_serde")]
+        to: PathBuf,
+    },
     /// Copy file `from` to `to` via a temporary name, verified, then renamed into place; the
     /// source is left alone. Undo: remove `to` if it still matches `from`.
-    CopyVerify { from: PathBuf, to: PathBuf },
+    CopyVerify {
+        #[serde(with = "path_serde")]
+        from: PathBuf,
+        #[serde(with = "path_serde")]
+        to: PathBuf,
+    },
     /// Remove a 0-byte file (a placeholder). Undo: recreate it empty.
-    RemovePlaceholder { path: PathBuf },
+    RemovePlaceholder {
+        #[serde(with = "path_serde")]
+        path: PathBuf,
+    },
     /// Remove an empty folder. Undo: recreate it.
-    RemoveEmptyDir { path: PathBuf },
+    RemoveEmptyDir {
+        #[serde(with = "path_serde")]
+        path: PathBuf,
+    },
     /// Create a folder link (symlink / junction) at `link` to `target`. Undo: remove the link.
-    CreateLink { link: PathBuf, target: PathBuf },
+    CreateLink {
+        #[serde(with = "path_serde")]
+        link: PathBuf,
+        #[serde(with = "path_serde")]
+        target: PathBuf,
+    },
     /// Point the existing folder link `link` at `new_target` instead of `old_target` (raw).
     /// Undo: point it back.
-    ReplaceLink { link: PathBuf, old_target: PathBuf, new_target: PathBuf },
+    ReplaceLink {
+        #[serde(with = "path_serde")]
+        link: PathBuf,
+        #[serde(with = "path_serde")]
+        old_target: PathBuf,
+        #[serde(with = "path_serde")]
+        new_target: PathBuf,
+    },
     /// Create a link with exactly this raw target (a nested link moved or unfolded).
     /// Undo: remove it.
-    CreateLinkLike { link: PathBuf, raw_target: PathBuf, kind: LinkKind, target_is_dir: bool },
+    CreateLinkLike {
+        #[serde(with = "path_serde")]
+        link: PathBuf,
+        #[serde(with = "path_serde")]
+        raw_target: PathBuf,
+        kind: LinkKind,
+        target_is_dir: bool,
+    },
     /// Remove a link (never its target), recording its raw target. Undo: re-create it.
-    RemoveLink { link: PathBuf, raw_target: PathBuf, kind: LinkKind, target_is_dir: bool },
+    RemoveLink {
+        #[serde(with = "path_serde")]
+        link: PathBuf,
+        #[serde(with = "path_serde")]
+        raw_target: PathBuf,
+        kind: LinkKind,
+        target_is_dir: bool,
+    },
     /// Write a new file atomically (temporary name in the same folder, fsync, rename); `path`
     /// must not exist. Undo: remove it if its bytes are still these.
-    WriteFile { path: PathBuf, contents: String },
+    WriteFile {
+        #[serde(with = "path_serde")]
+        path: PathBuf,
+        contents: String,
+    },
 }
 
 /// One step: an action and the sentence shown to the user for it.
@@ -52,10 +106,102 @@ pub struct Step {
 /// What `fix` will do to one install, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstallPlan {
+    #[serde(with = "path_serde")]
     pub install: PathBuf,
     pub steps: Vec<Step>,
     /// Lines shown before the confirmation: conflicts, what becomes invisible, totals.
     pub notes: Vec<String>,
     /// Whether the plan touches user data, so it needs a confirmation (or `--yes`).
     pub needs_confirmation: bool,
+}
+
+/// Serde form of a path that keeps names which are not valid Unicode. serde's own `PathBuf`
+/// impl refuses them, and model folders do hold such names (archives unpacked on another OS), so
+/// a journal written for them must still read back to the exact same bytes. Valid paths stay a
+/// plain JSON string; others become `{"unix_bytes_hex": "..."}` (Unix) or
+/// `{"windows_utf16": [...]}` (Windows, unpaired surrogates).
+pub mod path_serde {
+    use std::path::{Path, PathBuf};
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error as _};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Text(String),
+        UnixBytes { unix_bytes_hex: String },
+        WindowsWide { windows_utf16: Vec<u16> },
+    }
+
+    pub fn serialize<P: AsRef<Path>, S: Serializer>(path: &P, s: S) -> Result<S::Ok, S::Error> {
+        to_repr(path.as_ref()).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
+        from_repr(Repr::deserialize(d)?).map_err(D::Error::custom)
+    }
+
+    fn to_repr(path: &Path) -> Repr {
+        if let Some(s) = path.to_str() {
+            return Repr::Text(s.to_owned());
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let hex = path.as_os_str().as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+            Repr::UnixBytes { unix_bytes_hex: hex }
+        }
+        #[cfg(windows)]
+        {
+            use std::os::windows::ffi::OsStrExt;
+            Repr::WindowsWide { windows_utf16: path.as_os_str().encode_wide().collect() }
+        }
+        #[cfg(not(any(unix, windows)))]
+        {
+            Repr::Text(path.to_string_lossy().into_owned())
+        }
+    }
+
+    fn from_repr(repr: Repr) -> Result<PathBuf, String> {
+        match repr {
+            Repr::Text(s) => Ok(PathBuf::from(s)),
+            Repr::UnixBytes { unix_bytes_hex } => {
+                let hex = unix_bytes_hex.as_bytes();
+                if hex.len() % 2 != 0 {
+                    return Err("odd-length hex path".into());
+                }
+                let mut bytes = Vec::with_capacity(hex.len() / 2);
+                for pair in hex.chunks(2) {
+                    let s = std::str::from_utf8(pair).map_err(|e| e.to_string())?;
+                    bytes.push(u8::from_str_radix(s, 16).map_err(|e| e.to_string())?);
+                }
+                unix_path(bytes)
+            }
+            Repr::WindowsWide { windows_utf16 } => wide_path(windows_utf16),
+        }
+    }
+
+    #[cfg(unix)]
+    fn unix_path(bytes: Vec<u8>) -> Result<PathBuf, String> {
+        use std::os::unix::ffi::OsStringExt;
+        Ok(PathBuf::from(std::ffi::OsString::from_vec(bytes)))
+    }
+    #[cfg(not(unix))]
+    fn unix_path(bytes: Vec<u8>) -> Result<PathBuf, String> {
+        String::from_utf8(bytes)
+            .map(PathBuf::from)
+            .map_err(|_| "a Unix path that is not UTF-8 cannot be used on this system".into())
+    }
+
+    #[cfg(windows)]
+    fn wide_path(wide: Vec<u16>) -> Result<PathBuf, String> {
+        use std::os::windows::ffi::OsStringExt;
+        Ok(PathBuf::from(std::ffi::OsString::from_wide(&wide)))
+    }
+    #[cfg(not(windows))]
+    fn wide_path(wide: Vec<u16>) -> Result<PathBuf, String> {
+        String::from_utf16(&wide)
+            .map(PathBuf::from)
+            .map_err(|_| "a Windows path that is not UTF-16 cannot be used on this system".into())
+    }
 }

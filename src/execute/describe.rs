@@ -1,0 +1,149 @@
+//! The dry-run listing: each action as a careful person would type it, so a user can read the
+//! plan as commands they already know (and could run by hand). Paths are quoted for the local
+//! shell; names that are not valid Unicode are shown lossily, never panicked on.
+
+use std::path::Path;
+
+use crate::plan::Action;
+use crate::platform::LinkKind;
+
+/// Quotes a path for a POSIX shell (`'…'`, with `'` spelled `'\''`) or for cmd.exe (`"…"`;
+/// Windows names cannot hold `"`).
+pub fn quote(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    if cfg!(windows) {
+        format!("\"{s}\"")
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// One shell line for one action, with a trailing `#` comment where the command alone would
+/// hide a safety property.
+pub fn describe(action: &Action) -> String {
+    let q = quote;
+    let win = cfg!(windows);
+    match action {
+        Action::MakeDir { path } => format!("mkdir {}", q(path)),
+        Action::Move { from, to } => {
+            if win {
+                format!("move {} {}", q(from), q(to))
+            } else {
+                format!("mv {} {}", q(from), q(to))
+            }
+        }
+        Action::HardLink { from, to } => {
+            if win {
+                format!("mklink /H {} {}", q(to), q(from))
+            } else {
+                format!("ln {} {}", q(from), q(to))
+            }
+        }
+        Action::CopyVerify { from, to } => {
+            let cmd = if win { "copy" } else { "cp -p" };
+            format!("{cmd} {} {}  # verified; the source stays", q(from), q(to))
+        }
+        Action::RemovePlaceholder { path } => {
+            let cmd = if win { "del" } else { "rm" };
+            format!("{cmd} {}  # 0-byte placeholder", q(path))
+        }
+        Action::RemoveEmptyDir { path } => format!("rmdir {}  # empty", q(path)),
+        Action::CreateLink { link, target } => {
+            if win {
+                format!("mklink /J {} {}", q(link), q(target))
+            } else {
+                format!("ln -s {} {}", q(target), q(link))
+            }
+        }
+        Action::ReplaceLink {
+            link,
+            old_target,
+            new_target,
+        } => {
+            if win {
+                format!(
+                    "rmdir {l} && mklink /J {l} {}  & rem was {}",
+                    q(new_target),
+                    q(old_target),
+                    l = q(link)
+                )
+            } else {
+                format!(
+                    "ln -sfn {} {}  # was -> {}",
+                    q(new_target),
+                    q(link),
+                    q(old_target)
+                )
+            }
+        }
+        Action::CreateLinkLike {
+            link,
+            raw_target,
+            kind,
+            target_is_dir,
+        } => link_cmd(link, raw_target, *kind, *target_is_dir),
+        Action::RemoveLink {
+            link, raw_target, ..
+        } => {
+            if win {
+                format!("rmdir {}  & rem link to {}", q(link), q(raw_target))
+            } else {
+                format!("rm {}  # link to {}", q(link), q(raw_target))
+            }
+        }
+        Action::WriteFile { path, contents } => {
+            if win {
+                format!("rem write {} ({} bytes, new file)", q(path), contents.len())
+            } else {
+                format!("cat > {}  # new file, {} bytes", q(path), contents.len())
+            }
+        }
+    }
+}
+
+fn link_cmd(link: &Path, target: &Path, kind: LinkKind, target_is_dir: bool) -> String {
+    if cfg!(windows) {
+        let flag = match (kind, target_is_dir) {
+            (LinkKind::Junction, _) => "/J ",
+            (LinkKind::Symlink, true) => "/D ",
+            (LinkKind::Symlink, false) => "",
+        };
+        format!("mklink {flag}{} {}", quote(link), quote(target))
+    } else {
+        format!("ln -s {} {}", quote(target), quote(link))
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    #[test]
+    fn quotes_are_shell_safe() {
+        let a = Action::Move {
+            from: PathBuf::from("/m/it's here"),
+            to: PathBuf::from("/g/$x `y`"),
+        };
+        assert_eq!(describe(&a), r"mv '/m/it'\''s here' '/g/$x `y`'");
+    }
+
+    #[test]
+    fn non_utf8_does_not_panic() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let p = PathBuf::from(OsStr::from_bytes(b"/m/put_\xff_here"));
+        let s = describe(&Action::RemovePlaceholder { path: p });
+        assert!(s.starts_with("rm '/m/put_"));
+        assert!(s.ends_with("# 0-byte placeholder"));
+    }
+
+    #[test]
+    fn links_read_as_ln() {
+        let a = Action::CreateLink {
+            link: PathBuf::from("/c/models"),
+            target: PathBuf::from("/g/models"),
+        };
+        assert_eq!(describe(&a), "ln -s '/g/models' '/c/models'");
+    }
+}

@@ -1,0 +1,836 @@
+//! The only code that writes to disk. It executes install plans step by step, checking each
+//! action's precondition right before acting, journaling every step (fsynced) so a run killed at
+//! any point can be resumed or rolled back, and reverses finished runs on `undo`.
+//!
+//! Policy when an install's step cannot run (its precondition no longer holds, or an I/O error):
+//! that install's plan stops at that step, with a message naming the path, and the other
+//! installs go on. Each install's plan stands alone (its own `models/`), every step leaves the
+//! disk consistent, and stopping the others would only leave more installs half-migrated.
+//! Failures of the journal or the lock stop the whole run: without them nothing could be undone.
+//!
+//! A run with nothing to do, a dry run, and a run whose every install stops before its first
+//! action write nothing at all: the journal folder, lock and journal appear only right before
+//! the first action.
+
+mod copy;
+mod describe;
+mod ops;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use describe::{describe, quote};
+
+use crate::journal::{
+    self, Folded, JournalRun, JournalWriter, Record, RunState, RunSummary, StepDetail, StepState,
+};
+use crate::lock::{self, LockFailure, RunLock};
+use crate::plan::{Action, InstallPlan};
+
+/// How to run. `ExecOptions::new` reads the test failpoint from the environment (debug builds).
+#[derive(Debug, Clone)]
+pub struct ExecOptions {
+    /// Where journals and the lock live (`<workspace>/.comfydoctor/`, or beside the install).
+    pub journal_dir: PathBuf,
+    /// Check nothing, write nothing: report the plan only.
+    pub dry_run: bool,
+    /// Draw byte progress bars for big cross-filesystem copies (only when stderr is a terminal).
+    pub progress: bool,
+    /// How long a second run waits for the lock before giving up.
+    pub lock_wait: Duration,
+    /// Simulated crash for tests; see [`Failpoint`].
+    pub failpoint: Option<Failpoint>,
+}
+
+impl ExecOptions {
+    pub fn new(journal_dir: impl Into<PathBuf>) -> ExecOptions {
+        ExecOptions {
+            journal_dir: journal_dir.into(),
+            dry_run: false,
+            progress: true,
+            lock_wait: Duration::from_secs(2),
+            failpoint: Failpoint::from_env(),
+        }
+    }
+}
+
+/// Where a simulated crash happens, counted in actions started by this call (1-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailAt {
+    /// After the `started` record of action N, before it touches the disk.
+    Before,
+    /// After action N took effect, before its `done` record.
+    BeforeDone,
+    /// After the `copied` record of action N (a cross-filesystem move), before the source goes.
+    AfterCopied,
+    /// After the `done` record of action N.
+    After,
+}
+
+/// A test-only crash point. From the environment: `COMFYDOCTOR_FAILPOINT=after:N`
+/// (`before:N`, `before-done:N`, `after-copied:N`), honoured only by debug builds, ends the
+/// process with exit code 99 there. Library tests set `exit: false` to get
+/// [`ExecError::Failpoint`] instead; either way the journal is left as a kill would leave it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failpoint {
+    pub at: FailAt,
+    pub n: usize,
+    pub exit: bool,
+}
+
+/// Exit code of a process ended by a failpoint.
+pub const FAILPOINT_EXIT_CODE: i32 = 99;
+
+impl Failpoint {
+    pub fn parse(s: &str) -> Option<Failpoint> {
+        let (at, n) = s.trim().split_once(':')?;
+        let at = match at {
+            "before" => FailAt::Before,
+            "before-done" => FailAt::BeforeDone,
+            "after-copied" => FailAt::AfterCopied,
+            "after" => FailAt::After,
+            _ => return None,
+        };
+        Some(Failpoint {
+            at,
+            n: n.parse().ok()?,
+            exit: true,
+        })
+    }
+
+    pub fn from_env() -> Option<Failpoint> {
+        if cfg!(debug_assertions) {
+            std::env::var("COMFYDOCTOR_FAILPOINT")
+                .ok()
+                .and_then(|v| Failpoint::parse(&v))
+        } else {
+            None
+        }
+    }
+}
+
+/// Errors that end a whole run (not a single install's plan, see [`Stop`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error(
+        "another comfydoctor run is changing these installs (lock {}); wait for it to finish and try again",
+        lock.display()
+    )]
+    Locked { lock: PathBuf },
+    #[error("{}: cannot write the journal: {source}; stopped so every change stays undoable", path.display())]
+    Journal {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: cannot read the journal: {source}", path.display())]
+    JournalRead {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: the journal does not match its plan ({what}); it was edited or is damaged", path.display())]
+    JournalCorrupt { path: PathBuf, what: String },
+    #[error("no run `{id}` in {}; `comfydoctor undo --list` shows the runs", dir.display())]
+    NoSuchRun { id: String, dir: PathBuf },
+    #[error("nothing to undo in {}", dir.display())]
+    NothingToUndo { dir: PathBuf },
+    #[error("run {id} was already undone")]
+    AlreadyUndone { id: String },
+    #[error(
+        "run {id} is {state} and cannot be resumed; run `comfydoctor undo` to finish undoing it"
+    )]
+    NotResumable { id: String, state: RunState },
+    #[error("simulated crash ({0}, test failpoint)")]
+    Failpoint(String),
+}
+
+/// Why an install's plan stopped, naming the path at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stop {
+    /// Index of the step in the install's plan.
+    pub step: usize,
+    pub path: PathBuf,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallOutcome {
+    pub install: PathBuf,
+    pub steps: usize,
+    /// Steps done (in this or, for a resume, an earlier attempt).
+    pub applied: usize,
+    pub stopped: Option<Stop>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunReport {
+    /// `None` when nothing was written (nothing to do, dry run, or every install stopped
+    /// before acting).
+    pub run_id: Option<String>,
+    pub journal: Option<PathBuf>,
+    pub dry_run: bool,
+    pub installs: Vec<InstallOutcome>,
+}
+
+impl RunReport {
+    /// Every step of every install done.
+    pub fn succeeded(&self) -> bool {
+        self.installs.iter().all(|o| o.stopped.is_none())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UndoReport {
+    pub run_id: String,
+    pub journal: PathBuf,
+    /// Actions reversed by this call.
+    pub undone: usize,
+    /// Where the undo stopped (install index, and why); run `undo` again once fixed.
+    pub stopped: Option<(usize, Stop)>,
+    /// Things a person may want to look at (e.g. a partial copy left by a killed move).
+    pub notes: Vec<String>,
+}
+
+/// Internal: a step that cannot run, or a failure that ends the run.
+#[derive(Debug)]
+pub(crate) struct StepError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+#[derive(Debug)]
+pub(crate) enum Fail {
+    Step(StepError),
+    Fatal(ExecError),
+}
+
+impl From<StepError> for Fail {
+    fn from(e: StepError) -> Fail {
+        Fail::Step(e)
+    }
+}
+
+impl From<ExecError> for Fail {
+    fn from(e: ExecError) -> Fail {
+        Fail::Fatal(e)
+    }
+}
+
+fn stop_of(step: usize, e: StepError) -> Stop {
+    Stop {
+        step,
+        path: e.path,
+        message: e.message,
+    }
+}
+
+fn lock_err(f: LockFailure) -> ExecError {
+    match f {
+        LockFailure::Busy(lock) => ExecError::Locked { lock },
+        LockFailure::Io(path, source) => ExecError::Journal { path, source },
+    }
+}
+
+/// Journal, lock and failpoint counter of one execute / resume / undo call.
+struct Session<'a> {
+    opts: &'a ExecOptions,
+    journal: Option<JournalWriter>,
+    lock: Option<RunLock>,
+    actions: usize,
+}
+
+impl Session<'_> {
+    fn record(&mut self, r: &Record) -> Result<(), ExecError> {
+        let Some(j) = self.journal.as_mut() else {
+            return Ok(());
+        };
+        j.append(r).map_err(|source| ExecError::Journal {
+            path: j.path().to_path_buf(),
+            source,
+        })
+    }
+
+    fn failpoint(&self, at: FailAt) -> Result<(), ExecError> {
+        match self.opts.failpoint {
+            Some(fp) if fp.at == at && fp.n == self.actions => {
+                if fp.exit {
+                    eprintln!("comfydoctor: failpoint {at:?}:{} reached, exiting", fp.n);
+                    std::process::exit(FAILPOINT_EXIT_CODE);
+                }
+                Err(ExecError::Failpoint(format!("{at:?}:{}", fp.n)))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Executes the plans in order. See the module docs for what happens when a step cannot run.
+pub fn execute(plans: &[InstallPlan], opts: &ExecOptions) -> Result<RunReport, ExecError> {
+    let outcomes_planned = || {
+        plans
+            .iter()
+            .map(|p| InstallOutcome {
+                install: p.install.clone(),
+                steps: p.steps.len(),
+                applied: 0,
+                stopped: None,
+            })
+            .collect()
+    };
+    if opts.dry_run || plans.iter().all(|p| p.steps.is_empty()) {
+        return Ok(RunReport {
+            run_id: None,
+            journal: None,
+            dry_run: opts.dry_run,
+            installs: outcomes_planned(),
+        });
+    }
+    let run_id = journal::new_run_id();
+    let mut s = Session {
+        opts,
+        journal: None,
+        lock: None,
+        actions: 0,
+    };
+    let header = Record::Header {
+        format: journal::FORMAT,
+        run_id: run_id.clone(),
+        started_at: journal::utc_now(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        plans: plans.to_vec(),
+    };
+    let installs = forward(&mut s, plans, &run_id, None, Some(&header))?;
+    let journal = s.journal.as_ref().map(|j| j.path().to_path_buf());
+    if journal.is_some() {
+        s.record(&Record::Complete {
+            at: journal::utc_now(),
+        })?;
+    }
+    Ok(RunReport {
+        run_id: journal.as_ref().map(|_| run_id),
+        journal,
+        dry_run: false,
+        installs,
+    })
+}
+
+/// Runs every install's remaining steps. `prior` is the folded journal of a resumed run;
+/// `header` (a fresh run) is written lazily right before the first action.
+fn forward(
+    s: &mut Session,
+    plans: &[InstallPlan],
+    run_id: &str,
+    prior: Option<&Folded>,
+    header: Option<&Record>,
+) -> Result<Vec<InstallOutcome>, ExecError> {
+    let env = ops::Env {
+        tag: run_id,
+        progress: s.opts.progress,
+    };
+    // Stops of installs that refused before the journal existed, written once it does.
+    let mut pending: Vec<Record> = Vec::new();
+    let mut outcomes = Vec::new();
+    for (i, plan) in plans.iter().enumerate() {
+        let mut out = InstallOutcome {
+            install: plan.install.clone(),
+            steps: plan.steps.len(),
+            applied: 0,
+            stopped: None,
+        };
+        if let Some((step, message)) = prior.and_then(|f| f.stopped.get(&i)) {
+            out.applied = (0..plan.steps.len())
+                .filter(|j| {
+                    prior.and_then(|f| f.forward.get(&(i, *j))).map(|x| x.0)
+                        == Some(StepState::Done)
+                })
+                .count();
+            out.stopped = Some(Stop {
+                step: *step,
+                path: plan.install.clone(),
+                message: message.clone(),
+            });
+            outcomes.push(out);
+            continue;
+        }
+        for (j, step) in plan.steps.iter().enumerate() {
+            let action = &step.action;
+            let stop = |s: &mut Session, e: StepError| -> Result<Stop, ExecError> {
+                s.record(&Record::Stopped {
+                    install: i,
+                    step: j,
+                    message: e.message.clone(),
+                })?;
+                Ok(stop_of(j, e))
+            };
+            // A step of a resumed run that was already under way.
+            if let Some((state, detail)) = prior.and_then(|f| f.forward.get(&(i, j))) {
+                match state {
+                    StepState::Done => {
+                        out.applied += 1;
+                        continue;
+                    }
+                    StepState::Copied => {
+                        let Action::Move { from, to } = action else {
+                            return Err(corrupt(
+                                s,
+                                "a `copied` record on a step that is not a move",
+                            ));
+                        };
+                        if let Err(e) = copy::finish_copied_move(from, to) {
+                            out.stopped = Some(stop(s, e)?);
+                            break;
+                        }
+                        s.record(&done_record(i, j, detail.clone()))?;
+                        out.applied += 1;
+                        continue;
+                    }
+                    StepState::Started => match ops::took_effect(action, detail) {
+                        Ok(Some(d)) => {
+                            s.record(&done_record(i, j, d))?;
+                            out.applied += 1;
+                            continue;
+                        }
+                        Ok(None) => {} // did not happen: run it now, precondition first
+                        Err(e) => {
+                            out.stopped = Some(stop(s, e)?);
+                            break;
+                        }
+                    },
+                }
+            }
+            if let Err(e) = ops::precondition(action) {
+                if s.journal.is_none() {
+                    pending.push(Record::Stopped {
+                        install: i,
+                        step: j,
+                        message: e.message.clone(),
+                    });
+                    out.stopped = Some(stop_of(j, e));
+                } else {
+                    out.stopped = Some(stop(s, e)?);
+                }
+                break;
+            }
+            if s.journal.is_none() {
+                open_new(s, header)?;
+                for r in pending.drain(..) {
+                    s.record(&r)?;
+                }
+                // The wait for the lock may have let another run change things.
+                if let Err(e) = ops::precondition(action) {
+                    out.stopped = Some(stop(s, e)?);
+                    break;
+                }
+            }
+            s.record(&Record::Step {
+                install: i,
+                step: j,
+                state: StepState::Started,
+                detail: ops::start_detail(action),
+            })?;
+            s.actions += 1;
+            s.failpoint(FailAt::Before)?;
+            let result = {
+                let mut on_copied = || -> Result<(), Fail> {
+                    s.record(&Record::Step {
+                        install: i,
+                        step: j,
+                        state: StepState::Copied,
+                        detail: StepDetail::default(),
+                    })?;
+                    s.failpoint(FailAt::AfterCopied)?;
+                    Ok(())
+                };
+                ops::apply(action, &env, &mut on_copied)
+            };
+            match result {
+                Ok(detail) => {
+                    s.failpoint(FailAt::BeforeDone)?;
+                    s.record(&done_record(i, j, detail))?;
+                    out.applied += 1;
+                    s.failpoint(FailAt::After)?;
+                }
+                Err(Fail::Step(e)) => {
+                    out.stopped = Some(stop(s, e)?);
+                    break;
+                }
+                Err(Fail::Fatal(e)) => return Err(e),
+            }
+        }
+        outcomes.push(out);
+    }
+    Ok(outcomes)
+}
+
+fn corrupt(s: &Session, what: &str) -> ExecError {
+    ExecError::JournalCorrupt {
+        path: s
+            .journal
+            .as_ref()
+            .map(|j| j.path().to_path_buf())
+            .unwrap_or_default(),
+        what: what.into(),
+    }
+}
+
+fn done_record(install: usize, step: usize, detail: StepDetail) -> Record {
+    Record::Step {
+        install,
+        step,
+        state: StepState::Done,
+        detail,
+    }
+}
+
+fn open_new(s: &mut Session, header: Option<&Record>) -> Result<(), ExecError> {
+    let Some(header) = header else {
+        return Ok(());
+    };
+    let dir = &s.opts.journal_dir;
+    s.lock = Some(lock::acquire(dir, s.opts.lock_wait).map_err(lock_err)?);
+    let w = JournalWriter::create(dir, header).map_err(|source| ExecError::Journal {
+        path: dir.clone(),
+        source,
+    })?;
+    s.journal = Some(w);
+    Ok(())
+}
+
+fn read_run(path: &Path) -> Result<JournalRun, ExecError> {
+    JournalRun::read(path).map_err(|source| ExecError::JournalRead {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn journal_dir_of(run: &JournalRun) -> PathBuf {
+    run.path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Every run in the journal folder, newest first.
+pub fn list_runs(journal_dir: &Path) -> Result<Vec<RunSummary>, ExecError> {
+    let runs = journal::read_all(journal_dir).map_err(|source| ExecError::JournalRead {
+        path: journal_dir.to_path_buf(),
+        source,
+    })?;
+    Ok(runs.iter().map(JournalRun::summary).collect())
+}
+
+/// The newest run that was interrupted (or whose undo was), for the CLI to offer resume or
+/// rollback before anything else.
+pub fn find_unfinished(journal_dir: &Path) -> Result<Option<JournalRun>, ExecError> {
+    let runs = journal::read_all(journal_dir).map_err(|source| ExecError::JournalRead {
+        path: journal_dir.to_path_buf(),
+        source,
+    })?;
+    Ok(runs
+        .into_iter()
+        .find(|r| matches!(r.state(), RunState::Interrupted | RunState::UndoIncomplete)))
+}
+
+/// Finishes an interrupted run: from each install's first step without a `done` record,
+/// counting a half-done step as done when its effect is fully in place.
+pub fn resume(run: &JournalRun, opts: &ExecOptions) -> Result<RunReport, ExecError> {
+    let dir = journal_dir_of(run);
+    let lock = lock::acquire(&dir, opts.lock_wait).map_err(lock_err)?;
+    // Read again under the lock: the journal is the truth, not the caller's copy.
+    let run = read_run(&run.path)?;
+    let state = run.state();
+    if matches!(state, RunState::Undone | RunState::UndoIncomplete) {
+        return Err(ExecError::NotResumable {
+            id: run.run_id,
+            state,
+        });
+    }
+    let folded = run.fold();
+    check_indices(&run, &folded)?;
+    let mut s = Session {
+        opts,
+        journal: Some(
+            JournalWriter::open(&run.path).map_err(|source| ExecError::Journal {
+                path: run.path.clone(),
+                source,
+            })?,
+        ),
+        lock: Some(lock),
+        actions: 0,
+    };
+    if state == RunState::Interrupted {
+        s.record(&Record::Resumed {
+            at: journal::utc_now(),
+        })?;
+    }
+    let installs = forward(&mut s, &run.plans, &run.run_id, Some(&folded), None)?;
+    if state == RunState::Interrupted {
+        s.record(&Record::Complete {
+            at: journal::utc_now(),
+        })?;
+    }
+    drop(s.lock.take());
+    Ok(RunReport {
+        run_id: Some(run.run_id.clone()),
+        journal: Some(run.path.clone()),
+        dry_run: false,
+        installs,
+    })
+}
+
+fn check_indices(run: &JournalRun, f: &Folded) -> Result<(), ExecError> {
+    let ok = f
+        .forward
+        .keys()
+        .chain(f.undo.keys())
+        .all(|&(i, j)| run.plans.get(i).is_some_and(|p| j < p.steps.len()));
+    if ok {
+        Ok(())
+    } else {
+        Err(ExecError::JournalCorrupt {
+            path: run.path.clone(),
+            what: "a step index outside the plan".into(),
+        })
+    }
+}
+
+/// Reverses an interrupted run: every done step, and the half-done one if it took effect.
+/// Same as [`undo`] of that run.
+pub fn rollback(run: &JournalRun, opts: &ExecOptions) -> Result<UndoReport, ExecError> {
+    undo_run(run, opts)
+}
+
+/// Reverses run `run_id`, or by default the newest run not yet undone (complete, interrupted,
+/// or with an unfinished undo), newest action first.
+pub fn undo(run_id: Option<&str>, opts: &ExecOptions) -> Result<UndoReport, ExecError> {
+    let dir = &opts.journal_dir;
+    let runs = journal::read_all(dir).map_err(|source| ExecError::JournalRead {
+        path: dir.clone(),
+        source,
+    })?;
+    let run = match run_id {
+        Some(id) => {
+            runs.into_iter()
+                .find(|r| r.run_id == id)
+                .ok_or_else(|| ExecError::NoSuchRun {
+                    id: id.into(),
+                    dir: dir.clone(),
+                })?
+        }
+        None => runs
+            .into_iter()
+            .find(|r| r.state() != RunState::Undone)
+            .ok_or_else(|| ExecError::NothingToUndo { dir: dir.clone() })?,
+    };
+    undo_run(&run, opts)
+}
+
+fn undo_run(run: &JournalRun, opts: &ExecOptions) -> Result<UndoReport, ExecError> {
+    let dir = journal_dir_of(run);
+    let lock = lock::acquire(&dir, opts.lock_wait).map_err(lock_err)?;
+    let run = read_run(&run.path)?;
+    let f = run.fold();
+    if f.undone {
+        return Err(ExecError::AlreadyUndone { id: run.run_id });
+    }
+    check_indices(&run, &f)?;
+    let mut s = Session {
+        opts,
+        journal: Some(
+            JournalWriter::open(&run.path).map_err(|source| ExecError::Journal {
+                path: run.path.clone(),
+                source,
+            })?,
+        ),
+        lock: Some(lock),
+        actions: 0,
+    };
+    if !f.undo_started {
+        s.record(&Record::UndoStarted {
+            at: journal::utc_now(),
+        })?;
+    }
+    let undo_tag = format!("{}-undo", run.run_id);
+    let env = ops::Env {
+        tag: &undo_tag,
+        progress: opts.progress,
+    };
+    let mut report = UndoReport {
+        run_id: run.run_id.clone(),
+        journal: run.path.clone(),
+        undone: 0,
+        stopped: None,
+        notes: Vec::new(),
+    };
+    for &(i, j) in f.started_order.iter().rev() {
+        let action = &run.plans[i].steps[j].action;
+        let undo_state = f.undo.get(&(i, j)).copied();
+        if undo_state == Some(StepState::Done) {
+            continue;
+        }
+        let stop = |s: &mut Session, e: StepError| -> Result<Option<(usize, Stop)>, ExecError> {
+            s.record(&Record::UndoStopped {
+                install: i,
+                step: j,
+                message: e.message.clone(),
+            })?;
+            Ok(Some((i, stop_of(j, e))))
+        };
+        let Some((fstate, fdetail)) = f.forward.get(&(i, j)) else {
+            continue;
+        };
+        // First settle the forward step: did it take effect?
+        let detail = match (fstate, undo_state) {
+            (StepState::Done, _) => fdetail.clone(),
+            // Undo already under way: the forward step was settled before it began.
+            (_, Some(_)) => fdetail.clone(),
+            (StepState::Copied, None) => {
+                let Action::Move { from, to } = action else {
+                    return Err(corrupt(
+                        &s,
+                        "a `copied` record on a step that is not a move",
+                    ));
+                };
+                if let Err(e) = copy::finish_copied_move(from, to) {
+                    report.stopped = stop(&mut s, e)?;
+                    return Ok(report);
+                }
+                StepDetail {
+                    copied: true,
+                    ..fdetail.clone()
+                }
+            }
+            (StepState::Started, None) => match ops::took_effect(action, fdetail) {
+                Ok(Some(d)) => d,
+                Ok(None) => {
+                    note_leftover(action, &run.run_id, &mut report);
+                    continue;
+                }
+                Err(e) => {
+                    report.stopped = stop(&mut s, e)?;
+                    return Ok(report);
+                }
+            },
+        };
+        // Then a half-done undo of it.
+        match undo_state {
+            Some(StepState::Copied) => {
+                let Action::Move { from, to } = action else {
+                    return Err(corrupt(
+                        &s,
+                        "a `copied` record on a step that is not a move",
+                    ));
+                };
+                if let Err(e) = copy::finish_copied_move(to, from) {
+                    report.stopped = stop(&mut s, e)?;
+                    return Ok(report);
+                }
+                s.record(&undo_record(i, j, StepState::Done))?;
+                report.undone += 1;
+                continue;
+            }
+            Some(StepState::Started) => match ops::undo_took_effect(action) {
+                Ok(true) => {
+                    s.record(&undo_record(i, j, StepState::Done))?;
+                    report.undone += 1;
+                    continue;
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    report.stopped = stop(&mut s, e)?;
+                    return Ok(report);
+                }
+            },
+            _ => {}
+        }
+        s.record(&undo_record(i, j, StepState::Started))?;
+        s.actions += 1;
+        s.failpoint(FailAt::Before)?;
+        let result = {
+            let mut on_copied = || -> Result<(), Fail> {
+                s.record(&undo_record(i, j, StepState::Copied))?;
+                s.failpoint(FailAt::AfterCopied)?;
+                Ok(())
+            };
+            ops::apply_undo(action, &detail, &env, &mut on_copied)
+        };
+        match result {
+            Ok(()) => {
+                s.failpoint(FailAt::BeforeDone)?;
+                s.record(&undo_record(i, j, StepState::Done))?;
+                report.undone += 1;
+                s.failpoint(FailAt::After)?;
+            }
+            Err(Fail::Step(e)) => {
+                report.stopped = stop(&mut s, e)?;
+                return Ok(report);
+            }
+            Err(Fail::Fatal(e)) => return Err(e),
+        }
+    }
+    s.record(&Record::Undone {
+        at: journal::utc_now(),
+    })?;
+    Ok(report)
+}
+
+fn undo_record(install: usize, step: usize, state: StepState) -> Record {
+    Record::Undo {
+        install,
+        step,
+        state,
+    }
+}
+
+/// A step killed before it took effect may have left a partial copy under this run's temporary
+/// name. A plain file there is only an unverified copy of a source still in place, so it is
+/// removed; a partial folder copy is left for a person to look at.
+fn note_leftover(action: &Action, tag: &str, report: &mut UndoReport) {
+    let Some(tmp) = ops::leftover_temp(action, tag) else {
+        return;
+    };
+    match crate::platform::entry(&tmp) {
+        Ok(crate::platform::Entry::File { .. }) if std::fs::remove_file(&tmp).is_ok() => {
+            report.notes.push(format!(
+                "removed the partial copy {} left by the interrupted step",
+                tmp.display()
+            ));
+        }
+        _ => report.notes.push(format!(
+            "{}: a partial copy left by the interrupted step; its source is intact, remove it once you have checked it",
+            tmp.display()
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failpoint_parses() {
+        assert_eq!(
+            Failpoint::parse("after:3"),
+            Some(Failpoint {
+                at: FailAt::After,
+                n: 3,
+                exit: true
+            })
+        );
+        assert_eq!(
+            Failpoint::parse("before-done:1").map(|f| f.at),
+            Some(FailAt::BeforeDone)
+        );
+        assert_eq!(Failpoint::parse("later:1"), None);
+        assert_eq!(Failpoint::parse("after:x"), None);
+    }
+
+    #[test]
+    fn progress_only_on_terminals_and_big_copies() {
+        assert!(!copy::wants_progress(true, 1 << 40, false));
+        assert!(!copy::wants_progress(true, 10, true));
+        assert!(!copy::wants_progress(false, 1 << 40, true));
+        assert!(copy::wants_progress(true, 1 << 40, true));
+    }
+}
