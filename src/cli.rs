@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::fixes::Strategy;
+
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  nothing to report: no error or warning finding
@@ -27,6 +29,11 @@ pub enum Command {
     /// Find ComfyUI installs and report what is wrong with their models folders. Changes nothing.
     #[command(after_help = EXIT_CODES_HELP)]
     Scan(ScanArgs),
+    /// Plan every fix, show it, ask, apply it with a journal, and scan again.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Fix(FixArgs),
+    /// Reverse the last (or a chosen) `fix` run from its journal.
+    Undo(UndoArgs),
     /// List every check with a one-line description.
     Checks,
     /// Explain one check: what it means, why it matters, what its fix does.
@@ -78,6 +85,43 @@ pub struct ScanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Apply without asking, with the default choices (merge).
+    #[arg(short, long)]
+    pub yes: bool,
+
+    /// Print the plan and change nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+
+    /// How to handle models already in the way of the link (default: ask, or merge with --yes).
+    #[arg(long, value_enum)]
+    pub strategy: Option<Strategy>,
+}
+
+#[derive(Debug, Args)]
+pub struct UndoArgs {
+    /// A workspace, an install, or a `.comfydoctor` journal folder (default: as for `scan`).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// List the recorded runs, newest first, and change nothing.
+    #[arg(long)]
+    pub list: bool,
+
+    /// The run to undo (default: the newest one not yet undone).
+    #[arg(long, value_name = "ID")]
+    pub run: Option<String>,
+
+    /// How deep to search a folder that is not a workspace or an install.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub max_depth: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -14,6 +14,8 @@ fn main() {
     }
     let result = match &cli.command {
         Command::Scan(args) => commands::scan::run(args),
+        Command::Fix(args) => commands::fix::run(args),
+        Command::Undo(args) => commands::undo::run(args),
         Command::Checks => commands::checks::list(),
         Command::Explain { id } => commands::checks::explain(id),
         Command::Completions { shell } => {

@@ -240,6 +240,15 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// Extensions ComfyUI lists as models (compared lowercased).
+pub const MODEL_EXTENSIONS: &[&str] = &["ckpt", "pt", "pt2", "bin", "pth", "safetensors", "pkl", "sft"];
+
+/// Whether ComfyUI would list this file as a model (by extension; `configs` lists `.yaml`).
+pub fn is_model_file(rel: &Path) -> bool {
+    let ext = rel.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    MODEL_EXTENSIONS.contains(&ext.as_str()) || (ext == "yaml" && rel.starts_with("configs"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

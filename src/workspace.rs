@@ -42,6 +42,7 @@ pub enum ModelsDirSource {
     WorkspaceJson(PathBuf),
     WorkspaceDefault(PathBuf),
     LegacyYaml,
+    ExistingLinks,
 }
 
 impl fmt::Display for ModelsDirSource {
@@ -52,6 +53,7 @@ impl fmt::Display for ModelsDirSource {
             ModelsDirSource::WorkspaceJson(p) => write!(f, "{}", p.display()),
             ModelsDirSource::WorkspaceDefault(_) => write!(f, "ComfyDock's default"),
             ModelsDirSource::LegacyYaml => write!(f, "extra_model_paths.yaml"),
+            ModelsDirSource::ExistingLinks => write!(f, "the existing models links"),
         }
     }
 }
@@ -253,23 +255,21 @@ pub fn display_path(path: &Path) -> String {
 
 /// Picks each install's global folder: `override_dir` (flag or environment variable) >
 /// the workspace's `global_model_directory.path` > the folder all legacy YAML files agree on >
-/// ComfyDock's default `<workspace>/models` when the workspace has a `workspace.json`.
-/// `inferred[i]` is what install `i`'s YAML implies.
+/// ComfyDock's default `<workspace>/models` when the workspace has a `workspace.json` > the
+/// folder every install's `models` link points at, when all are links (after a migration the
+/// link is the record).
+/// `inferred[i]` is what install `i`'s YAML implies; `linked[i]` where its `models` link points.
 pub fn resolve_models_dirs(
     installs: &[Install],
     override_dir: Option<&ModelsDir>,
     inferred: &[Option<PathBuf>],
+    linked: &[Option<PathBuf>],
 ) -> Result<Vec<Option<ModelsDir>>> {
-    let mut agreed: Option<PathBuf> = None;
-    let mut disagree = false;
-    for p in inferred.iter().flatten() {
-        match &agreed {
-            None => agreed = Some(p.clone()),
-            Some(a) if platform::same_dir(a, p) => {}
-            Some(_) => disagree = true,
-        }
-    }
-    let from_yaml = if disagree { None } else { agreed };
+    let from_yaml = agreed(inferred).map(|path| ModelsDir { path, source: ModelsDirSource::LegacyYaml });
+    // Links only confirm a migration already done: never a guess that would move data.
+    let all_linked = linked.iter().all(Option::is_some);
+    let from_links =
+        agreed(linked).filter(|_| all_linked).map(|path| ModelsDir { path, source: ModelsDirSource::ExistingLinks });
     let mut out = Vec::with_capacity(installs.len());
     for install in installs {
         if let Some(dir) = override_dir {
@@ -281,7 +281,7 @@ pub fn resolve_models_dirs(
             chosen = workspace_models_dir(ws)?;
         }
         if chosen.is_none() {
-            chosen = from_yaml.clone().map(|path| ModelsDir { path, source: ModelsDirSource::LegacyYaml });
+            chosen = from_yaml.clone();
         }
         if chosen.is_none()
             && let Some(ws) =
@@ -289,7 +289,21 @@ pub fn resolve_models_dirs(
         {
             chosen = Some(ModelsDir { path: ws.join("models"), source: ModelsDirSource::WorkspaceDefault(ws.clone()) });
         }
-        out.push(chosen);
+        out.push(chosen.or_else(|| from_links.clone()));
     }
     Ok(out)
+}
+
+/// The one folder all the given paths name (after resolving), or `None` when there is none or
+/// they disagree.
+fn agreed(paths: &[Option<PathBuf>]) -> Option<PathBuf> {
+    let mut found: Option<&PathBuf> = None;
+    for p in paths.iter().flatten() {
+        match found {
+            None => found = Some(p),
+            Some(a) if platform::same_dir(a, p) => {}
+            Some(_) => return None,
+        }
+    }
+    found.cloned()
 }

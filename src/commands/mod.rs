@@ -1,4 +1,6 @@
 //! One file per subcommand: each wires the layers below together.
 
 pub mod checks;
+pub mod fix;
 pub mod scan;
+pub mod undo;

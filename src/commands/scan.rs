@@ -7,7 +7,7 @@ use crate::checks;
 use crate::cli::{Format, ScanArgs};
 use crate::config::Target;
 use crate::error::{Error, Result};
-use crate::inspect::{self, GlobalState};
+use crate::inspect::{self, GlobalState, ModelsState};
 use crate::legacy_yaml;
 use crate::report::{self, InstallReport, Scan};
 use crate::workspace::{self, display_path};
@@ -30,7 +30,14 @@ pub fn collect(target: &Target) -> Result<Scan> {
         .iter()
         .map(|i| i.yaml.as_ref().and_then(|y| y.as_ref().ok()).and_then(legacy_yaml::infer_global))
         .collect();
-    let dirs = workspace::resolve_models_dirs(&found.installs, target.models_dir.as_ref(), &inferred)?;
+    let linked: Vec<Option<PathBuf>> = inspections
+        .iter()
+        .map(|i| match &i.models {
+            ModelsState::Link(l) if l.target_is_dir => l.resolved.clone(),
+            _ => None,
+        })
+        .collect();
+    let dirs = workspace::resolve_models_dirs(&found.installs, target.models_dir.as_ref(), &inferred, &linked)?;
     let mut globals: HashMap<PathBuf, GlobalState> = HashMap::new();
     for (inspection, dir) in inspections.iter_mut().zip(dirs) {
         inspection.global =

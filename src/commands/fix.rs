@@ -1,0 +1,243 @@
+//! `comfydoctor fix`: scan, plan every fix, show it, confirm, execute (journaled), scan again.
+//!
+//! All installs are planned before anything runs; a [`View`] carries what earlier plans will
+//! have changed, so the plan shown is the plan executed. Installs that share a journal folder
+//! (one workspace) run as one journaled run, so `undo` reverses the whole `fix`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::cli::FixArgs;
+use crate::commands::scan;
+use crate::config::Target;
+use crate::error::{Error, Result};
+use crate::execute::{self, ExecOptions, describe};
+use crate::exit_codes;
+use crate::fixes::{self, Ctx, Strategy, View};
+use crate::plan::InstallPlan;
+use crate::prompt;
+use crate::report::{self, InstallReport};
+use crate::workspace::{Install, display_path};
+
+/// Where an install's journal (and lock) live: `<workspace>/.comfydoctor/`, or beside the
+/// ComfyUI folder when there is no workspace.
+pub fn journal_dir(install: &Install) -> PathBuf {
+    match &install.workspace {
+        Some(ws) => ws.join(".comfydoctor"),
+        None => install.root.parent().unwrap_or(&install.root).join(".comfydoctor"),
+    }
+}
+
+/// Checks whose fix moves or replaces user data, so the strategy question applies.
+const STRATEGY_CHECKS: &[&str] = &["models-dir-real", "link-wrong-target"];
+
+pub fn run(args: &FixArgs) -> Result<i32> {
+    let target = Target::from_args(&args.target)?;
+    let interactive = !args.yes && prompt::interactive();
+    let quiet = target.quiet;
+    let mut scan_result = scan::collect(&target)?;
+
+    // An interrupted run comes first: finishing or rolling it back changes what is on disk.
+    let dirs: Vec<PathBuf> = unique(scan_result.installs.iter().map(|i| journal_dir(&i.inspection.install)));
+    let mut resumed = false;
+    for dir in &dirs {
+        if let Some(run) = execute::find_unfinished(dir).map_err(|e| Error::Failed(e.to_string()))? {
+            if args.dry_run {
+                eprintln!(
+                    "comfydoctor: run {} in {} was interrupted; `comfydoctor fix` will offer to finish or roll it back",
+                    run.run_id,
+                    display_path(dir)
+                );
+                return Ok(exit_codes::FINDINGS);
+            }
+            let finish = if args.yes {
+                Some(true)
+            } else if interactive {
+                eprintln!("comfydoctor: run {} in {} was interrupted.", run.run_id, display_path(dir));
+                prompt::resume_or_rollback(&run.run_id)
+            } else {
+                eprintln!(
+                    "comfydoctor: run {} in {} was interrupted; run `comfydoctor fix --yes` to finish it, or `comfydoctor undo` to roll it back",
+                    run.run_id,
+                    display_path(dir)
+                );
+                return Ok(exit_codes::FINDINGS);
+            };
+            let opts = ExecOptions::new(dir);
+            match finish {
+                Some(true) => {
+                    let report = execute::resume(&run, &opts).map_err(|e| Error::Failed(e.to_string()))?;
+                    if !report.succeeded() {
+                        print_stops(&report);
+                        return Ok(exit_codes::USAGE_OR_FAILURE);
+                    }
+                    eprintln!("comfydoctor: finished interrupted run {}", run.run_id);
+                }
+                Some(false) => {
+                    let report = execute::rollback(&run, &opts).map_err(|e| Error::Failed(e.to_string()))?;
+                    eprintln!("comfydoctor: rolled back interrupted run {} ({} action(s))", run.run_id, report.undone);
+                    if let Some((_, stop)) = report.stopped {
+                        eprintln!("comfydoctor: rollback stopped at {}: {}", stop.path.display(), stop.message);
+                        return Ok(exit_codes::USAGE_OR_FAILURE);
+                    }
+                }
+                None => return Ok(exit_codes::FINDINGS),
+            }
+            resumed = true;
+        }
+    }
+    if resumed {
+        scan_result = scan::collect(&target)?;
+    }
+
+    let stamp = compact_stamp();
+    let mut view = View::default();
+    let mut groups: BTreeMap<PathBuf, Vec<InstallPlan>> = BTreeMap::new();
+    let mut held_back = false;
+    let mut refused = false;
+    for report in &scan_result.installs {
+        if !report.findings.iter().any(|f| f.fix.is_some()) {
+            continue;
+        }
+        let install = &report.inspection.install;
+        let dir = journal_dir(install);
+        let strategy = match args.strategy {
+            Some(s) => s,
+            None if interactive
+                && !args.dry_run
+                && report.findings.iter().any(|f| STRATEGY_CHECKS.contains(&f.check)) =>
+            {
+                match prompt::strategy(&install.name) {
+                    Some(s) => s,
+                    None => {
+                        held_back = true;
+                        continue;
+                    }
+                }
+            }
+            None => Strategy::Merge,
+        };
+        let snapshot = view.clone();
+        let mut ctx = Ctx {
+            strategy,
+            stamp: &stamp,
+            backup_root: install.root.join(format!("models.comfydoctor-backup-{stamp}")),
+            journal_dir: dir.clone(),
+            view: &mut view,
+        };
+        let plan = match fixes::plan_install(&report.inspection, &report.findings, &mut ctx) {
+            Ok(plan) => plan,
+            Err(fixes::Refusal(why)) => {
+                eprintln!("comfydoctor: {}: not fixed: {why}", install.name);
+                refused = true;
+                continue;
+            }
+        };
+        if !quiet || args.dry_run {
+            print_plan(report, &plan);
+        }
+        if plan.steps.is_empty() {
+            continue;
+        }
+        if plan.needs_confirmation && !args.yes && !args.dry_run {
+            let approved = interactive
+                && prompt::confirm(&format!("Apply these {} step(s) to {}?", plan.steps.len(), install.name));
+            if !approved {
+                if !interactive {
+                    eprintln!(
+                        "comfydoctor: {}: {} step(s) move or back up user data and need a confirmation; nothing applied. Run `comfydoctor fix --yes` to apply them",
+                        install.name,
+                        plan.steps.len()
+                    );
+                }
+                view = snapshot;
+                held_back = true;
+                continue;
+            }
+        }
+        groups.entry(dir).or_default().push(plan);
+    }
+
+    if args.dry_run {
+        let planned: usize = groups.values().flatten().map(|p| p.steps.len()).sum();
+        println!("Dry run: {planned} step(s) planned, nothing changed.");
+        return Ok(if planned > 0 || refused { exit_codes::FINDINGS } else { scan_result.exit_code() });
+    }
+
+    let mut failed = false;
+    for (dir, plans) in &groups {
+        let mut opts = ExecOptions::new(dir);
+        opts.progress = !quiet;
+        let report = execute::execute(plans, &opts).map_err(|e| Error::Failed(e.to_string()))?;
+        for (plan, outcome) in plans.iter().zip(&report.installs) {
+            if quiet {
+                for step in plan.steps.iter().take(outcome.applied) {
+                    println!("{}", describe(&step.action));
+                }
+            }
+        }
+        if !report.succeeded() {
+            failed = true;
+            print_stops(&report);
+        } else if let (Some(id), false) = (&report.run_id, quiet) {
+            println!("Applied as run {id}; `comfydoctor undo` reverses it.\n");
+        }
+    }
+
+    let after = scan::collect(&target)?;
+    let table = report::table(&after, quiet);
+    if !table.is_empty() {
+        print!("{table}");
+    }
+    Ok(if failed {
+        exit_codes::USAGE_OR_FAILURE
+    } else if held_back || refused {
+        exit_codes::FINDINGS
+    } else {
+        after.exit_code()
+    })
+}
+
+fn print_plan(report: &InstallReport, plan: &InstallPlan) {
+    let install = &report.inspection.install;
+    println!("{} ({}):", install.name, display_path(&install.root));
+    for (i, step) in plan.steps.iter().enumerate() {
+        println!("  {:>3}. {}", i + 1, describe(&step.action));
+    }
+    for note in &plan.notes {
+        println!("       note: {note}");
+    }
+    if plan.steps.is_empty() && plan.notes.is_empty() {
+        println!("       nothing to do");
+    }
+    println!();
+}
+
+fn print_stops(report: &execute::RunReport) {
+    for o in &report.installs {
+        if let Some(stop) = &o.stopped {
+            eprintln!(
+                "comfydoctor: {}: stopped at step {} ({}): {}. Steps before it are applied and journaled; `comfydoctor undo` reverses them",
+                display_path(&o.install),
+                stop.step + 1,
+                stop.path.display(),
+                stop.message
+            );
+        }
+    }
+}
+
+fn unique(items: impl Iterator<Item = PathBuf>) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    for i in items {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
+}
+
+/// `20261124T150102Z`: sorts as text, safe in file names everywhere.
+fn compact_stamp() -> String {
+    crate::journal::utc_now().chars().filter(|c| c.is_ascii_alphanumeric()).take(15).collect::<String>() + "Z"
+}

@@ -1,0 +1,17 @@
+//! Fix for `global-missing`: create the global folder (asked; `--yes` accepts).
+
+use super::{Ctx, Draft};
+use crate::inspect::{GlobalKind, Inspection};
+
+pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
+    let Some(global) = &inspection.global else { return };
+    if global.kind == GlobalKind::Missing {
+        draft.needs_confirmation = true;
+        ctx.ensure_dir(draft, "global-missing", &global.dir.path);
+    } else {
+        draft.notes.push(format!(
+            "global-missing: {} exists but is not a folder; move it away or pass --models-dir",
+            global.dir.path.display()
+        ));
+    }
+}

@@ -1,0 +1,40 @@
+//! Fix for `link-wrong-target`: bring what the old target holds into the global folder (merge;
+//! the old target is only read), then re-point the link.
+
+use std::path::Path;
+
+use super::merge::{MergeReport, copy_tree};
+use super::{Ctx, Draft, Strategy};
+use crate::inspect::{Inspection, ModelsState};
+use crate::plan::Action;
+
+const ID: &str = "link-wrong-target";
+
+pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
+    let (Some(global), ModelsState::Link(link)) = (&inspection.global, &inspection.models) else { return };
+    let Some(old) = &link.resolved else { return };
+    draft.needs_confirmation = true;
+    match ctx.strategy {
+        Strategy::Merge => {
+            let mut report = MergeReport::default();
+            copy_tree(ctx, draft, ID, old, &global.dir.path, Path::new(""), &mut report);
+            draft.notes.push(format!("{} is only read: its files stay where they are", old.display()));
+            draft.notes.extend(report.into_notes(&ctx.backup_root));
+        }
+        Strategy::Backup => {
+            let hidden = super::models_dir_real::invisible_models_on_disk(old, &global.dir.path);
+            draft.notes.push(format!(
+                "{} stays as it is; ComfyUI will no longer see {} model file(s) from it{}",
+                old.display(),
+                hidden.len(),
+                if hidden.is_empty() { String::new() } else { format!(": {}", super::merge::short_list(&hidden)) }
+            ));
+        }
+    }
+    let action = Action::ReplaceLink {
+        link: inspection.install.models_path(),
+        old_target: link.raw_target.clone(),
+        new_target: global.dir.path.clone(),
+    };
+    ctx.act(draft, ID, action);
+}

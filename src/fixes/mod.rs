@@ -1,0 +1,306 @@
+//! Fixes: findings → a plan of typed actions. One planner per check, named by its ID.
+//!
+//! Planners only read. They see the disk through [`View`], which overlays what earlier steps of
+//! the same run will have done, so a plan for the second install accounts for what the first one
+//! moved into the global folder (a dry run of several installs stays truthful).
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use crate::checks::Finding;
+use crate::inspect::{Inspection, ModelsState};
+use crate::plan::{Action, InstallPlan, Step};
+use crate::platform::{self, Entry};
+
+mod global_layout;
+mod global_missing;
+mod legacy_yaml;
+mod link_broken;
+mod link_missing;
+mod link_wrong_target;
+pub mod merge;
+mod models_dir_real;
+mod models_not_dir;
+mod placeholder_only;
+
+/// How user data in the way of the link is handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Strategy {
+    /// Move or link every entry into the global folder; conflicts go to a backup folder.
+    Merge,
+    /// Keep the old folder (renamed) or leave the old target alone; only link.
+    Backup,
+}
+
+/// What a destination is, as the plan will have left it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dest {
+    Missing,
+    Dir,
+    /// A file; `bytes_at` is where its bytes can be read now (its source, if only planned).
+    File {
+        len: u64,
+        bytes_at: PathBuf,
+    },
+    Link {
+        resolved: Option<PathBuf>,
+    },
+    Other,
+}
+
+/// The disk as the plan so far will have left it. Reads only.
+#[derive(Debug, Default, Clone)]
+pub struct View {
+    overlay: HashMap<PathBuf, Dest>,
+    /// Folders planned as a whole move: destination → source.
+    moved_dirs: HashMap<PathBuf, PathBuf>,
+}
+
+impl View {
+    pub fn get(&self, path: &Path) -> Dest {
+        if let Some(d) = self.overlay.get(path) {
+            return d.clone();
+        }
+        for anc in path.ancestors().skip(1) {
+            if let Some(src) = self.moved_dirs.get(anc) {
+                let rel = path.strip_prefix(anc).unwrap_or(path);
+                return self.get(&src.join(rel));
+            }
+            if matches!(self.overlay.get(anc), Some(Dest::Missing)) {
+                return Dest::Missing;
+            }
+        }
+        disk(path)
+    }
+
+    fn set(&mut self, path: &Path, dest: Dest) {
+        self.overlay.insert(path.to_path_buf(), dest);
+    }
+
+    /// Forgets what was planned: after execution the disk is the truth again.
+    pub fn clear(&mut self) {
+        self.overlay.clear();
+        self.moved_dirs.clear();
+    }
+}
+
+fn disk(path: &Path) -> Dest {
+    match platform::entry(path) {
+        Ok(Entry::Missing) => Dest::Missing,
+        Ok(Entry::Dir) => Dest::Dir,
+        Ok(Entry::File { len }) => Dest::File { len, bytes_at: path.to_path_buf() },
+        Ok(Entry::Link(l)) => {
+            if l.target_is_dir {
+                // A folder link in the global folder is a folder for merging purposes.
+                Dest::Dir
+            } else {
+                Dest::Link { resolved: l.resolved }
+            }
+        }
+        Ok(Entry::Other) | Err(_) => Dest::Other,
+    }
+}
+
+/// Everything a planner needs besides the inspection.
+pub struct Ctx<'a> {
+    pub strategy: Strategy,
+    /// UTC timestamp used in backup names, e.g. `20261124T150102Z`.
+    pub stamp: &'a str,
+    /// Folder for merge leftovers (conflicts, identical duplicates) of this install.
+    pub backup_root: PathBuf,
+    /// The journal folder; the executor creates it, so plans treat it as existing.
+    pub journal_dir: PathBuf,
+    pub view: &'a mut View,
+}
+
+/// A plan being built for one install.
+#[derive(Debug, Default)]
+pub struct Draft {
+    pub steps: Vec<Step>,
+    pub notes: Vec<String>,
+    pub needs_confirmation: bool,
+}
+
+impl Draft {
+    fn push(&mut self, check: &str, action: Action) {
+        self.steps.push(Step { action, check: check.to_string() });
+    }
+}
+
+impl Ctx<'_> {
+    /// Records an action in the draft and in the view.
+    fn act(&mut self, draft: &mut Draft, check: &str, action: Action) {
+        match &action {
+            Action::MakeDir { path } => self.view.set(path, Dest::Dir),
+            Action::Move { from, to } => {
+                let moved = self.view.get(from);
+                if moved == Dest::Dir {
+                    self.view.moved_dirs.insert(to.clone(), from.clone());
+                }
+                self.view.set(to, moved);
+                self.view.set(from, Dest::Missing);
+            }
+            Action::HardLink { from, to } | Action::CopyVerify { from, to } => {
+                let len = std::fs::metadata(from).map(|m| m.len()).unwrap_or(0);
+                self.view.set(to, Dest::File { len, bytes_at: from.clone() });
+            }
+            Action::RemovePlaceholder { path } | Action::RemoveEmptyDir { path } => self.view.set(path, Dest::Missing),
+            Action::RemoveLink { link, .. } => self.view.set(link, Dest::Missing),
+            Action::CreateLink { link, target } => {
+                self.view.set(link, Dest::Link { resolved: Some(target.clone()) });
+            }
+            Action::ReplaceLink { link, new_target, .. } => {
+                self.view.set(link, Dest::Link { resolved: Some(new_target.clone()) });
+            }
+            Action::CreateLinkLike { link, raw_target, target_is_dir, .. } => {
+                let dest = if *target_is_dir { Dest::Dir } else { Dest::Link { resolved: Some(raw_target.clone()) } };
+                self.view.set(link, dest);
+            }
+            Action::WriteFile { path, contents } => {
+                self.view.set(path, Dest::File { len: contents.len() as u64, bytes_at: path.clone() });
+            }
+        }
+        draft.push(check, action);
+    }
+
+    /// Plans `MakeDir` for every missing folder from the first missing ancestor of `dir` down.
+    fn ensure_dir(&mut self, draft: &mut Draft, check: &str, dir: &Path) {
+        if dir == self.journal_dir || self.view.get(dir) != Dest::Missing {
+            return;
+        }
+        if let Some(parent) = dir.parent() {
+            self.ensure_dir(draft, check, parent);
+        }
+        self.act(draft, check, Action::MakeDir { path: dir.to_path_buf() });
+    }
+
+    /// Moves `src` to `<backup_root>/<rel>`, creating the folders on the way.
+    fn backup(&mut self, draft: &mut Draft, check: &str, src: &Path, rel: &Path) -> PathBuf {
+        let to = self.backup_root.join(rel);
+        if let Some(parent) = to.parent() {
+            self.ensure_dir(draft, check, parent);
+        }
+        self.act(draft, check, Action::Move { from: src.to_path_buf(), to: to.clone() });
+        to
+    }
+}
+
+/// Why an install cannot be fixed at all; nothing is planned for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal(pub String);
+
+/// Plans every fix for one install, in the order: global folder, `models`, YAML, git.
+pub fn plan_install(inspection: &Inspection, findings: &[Finding], ctx: &mut Ctx) -> Result<InstallPlan, Refusal> {
+    refuse_unsafe(inspection)?;
+    let mut draft = Draft::default();
+    let has = |id: &str| findings.iter().any(|f| f.check == id);
+    if has("global-missing") {
+        global_missing::plan(inspection, ctx, &mut draft);
+    }
+    if has("global-missing") || has("global-layout") {
+        global_layout::plan(inspection, ctx, &mut draft);
+    }
+    let models_fix =
+        ["link-missing", "link-broken", "link-wrong-target", "models-not-dir", "placeholder-only", "models-dir-real"]
+            .into_iter()
+            .find(|id| has(id));
+    if let Some(id) = models_fix {
+        if let Some(global) = &inspection.global
+            && ctx.view.get(&global.dir.path) != Dest::Dir
+        {
+            draft.notes.push(format!(
+                "{id}: not fixed, the global models folder {} does not exist (yet)",
+                global.dir.path.display()
+            ));
+        } else {
+            match id {
+                "link-missing" => link_missing::plan(inspection, ctx, &mut draft),
+                "link-broken" => link_broken::plan(inspection, ctx, &mut draft),
+                "link-wrong-target" => link_wrong_target::plan(inspection, ctx, &mut draft),
+                "models-not-dir" => models_not_dir::plan(inspection, ctx, &mut draft),
+                "placeholder-only" => placeholder_only::plan(inspection, ctx, &mut draft),
+                _ => models_dir_real::plan(inspection, ctx, &mut draft),
+            }
+        }
+    }
+    if has("legacy-yaml") {
+        legacy_yaml::plan(inspection, ctx, &mut draft);
+    }
+    Ok(InstallPlan {
+        install: inspection.install.root.clone(),
+        steps: draft.steps,
+        notes: draft.notes,
+        needs_confirmation: draft.needs_confirmation,
+    })
+}
+
+/// The global folder inside `models/`, or the install inside the global folder, would make the
+/// link a loop; a read-only install or global folder would fail half-way.
+fn refuse_unsafe(inspection: &Inspection) -> Result<(), Refusal> {
+    let Some(global) = &inspection.global else {
+        return Err(Refusal("the global models folder is unknown: pass --models-dir DIR".into()));
+    };
+    let models = inspection.install.models_path();
+    let g = &global.dir.path;
+    if matches!(inspection.models, ModelsState::RealDir(_)) && platform::is_within(g, &models) {
+        return Err(Refusal(format!(
+            "the global models folder {} lies inside this install's models/ folder; choose a global folder outside it with --models-dir",
+            g.display()
+        )));
+    }
+    if platform::is_within(&inspection.install.root, g) {
+        return Err(Refusal(format!(
+            "this install lies inside the global models folder {}; move the install or choose another folder with --models-dir",
+            g.display()
+        )));
+    }
+    for dir in [Some(inspection.install.root.as_path()), Some(g.as_path()).filter(|g| g.exists())].into_iter().flatten()
+    {
+        if std::fs::metadata(dir).is_ok_and(|m| m.permissions().readonly()) {
+            return Err(Refusal(format!("{} is not writable; fix its permissions and run again", dir.display())));
+        }
+    }
+    Ok(())
+}
+
+/// The children of a folder on disk, sorted by name (read-only; for trees the inspection did
+/// not cover, such as a link's old target).
+pub fn children_on_disk(dir: &Path) -> Vec<(OsString, Entry)> {
+    let mut out: Vec<(OsString, Entry)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| platform::entry(&e.path()).ok().map(|kind| (e.file_name(), kind)))
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// Whether two files hold the same bytes (size first, then content).
+pub fn same_bytes(a: &Path, b: &Path) -> bool {
+    use std::io::Read;
+    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+        return false;
+    };
+    if ma.len() != mb.len() {
+        return false;
+    }
+    let (Ok(mut fa), Ok(mut fb)) = (std::fs::File::open(a), std::fs::File::open(b)) else {
+        return false;
+    };
+    let mut ba = vec![0u8; 1 << 16];
+    let mut bb = vec![0u8; 1 << 16];
+    loop {
+        let na = match fa.read(&mut ba) {
+            Ok(n) => n,
+            Err(_) => return false,
+        };
+        if na == 0 {
+            return true;
+        }
+        if fb.read_exact(&mut bb[..na]).is_err() || ba[..na] != bb[..na] {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! Fix for `models-dir-real`: merge every entry into the global folder (default), or rename the
+//! folder to a backup; then link.
+
+use std::path::Path;
+
+use super::merge::{Index, MergeReport, MoveJob, move_tree, short_list};
+use super::{Ctx, Draft, Strategy};
+use crate::inspect::{EntryKind, Inspection, ModelsState};
+use crate::plan::Action;
+use crate::stock;
+
+const ID: &str = "models-dir-real";
+
+pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
+    let (Some(global), ModelsState::RealDir(tree)) = (&inspection.global, &inspection.models) else { return };
+    let models = inspection.install.models_path();
+    draft.needs_confirmation = true;
+    match ctx.strategy {
+        Strategy::Merge => {
+            let mut report = MergeReport::default();
+            let index = Index::new(tree);
+            let job = MoveJob { check: ID, index: &index, src_root: &models, global: &global.dir.path };
+            move_tree(ctx, draft, &job, Path::new(""), &mut report);
+            draft.notes.extend(report.into_notes(&ctx.backup_root));
+            ctx.act(draft, ID, Action::RemoveEmptyDir { path: models.clone() });
+        }
+        Strategy::Backup => {
+            let backup = inspection.install.root.join(format!("models.comfydoctor-backup-{}", ctx.stamp));
+            let hidden: Vec<String> = tree
+                .entries
+                .iter()
+                .filter(|e| matches!(e.kind, EntryKind::File { .. }) && stock::is_model_file(&e.rel))
+                .filter(|e| !global.dir.path.join(&e.rel).exists())
+                .map(|e| e.rel.display().to_string())
+                .collect();
+            draft.notes.push(format!("models/ is renamed to {}", backup.display()));
+            if !hidden.is_empty() {
+                draft.notes.push(format!(
+                    "ComfyUI will no longer see {} model file(s): {}",
+                    hidden.len(),
+                    short_list(&hidden)
+                ));
+            }
+            ctx.act(draft, ID, Action::Move { from: models.clone(), to: backup });
+        }
+    }
+    ctx.act(draft, ID, Action::CreateLink { link: models, target: global.dir.path.clone() });
+}
+
+/// Model files under `dir` (walked on disk, links followed as ComfyUI does) that have no
+/// entry of the same relative path under `global`.
+pub fn invisible_models_on_disk(dir: &Path, global: &Path) -> Vec<String> {
+    walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .max_depth(16)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| e.path().strip_prefix(dir).ok().map(Path::to_path_buf))
+        .filter(|rel| stock::is_model_file(rel) && !global.join(rel).exists())
+        .map(|rel| rel.display().to_string())
+        .collect()
+}

@@ -1,0 +1,29 @@
+//! Fix for `models-not-dir`: rename the file out of the way (nothing is deleted), then link.
+
+use super::{Ctx, Draft};
+use crate::inspect::{Inspection, ModelsState};
+use crate::plan::Action;
+
+const ID: &str = "models-not-dir";
+
+pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
+    let Some(global) = &inspection.global else { return };
+    let models = inspection.install.models_path();
+    match &inspection.models {
+        ModelsState::Link(link) => {
+            let action = Action::ReplaceLink {
+                link: models,
+                old_target: link.raw_target.clone(),
+                new_target: global.dir.path.clone(),
+            };
+            ctx.act(draft, ID, action);
+        }
+        _ => {
+            draft.needs_confirmation = true;
+            let backup = inspection.install.root.join(format!("models.comfydoctor-backup-{}", ctx.stamp));
+            draft.notes.push(format!("models (not a folder) is renamed to {}", backup.display()));
+            ctx.act(draft, ID, Action::Move { from: models.clone(), to: backup });
+            ctx.act(draft, ID, Action::CreateLink { link: models, target: global.dir.path.clone() });
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! Questions to the user (dialoguer on stderr). Only asked when stdin and stderr are terminals;
+//! otherwise callers never block and say how to allow the change (`--yes`).
+
+use std::io::IsTerminal;
+
+use dialoguer::{Confirm, Select, theme::SimpleTheme};
+
+use crate::fixes::Strategy;
+
+/// Whether questions can be asked at all.
+pub fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Yes/no, defaulting to no. An I/O error (closed terminal) counts as no.
+pub fn confirm(question: &str) -> bool {
+    Confirm::with_theme(&SimpleTheme).with_prompt(question).default(false).interact().unwrap_or(false)
+}
+
+/// Merge or backup, defaulting to merge; `None` when the user aborts.
+pub fn strategy(install: &str) -> Option<Strategy> {
+    let items = [
+        "merge: move every file into the global folder (conflicts and duplicates are backed up)",
+        "backup: keep the current models folder under a backup name, only link",
+    ];
+    Select::with_theme(&SimpleTheme)
+        .with_prompt(format!("{install}: how should the models already there be handled?"))
+        .items(items)
+        .default(0)
+        .interact_opt()
+        .ok()
+        .flatten()
+        .map(|i| if i == 0 { Strategy::Merge } else { Strategy::Backup })
+}
+
+/// Finish or roll back an interrupted run; `None` to stop here.
+pub fn resume_or_rollback(run: &str) -> Option<bool> {
+    let items = ["finish it (continue where it stopped)", "roll it back (undo what it did)", "stop here"];
+    Select::with_theme(&SimpleTheme)
+        .with_prompt(format!("run {run} was interrupted"))
+        .items(items)
+        .default(0)
+        .interact_opt()
+        .ok()
+        .flatten()
+        .and_then(|i| match i {
+            0 => Some(true),
+            1 => Some(false),
+            _ => None,
+        })
+}
