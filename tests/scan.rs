@@ -456,6 +456,17 @@ fn the_flag_names_a_missing_folder() {
     assert!(msg.contains("no-such-folder") && msg.contains("--models-dir"), "{msg}");
 }
 
+#[cfg(unix)]
+#[test]
+fn an_empty_environment_variable_is_ignored() {
+    let ws = Ws::new();
+    ws.healthy_env("a");
+    let mut cmd = ws.cmd();
+    cmd.env("COMFYDOCTOR_MODELS_DIR", "").args(["scan", "--format", "json"]).arg(&ws.root);
+    let (code, json) = run_json_cmd(&mut cmd);
+    assert_eq!((code, ids(&json, "a")), (0, vec![]), "{json:#}");
+}
+
 #[test]
 fn the_environment_variable_names_a_missing_folder() {
     let ws = Ws::new();
