@@ -57,7 +57,8 @@ pub struct TargetArgs {
     pub paths: Vec<PathBuf>,
 
     /// The global models folder every install should link to (overrides the workspace's).
-    #[arg(long, value_name = "DIR", env = "COMFYDOCTOR_MODELS_DIR")]
+    /// Default: $COMFYDOCTOR_MODELS_DIR when set and not empty.
+    #[arg(long, value_name = "DIR")]
     pub models_dir: Option<PathBuf>,
 
     /// How deep to search a folder that is not a workspace or an install.

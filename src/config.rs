@@ -29,15 +29,13 @@ impl std::fmt::Debug for Check {
 impl Target {
     pub fn from_args(args: &TargetArgs) -> Result<Self> {
         let paths = args.paths.iter().map(|p| platform::normalize(p)).collect();
-        let models_dir = args.models_dir.as_ref().filter(|p| !p.as_os_str().is_empty()).map(|p| {
-            // clap fills the field from the environment too; tell them apart for messages.
-            let from_env = std::env::var_os("COMFYDOCTOR_MODELS_DIR").is_some_and(|v| v == p.as_os_str())
-                && !std::env::args_os().any(|a| a.to_string_lossy().starts_with("--models-dir"));
-            ModelsDir {
-                path: platform::normalize(p),
-                source: if from_env { ModelsDirSource::Env } else { ModelsDirSource::Flag },
-            }
-        });
+        let flag = args.models_dir.as_ref().filter(|p| !p.as_os_str().is_empty());
+        let from_env = std::env::var_os("COMFYDOCTOR_MODELS_DIR").filter(|v| !v.is_empty()).map(PathBuf::from);
+        let models_dir = match (flag, from_env) {
+            (Some(p), _) => Some(ModelsDir { path: platform::normalize(p), source: ModelsDirSource::Flag }),
+            (None, Some(p)) => Some(ModelsDir { path: platform::normalize(&p), source: ModelsDirSource::Env }),
+            (None, None) => None,
+        };
         let checks = if args.checks.is_empty() {
             checks::ALL.to_vec()
         } else {

@@ -130,7 +130,12 @@ pub fn read_tree(root: &Path) -> DirTree {
         let item = match item {
             Ok(i) => i,
             Err(e) => {
+                // What cannot be read cannot be proven stock.
                 tree.unreadable.push(e.to_string());
+                if tree.stock_only {
+                    tree.stock_only = false;
+                    tree.first_user_entry = e.path().and_then(|p| p.strip_prefix(root).ok()).map(Path::to_path_buf);
+                }
                 continue;
             }
         };

@@ -64,6 +64,8 @@ pub fn run(args: &ScanArgs) -> Result<i32> {
     let target = Target::from_args(&args.target)?;
     let scan = collect(&target)?;
     match args.format {
+        // Quiet means silent when healthy, whatever the format.
+        Format::Json if target.quiet && scan.exit_code() == crate::exit_codes::HEALTHY => {}
         Format::Json => println!("{}", report::json(&scan)),
         Format::Table => print!("{}", report::table(&scan, target.quiet)),
     }
