@@ -98,8 +98,10 @@ pub enum Coverage {
 /// hostile.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 /// Aliases can make a small file name the same mapping many times; these bound the expansion.
-const MAX_ENTRIES: usize = 100_000;
+const MAX_ENTRIES: usize = 20_000;
 const MAX_EXPANDED_BYTES: usize = 64 * 1024 * 1024;
+/// Mapping keys visited while resolving, aliases counted each time they are used.
+const MAX_KEY_VISITS: usize = 200_000;
 
 /// Reads and resolves a file with the process environment and home folder.
 pub fn read_file(path: &Path) -> Result<LegacyYaml, YamlError> {
@@ -177,6 +179,7 @@ pub fn parse_str(
         env,
         entries: 0,
         bytes: 0,
+        visits: 0,
     };
     let sections = resolver
         .sections(root)
@@ -219,6 +222,7 @@ struct Resolver<'a> {
     env: &'a dyn Fn(&str) -> Option<String>,
     entries: usize,
     bytes: usize,
+    visits: usize,
 }
 
 type TreeResult<T> = Result<T, tree::Error>;
@@ -239,7 +243,7 @@ impl Resolver<'_> {
             }
         };
         let mut sections = Vec::new();
-        for (key, value) in dict(pairs)? {
+        for Field { key, line, value } in dict(pairs)? {
             let name = key_text(&key);
             let fields = match value.kind.as_ref() {
                 Kind::Map(fields) => fields,
@@ -257,23 +261,30 @@ impl Resolver<'_> {
                     ));
                 }
             };
-            sections.push(self.section(name, key.pos.line, fields)?);
+            let pos = Pos {
+                line,
+                column: key.pos.column,
+            };
+            sections.push(self.section(name, pos, fields)?);
         }
         Ok(sections)
     }
 
-    fn section(
-        &mut self,
-        name: String,
-        line: usize,
-        fields: &[(Node, Node)],
-    ) -> TreeResult<Section> {
+    fn section(&mut self, name: String, pos: Pos, fields: &[(Node, Node)]) -> TreeResult<Section> {
+        self.visits += fields.len();
+        if self.visits > MAX_KEY_VISITS {
+            return Err(tree::Error::at(
+                pos,
+                "too many keys after expanding aliases; refusing to resolve this file",
+            ));
+        }
+        let line = pos.line;
         let fields = dict(fields)?;
         let special = |wanted: &str| {
             fields
                 .iter()
-                .find(|(k, _)| is_str_key(k, wanted))
-                .map(|(_, v)| v)
+                .find(|f| is_str_key(&f.key, wanted))
+                .map(|f| &f.value)
         };
         let base_path = match special("base_path") {
             None => None,
@@ -287,7 +298,7 @@ impl Resolver<'_> {
             }
         };
         let mut entries = Vec::new();
-        for (key, value) in &fields {
+        for Field { key, line, value } in &fields {
             if is_str_key(key, "base_path") || is_str_key(key, "is_default") {
                 continue;
             }
@@ -320,7 +331,7 @@ impl Resolver<'_> {
                     key: key_name.clone(),
                     path: normpath(&full),
                     is_default,
-                    line: key.pos.line,
+                    line: *line,
                 });
             }
         }
@@ -359,10 +370,19 @@ impl Resolver<'_> {
     }
 }
 
+/// One key of a mapping after Python dict semantics.
+struct Field {
+    /// The first occurrence: a Python dict keeps its original key object and place.
+    key: Node,
+    /// Line of the last occurrence, whose value is the one in effect.
+    line: usize,
+    value: Node,
+}
+
 /// A YAML mapping as the Python dict PyYAML builds: later duplicates replace the value but keep
-/// the first key's place; the key node kept is the last one (its line is the effective one).
-fn dict(pairs: &[(Node, Node)]) -> TreeResult<Vec<(Node, Node)>> {
-    let mut out: Vec<(Node, Node)> = Vec::with_capacity(pairs.len());
+/// the first key and its place.
+fn dict(pairs: &[(Node, Node)]) -> TreeResult<Vec<Field>> {
+    let mut out: Vec<Field> = Vec::with_capacity(pairs.len());
     let mut index: std::collections::HashMap<KeyId, usize> = std::collections::HashMap::new();
     for (key, value) in pairs {
         check_constructible(key)?;
@@ -381,10 +401,17 @@ fn dict(pairs: &[(Node, Node)]) -> TreeResult<Vec<(Node, Node)>> {
             ));
         };
         match index.get(&id) {
-            Some(&i) => out[i] = (key.clone(), value.clone()),
+            Some(&i) => {
+                out[i].line = key.pos.line;
+                out[i].value = value.clone();
+            }
             None => {
                 index.insert(id, out.len());
-                out.push((key.clone(), value.clone()));
+                out.push(Field {
+                    key: key.clone(),
+                    line: key.pos.line,
+                    value: value.clone(),
+                });
             }
         }
     }

@@ -104,17 +104,24 @@ pub fn parse(text: &str) -> Result<Option<Node>, Error> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Node> = None;
     let mut documents = 0usize;
+    // Char ranges of quoted and block scalars: the only places PyYAML accepts a tab (besides
+    // comments).
+    let mut tab_ok: Vec<(usize, usize)> = Vec::new();
 
     for item in parser {
         let (event, span) = item.map_err(|e| {
             let m = e.marker();
-            Error::at(
-                Pos {
-                    line: m.line(),
-                    column: m.col() + 1,
-                },
-                e.info(),
-            )
+            let at = Pos {
+                line: m.line(),
+                column: m.col() + 1,
+            };
+            // The scanner reports a stray tab where the token before it ended; point at the tab.
+            let at = if e.info().contains("tab") {
+                first_tab_from(text, m.index()).unwrap_or(at)
+            } else {
+                at
+            };
+            Error::at(at, e.info())
         })?;
         let pos = Pos {
             line: span.start.line(),
@@ -132,6 +139,9 @@ pub fn parse(text: &str) -> Result<Option<Node>, Error> {
                 None
             }
             Event::Scalar(text, style, anchor, tag) => {
+                if style != ScalarStyle::Plain {
+                    tab_ok.push((span.start.index(), span.end.index()));
+                }
                 let tag = tag.map(|t| {
                     if t.is_yaml_core_schema() {
                         format!("!!{}", t.suffix())
@@ -232,7 +242,62 @@ pub fn parse(text: &str) -> Result<Option<Node>, Error> {
             },
         }
     }
+    if text.contains('\t') {
+        check_tabs(text, tab_ok)?;
+    }
     Ok(root)
+}
+
+fn first_tab_from(text: &str, from: usize) -> Option<Pos> {
+    let (mut line, mut column) = (1usize, 1usize);
+    for (index, c) in text.chars().enumerate() {
+        if c == '\t' && index >= from {
+            return Some(Pos { line, column });
+        }
+        if c == '\n' {
+            line += 1;
+            column = 1;
+        } else {
+            column += 1;
+        }
+    }
+    None
+}
+
+/// PyYAML only skips spaces between tokens, so a tab used as indentation or as a separator
+/// (`key:\tvalue`) fails its scanner even where YAML 1.2 parsers accept it.
+fn check_tabs(text: &str, mut tab_ok: Vec<(usize, usize)>) -> Result<(), Error> {
+    tab_ok.sort_unstable();
+    let inside = |index: usize| {
+        let after = tab_ok.partition_point(|(start, _)| *start <= index);
+        after > 0 && tab_ok[after - 1].1 > index
+    };
+    let (mut line, mut column) = (1usize, 1usize);
+    let mut in_comment = false;
+    let mut previous = '\n';
+    for (index, c) in text.chars().enumerate() {
+        match c {
+            '\n' => in_comment = false,
+            '#' if !in_comment && matches!(previous, ' ' | '\t' | '\n') && !inside(index) => {
+                in_comment = true;
+            }
+            '\t' if !in_comment && !inside(index) => {
+                return Err(Error::at(
+                    Pos { line, column },
+                    "tab character outside a quoted value or comment; PyYAML (ComfyUI) refuses it: use spaces",
+                ));
+            }
+            _ => {}
+        }
+        if c == '\n' {
+            line += 1;
+            column = 1;
+        } else {
+            column += 1;
+        }
+        previous = c;
+    }
+    Ok(())
 }
 
 fn check_collection_tag(tag: Option<String>, core: &str, pos: Pos) -> Result<(), Error> {
@@ -588,6 +653,26 @@ mod tests {
         assert_eq!(resolve_plain("C:\\models"), Value::Str);
         assert_eq!(resolve_plain("/models/1:30"), Value::Str);
         assert_eq!(resolve_plain("models/"), Value::Str);
+    }
+
+    #[test]
+    fn tabs_only_inside_quotes_block_content_and_comments() {
+        let accepted = ["k: 'a\tb'\n", "k: |\n  a\tb\n", "# \tc\nk: v # \t\n"];
+        for text in accepted {
+            assert!(parse(text).is_ok(), "{text:?}");
+        }
+        for (text, line, column) in [
+            ("k:\tv\n", 1, 3),
+            ("k: v\t# c\n", 1, 5),
+            ("k: [a,\tb]\n", 1, 7),
+            ("k: v\n\tj: w\n", 2, 1),
+            ("k: a#\tb\n", 1, 6),
+        ] {
+            let err = parse(text)
+                .err()
+                .unwrap_or_else(|| panic!("{text:?} accepted"));
+            assert_eq!((err.pos.line, err.pos.column), (line, column), "{text:?}");
+        }
     }
 
     #[test]
