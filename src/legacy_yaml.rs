@@ -14,6 +14,10 @@
 //! - An empty or comments-only file gives zero sections (ComfyUI would fail iterating `None`;
 //!   for a migration such a file simply registers nothing).
 //! - Merge keys (`<<`) and tags other than `!!str`/core scalar tags are refused.
+//! - Tabs outside quoted values, block-scalar content and comments are refused with their
+//!   position, because PyYAML's scanner refuses them (YAML 1.2 parsers accept `key:<tab>value`).
+//! - Hostile input is bounded: the file is capped at [`MAX_FILE_BYTES`], nesting at 64 levels,
+//!   and alias expansion by counts of aliases, keys visited, paths and path bytes.
 //! - Paths follow the host's Python rules: on Linux `C:\models` is a relative file name and is
 //!   joined to `base_path`, exactly what ComfyUI on Linux would register.
 
