@@ -1,0 +1,952 @@
+//! Corpus of real-world and hostile `extra_model_paths.yaml` shapes, each resolved by hand the
+//! way ComfyUI's loader (PyYAML `safe_load` + `os.path` on Linux) would register it.
+//!
+//! Every file is read as if it were `/cfg/ComfyUI/extra_model_paths.yaml` with `HOME=/home/me`
+//! and `MODELS_ROOT=/srv/models`, so the expectations do not depend on the machine.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use comfydoctor::legacy_yaml::{
+    Coverage, LegacyYaml, MAX_FILE_BYTES, YamlEntry, YamlError, classify, infer_global,
+    parse_bytes, parse_str, read_file, rewrite_uncovered,
+};
+
+const YAML_PATH: &str = "/cfg/ComfyUI/extra_model_paths.yaml";
+
+fn env(name: &str) -> Option<String> {
+    (name == "MODELS_ROOT").then(|| "/srv/models".to_string())
+}
+
+fn fixture_bytes(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/yaml")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn load(name: &str) -> Result<LegacyYaml, YamlError> {
+    parse_bytes(
+        &fixture_bytes(name),
+        Path::new(YAML_PATH),
+        Some(Path::new("/home/me")),
+        &env,
+    )
+}
+
+fn ok(name: &str) -> LegacyYaml {
+    load(name).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// `(section, key, path, is_default, line)` of every entry, in registration order.
+fn rows(yaml: &LegacyYaml) -> Vec<(String, String, PathBuf, bool, usize)> {
+    yaml.entries()
+        .map(|e| {
+            (
+                e.section.clone(),
+                e.key.clone(),
+                e.path.clone(),
+                e.is_default,
+                e.line,
+            )
+        })
+        .collect()
+}
+
+fn expect(
+    rows_: &[(&str, &str, &str, bool, usize)],
+) -> Vec<(String, String, PathBuf, bool, usize)> {
+    rows_
+        .iter()
+        .map(|(s, k, p, d, l)| (s.to_string(), k.to_string(), PathBuf::from(p), *d, *l))
+        .collect()
+}
+
+/// Asserts a syntax error at `line:column` whose message contains `needle`.
+fn expect_error(name: &str, line: usize, column: usize, needle: &str) {
+    match load(name) {
+        Err(YamlError::Syntax {
+            path,
+            line: l,
+            column: c,
+            message,
+        }) => {
+            assert_eq!(path, Path::new(YAML_PATH), "{name}");
+            assert_eq!((l, c), (line, column), "{name}: {message}");
+            assert!(
+                message.contains(needle),
+                "{name}: `{message}` lacks `{needle}`"
+            );
+        }
+        other => panic!("{name}: expected a syntax error, got {other:?}"),
+    }
+}
+
+/// Linux `os.path` rules and a case-sensitive file system are what these expectations encode.
+#[cfg(target_os = "linux")]
+mod resolution {
+    use super::*;
+
+    #[test]
+    fn comfydock_identity_shape() {
+        let yaml = ok("comfydock_identity.yaml");
+        let s = "comfyui";
+        let g = "/home/me/comfydock/models";
+        assert_eq!(yaml.sections.len(), 1);
+        assert_eq!(yaml.sections[0].base_path.as_deref(), Some(Path::new(g)));
+        assert!(yaml.sections[0].is_default);
+        assert_eq!(
+            rows(&yaml),
+            expect(&[
+                (
+                    s,
+                    "checkpoints",
+                    "/home/me/comfydock/models/checkpoints",
+                    true,
+                    4
+                ),
+                (s, "configs", "/home/me/comfydock/models/configs", true, 5),
+                (s, "loras", "/home/me/comfydock/models/loras", true, 6),
+                (s, "vae", "/home/me/comfydock/models/vae", true, 7),
+                (
+                    s,
+                    "vae_approx",
+                    "/home/me/comfydock/models/vae_approx",
+                    true,
+                    8
+                ),
+                (
+                    s,
+                    "embeddings",
+                    "/home/me/comfydock/models/embeddings",
+                    true,
+                    9
+                ),
+                (
+                    s,
+                    "diffusion_models",
+                    "/home/me/comfydock/models/diffusion_models",
+                    true,
+                    10
+                ),
+                (
+                    s,
+                    "text_encoders",
+                    "/home/me/comfydock/models/text_encoders",
+                    true,
+                    11
+                ),
+                (
+                    s,
+                    "clip_vision",
+                    "/home/me/comfydock/models/clip_vision",
+                    true,
+                    12
+                ),
+                (
+                    s,
+                    "style_models",
+                    "/home/me/comfydock/models/style_models",
+                    true,
+                    13
+                ),
+                (
+                    s,
+                    "diffusers",
+                    "/home/me/comfydock/models/diffusers",
+                    true,
+                    14
+                ),
+                (
+                    s,
+                    "controlnet",
+                    "/home/me/comfydock/models/controlnet",
+                    true,
+                    15
+                ),
+                (s, "gligen", "/home/me/comfydock/models/gligen", true, 16),
+                (
+                    s,
+                    "upscale_models",
+                    "/home/me/comfydock/models/upscale_models",
+                    true,
+                    17
+                ),
+                (
+                    s,
+                    "hypernetworks",
+                    "/home/me/comfydock/models/hypernetworks",
+                    true,
+                    18
+                ),
+                (
+                    s,
+                    "photomaker",
+                    "/home/me/comfydock/models/photomaker",
+                    true,
+                    19
+                ),
+                (
+                    s,
+                    "classifiers",
+                    "/home/me/comfydock/models/classifiers",
+                    true,
+                    20
+                ),
+            ])
+        );
+        for entry in yaml.entries() {
+            assert_eq!(
+                classify(entry, Path::new(g)),
+                Coverage::Covered {
+                    dir: entry.key.clone()
+                }
+            );
+        }
+        assert_eq!(infer_global(&yaml), Some(PathBuf::from(g)));
+        assert_eq!(rewrite_uncovered(&yaml, Path::new(g), "x.bak"), None);
+    }
+
+    #[test]
+    fn comfyui_example_a111_shape() {
+        let yaml = ok("a111_example.yaml");
+        let s = "a111";
+        assert_eq!(
+            yaml.sections[0].base_path.as_deref(),
+            Some(Path::new("/cfg/ComfyUI/path/to/stable-diffusion-webui"))
+        );
+        assert_eq!(
+            rows(&yaml),
+            expect(&[
+                (
+                    s,
+                    "checkpoints",
+                    "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/Stable-diffusion",
+                    false,
+                    9
+                ),
+                (
+                    s,
+                    "configs",
+                    "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/Stable-diffusion",
+                    false,
+                    10
+                ),
+                (
+                    s,
+                    "vae",
+                    "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/VAE",
+                    false,
+                    11
+                ),
+                (
+                    s,
+                    "loras",
+                    "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/Lora",
+                    false,
+                    12
+                ),
+                (
+                    s,
+                    "loras",
+                    "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/LyCORIS",
+                    false,
+                    12
+                ),
+                (
+                    s,
+                    "upscale_models",
+                    "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/ESRGAN",
+                    false,
+                    15
+                ),
+                (
+                    s,
+                    "upscale_models",
+                    "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/RealESRGAN",
+                    false,
+                    15
+                ),
+                (
+                    s,
+                    "upscale_models",
+                    "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/SwinIR",
+                    false,
+                    15
+                ),
+                (
+                    s,
+                    "embeddings",
+                    "/cfg/ComfyUI/path/to/stable-diffusion-webui/embeddings",
+                    false,
+                    19
+                ),
+                (
+                    s,
+                    "hypernetworks",
+                    "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/hypernetworks",
+                    false,
+                    20
+                ),
+                (
+                    s,
+                    "controlnet",
+                    "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/ControlNet",
+                    false,
+                    21
+                ),
+            ])
+        );
+        assert_eq!(infer_global(&yaml), None);
+    }
+
+    #[test]
+    fn stability_matrix_absolute_blocks() {
+        let yaml = ok("stability_matrix.yaml");
+        let s = "stability_matrix";
+        assert_eq!(yaml.sections[0].base_path, None);
+        assert_eq!(
+            rows(&yaml),
+            expect(&[
+                (
+                    s,
+                    "checkpoints",
+                    "/home/me/StabilityMatrix/Models/StableDiffusion",
+                    false,
+                    2
+                ),
+                (s, "vae", "/home/me/StabilityMatrix/Models/VAE", false, 4),
+                (s, "loras", "/home/me/StabilityMatrix/Models/Lora", false, 6),
+                (
+                    s,
+                    "loras",
+                    "/home/me/StabilityMatrix/Models/LyCORIS",
+                    false,
+                    6
+                ),
+                (
+                    s,
+                    "upscale_models",
+                    "/home/me/StabilityMatrix/Models/ESRGAN",
+                    false,
+                    9
+                ),
+                (
+                    s,
+                    "upscale_models",
+                    "/home/me/StabilityMatrix/Models/RealESRGAN",
+                    false,
+                    9
+                ),
+                (
+                    s,
+                    "upscale_models",
+                    "/home/me/StabilityMatrix/Models/SwinIR",
+                    false,
+                    9
+                ),
+                (
+                    s,
+                    "embeddings",
+                    "/home/me/StabilityMatrix/Models/TextualInversion",
+                    false,
+                    13
+                ),
+                (
+                    s,
+                    "controlnet",
+                    "/home/me/StabilityMatrix/Models/ControlNet",
+                    false,
+                    15
+                ),
+                (
+                    s,
+                    "controlnet",
+                    "/home/me/StabilityMatrix/Models/T2IAdapter",
+                    false,
+                    15
+                ),
+                (
+                    s,
+                    "clip",
+                    "/home/me/StabilityMatrix/Models/TextEncoders",
+                    false,
+                    18
+                ),
+                (
+                    s,
+                    "unet",
+                    "/home/me/StabilityMatrix/Models/DiffusionModels",
+                    false,
+                    20
+                ),
+            ])
+        );
+        assert_eq!(infer_global(&yaml), None);
+    }
+
+    #[test]
+    fn comfyui_desktop_shape() {
+        let yaml = ok("comfyui_desktop.yaml");
+        let s = "comfyui_desktop";
+        assert_eq!(
+            rows(&yaml),
+            expect(&[
+                (
+                    s,
+                    "checkpoints",
+                    "/home/me/Documents/ComfyUI/models/checkpoints",
+                    true,
+                    4
+                ),
+                (
+                    s,
+                    "loras",
+                    "/home/me/Documents/ComfyUI/models/loras",
+                    true,
+                    5
+                ),
+                (
+                    s,
+                    "text_encoders",
+                    "/home/me/Documents/ComfyUI/models/text_encoders",
+                    true,
+                    6
+                ),
+                (
+                    s,
+                    "text_encoders",
+                    "/home/me/Documents/ComfyUI/models/clip",
+                    true,
+                    6
+                ),
+                (
+                    s,
+                    "diffusion_models",
+                    "/home/me/Documents/ComfyUI/models/unet",
+                    true,
+                    9
+                ),
+                (
+                    s,
+                    "diffusion_models",
+                    "/home/me/Documents/ComfyUI/models/diffusion_models",
+                    true,
+                    9
+                ),
+                (
+                    s,
+                    "custom_nodes",
+                    "/home/me/Documents/ComfyUI/custom_nodes",
+                    true,
+                    12
+                ),
+                (
+                    s,
+                    "download_model_base",
+                    "/home/me/Documents/ComfyUI/models",
+                    true,
+                    13
+                ),
+            ])
+        );
+        // Relative to the Desktop folder, the models live one level down: covered only when the
+        // global folder is that `models/`.
+        let global = Path::new("/home/me/Documents/ComfyUI/models");
+        let covered: Vec<bool> = yaml
+            .entries()
+            .map(|e| matches!(classify(e, global), Coverage::Covered { .. }))
+            .collect();
+        assert_eq!(covered, [true, true, true, true, true, true, false, false]);
+        assert_eq!(infer_global(&yaml), None);
+    }
+
+    #[test]
+    fn home_and_environment_base_paths() {
+        let yaml = ok("home_and_env.yaml");
+        let bases: Vec<Option<&Path>> = yaml
+            .sections
+            .iter()
+            .map(|s| s.base_path.as_deref())
+            .collect();
+        assert_eq!(
+            bases,
+            [
+                Some(Path::new("/home/me/models")),
+                Some(Path::new("/home/me")),
+                Some(Path::new("/srv/models/sd")),
+                Some(Path::new("/srv/models")),
+                // `%VAR%` is Windows-only in Python: on Linux it stays and is relative.
+                Some(Path::new("/cfg/ComfyUI/%MODELS_ROOT%")),
+                // Unknown variables stay as written.
+                Some(Path::new("/cfg/ComfyUI/$NOPE/x")),
+                None,
+            ]
+        );
+        assert_eq!(
+            rows(&yaml),
+            expect(&[
+                ("tilde", "loras", "/home/me/models/loras", false, 3),
+                ("tilde_quoted", "vae", "/home/me/models/vae", false, 6),
+                (
+                    "dollar",
+                    "checkpoints",
+                    "/srv/models/sd/checkpoints",
+                    false,
+                    9
+                ),
+                ("braces", "embeddings", "/srv/models/embeddings", false, 12),
+                (
+                    "percent",
+                    "controlnet",
+                    "/cfg/ComfyUI/%MODELS_ROOT%/controlnet",
+                    false,
+                    15
+                ),
+                (
+                    "unknown_var",
+                    "gligen",
+                    "/cfg/ComfyUI/$NOPE/x/gligen",
+                    false,
+                    18
+                ),
+                // Folder values get no `~` expansion.
+                (
+                    "entry_tilde",
+                    "upscale_models",
+                    "/cfg/ComfyUI/~/upscale",
+                    false,
+                    20
+                ),
+                (
+                    "entry_tilde",
+                    "hypernetworks",
+                    "/cfg/ComfyUI/~/hyper",
+                    false,
+                    21
+                ),
+            ])
+        );
+    }
+
+    #[test]
+    fn relative_base_paths_and_entries() {
+        let yaml = ok("relative_paths.yaml");
+        assert_eq!(
+            rows(&yaml),
+            expect(&[
+                ("parent", "loras", "/cfg/shared/lora", false, 3),
+                ("parent", "vae", "/abs/vae", false, 4),
+                (
+                    "dot",
+                    "checkpoints",
+                    "/cfg/ComfyUI/models/checkpoints",
+                    false,
+                    7
+                ),
+                ("no_base", "configs", "/cfg/ComfyUI/configs", false, 9),
+                ("no_base", "clip_vision", "/cfg/cv", false, 10),
+                ("no_base", "style_models", "/abs/style", false, 11),
+                ("empty_base", "gligen", "/cfg/ComfyUI/gligen", false, 14),
+            ])
+        );
+        assert_eq!(
+            yaml.sections[3].base_path.as_deref(),
+            Some(Path::new("/cfg/ComfyUI"))
+        );
+    }
+
+    /// On Linux, Python treats `C:\...` as one relative file name: ComfyUI on Linux registers
+    /// it under the YAML's folder, and so do we. (On Windows the same file gives drive paths.)
+    #[test]
+    fn windows_paths_on_linux() {
+        let yaml = ok("windows_paths.yaml");
+        let b = "/cfg/ComfyUI/C:\\Users\\me\\models";
+        assert_eq!(yaml.sections[0].base_path.as_deref(), Some(Path::new(b)));
+        assert_eq!(
+            rows(&yaml),
+            expect(&[
+                (
+                    "windows",
+                    "checkpoints",
+                    "/cfg/ComfyUI/C:\\Users\\me\\models/checkpoints",
+                    false,
+                    3
+                ),
+                (
+                    "windows",
+                    "loras",
+                    "/cfg/ComfyUI/C:\\Users\\me\\models/D:/sd/loras",
+                    false,
+                    4
+                ),
+                (
+                    "windows",
+                    "vae",
+                    "/cfg/ComfyUI/C:\\Users\\me\\models/E:\\sd\\vae",
+                    false,
+                    5
+                ),
+                (
+                    "windows",
+                    "embeddings",
+                    "/cfg/ComfyUI/C:\\Users\\me\\models/F:\\sd\\embeddings",
+                    false,
+                    6
+                ),
+            ])
+        );
+    }
+
+    #[test]
+    fn null_and_empty_sections_register_nothing() {
+        let yaml = ok("null_section.yaml");
+        let names: Vec<&str> = yaml.sections.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["other", "empty_map"]);
+        assert_eq!(
+            rows(&yaml),
+            expect(&[("other", "loras", "/data/loras", false, 4)])
+        );
+    }
+
+    #[test]
+    fn bom_and_crlf() {
+        assert_eq!(
+            rows(&ok("bom.yaml")),
+            expect(&[("comfyui", "loras", "/m/loras", false, 3)])
+        );
+        assert_eq!(
+            rows(&ok("crlf.yaml")),
+            expect(&[
+                ("comfyui", "loras", "/m/loras", false, 3),
+                ("comfyui", "loras", "/m/lycoris", false, 3),
+                ("comfyui", "vae", "/m/vae", false, 6),
+            ])
+        );
+    }
+
+    /// PyYAML builds a dict: the last value wins, in the place (and with the key) of the first.
+    /// `yes` and `1` are both Python `True`.
+    #[test]
+    fn duplicate_keys_last_wins() {
+        let yaml = ok("duplicate_keys.yaml");
+        assert_eq!(
+            yaml.sections[0].base_path.as_deref(),
+            Some(Path::new("/new"))
+        );
+        assert_eq!(yaml.sections[0].line, 4);
+        assert_eq!(
+            rows(&yaml),
+            expect(&[
+                ("first", "vae", "/new/vae", false, 6),
+                ("second", "loras", "/c", false, 10),
+                ("second", "checkpoints", "/b", false, 9),
+                ("second", "yes", "/one_key", false, 12),
+            ])
+        );
+    }
+
+    #[test]
+    fn is_default_uses_python_truthiness() {
+        let yaml = ok("is_default_values.yaml");
+        let got: Vec<(&str, bool)> = yaml
+            .sections
+            .iter()
+            .map(|s| (s.name.as_str(), s.is_default))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("s_yes", true),
+                ("s_on", true),
+                ("s_true", true),
+                ("s_no", false),
+                ("s_off", false),
+                ("s_false", false),
+                ("s_str_false", true),
+                ("s_one", true),
+                ("s_zero", false),
+                ("s_hex_zero", false),
+                ("s_float_zero", false),
+                ("s_null", false),
+                ("s_empty_str", false),
+                ("s_y", true),
+                ("s_empty_list", false),
+                ("s_list", true),
+            ]
+        );
+        assert!(yaml.entries().all(|e| e.is_default
+            == (e.path.ends_with("yes")
+                || e.path.ends_with("on")
+                || e.path.ends_with("true")
+                || e.path.ends_with("str_false")
+                || e.path.ends_with("one")
+                || e.path.ends_with("y")
+                || e.path.ends_with("list"))));
+    }
+
+    #[test]
+    fn tab_after_colon_inside_quotes_is_fine() {
+        let yaml = parse_str(
+            "a:\n  loras: \"/m/with\ttab\"  # comment\twith tab\n",
+            Path::new(YAML_PATH),
+            None,
+            &env,
+        )
+        .expect("tabs inside quotes and comments are accepted by PyYAML");
+        assert_eq!(
+            rows(&yaml),
+            expect(&[("a", "loras", "/m/with\ttab", false, 2)])
+        );
+    }
+
+    #[test]
+    fn infer_global_needs_one_base() {
+        let one = "a:\n  base_path: /g\n  loras: loras\nb:\n  base_path: /g/\n  vae: vae/\n";
+        let parsed = parse_str(one, Path::new(YAML_PATH), None, &env).expect("valid");
+        assert_eq!(infer_global(&parsed), Some(PathBuf::from("/g")));
+        let two = "a:\n  base_path: /g\n  loras: loras\nb:\n  base_path: /h\n  vae: vae\n";
+        let parsed = parse_str(two, Path::new(YAML_PATH), None, &env).expect("valid");
+        assert_eq!(infer_global(&parsed), None);
+        let only_base = "a:\n  base_path: /g\n";
+        let parsed = parse_str(only_base, Path::new(YAML_PATH), None, &env).expect("valid");
+        assert_eq!(infer_global(&parsed), None);
+    }
+}
+
+#[test]
+fn empty_and_comment_only_files_have_no_sections() {
+    assert!(ok("empty.yaml").sections.is_empty());
+    assert!(ok("comments_only.yaml").sections.is_empty());
+}
+
+#[test]
+fn wrong_value_types_are_errors_with_position() {
+    expect_error("list_value.yaml", 5, 5, "is a list");
+    expect_error("flow_list_value.yaml", 2, 10, "is a list");
+    expect_error("mapping_value.yaml", 3, 5, "is a mapping");
+    expect_error("number_value.yaml", 3, 10, "the number `2024`");
+    expect_error("bool_value.yaml", 3, 8, "the boolean `yes`");
+    expect_error("null_value.yaml", 4, 6, "empty (null)");
+    expect_error("null_base_path.yaml", 2, 14, "quotes");
+    expect_error("scalar_section.yaml", 1, 10, "not a mapping of folder keys");
+    expect_error("top_level_list.yaml", 1, 1, "top level must be a mapping");
+}
+
+#[test]
+fn syntax_problems_are_errors_with_position() {
+    expect_error("tabs.yaml", 3, 1, "tab");
+    expect_error("tab_separator.yaml", 2, 13, "tab");
+    expect_error("malformed.yaml", 3, 10, "");
+    expect_error("bad_indent.yaml", 4, 7, "");
+    expect_error("two_documents.yaml", 3, 1, "more than one YAML document");
+    expect_error("merge_key.yaml", 4, 3, "merge keys");
+    expect_error("not_utf8.yaml", 2, 16, "UTF-8");
+}
+
+#[test]
+fn alias_bombs_fail_fast() {
+    for (name, line, needle) in [
+        ("alias_bomb.yaml", 1, "is a list"),
+        ("alias_bomb_paths.yaml", 3, "too many paths"),
+        ("alias_bomb_keys.yaml", 0, "too many keys"),
+    ] {
+        let started = Instant::now();
+        match load(name) {
+            Err(YamlError::Syntax {
+                line: l, message, ..
+            }) => {
+                assert!(message.contains(needle), "{name}: {message}");
+                if line != 0 {
+                    assert_eq!(l, line, "{name}");
+                }
+            }
+            other => panic!("{name}: expected an error, got {other:?}"),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{name} took {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+#[test]
+fn huge_file_is_refused_before_parsing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("extra_model_paths.yaml");
+    let mut text = String::from("a:\n");
+    while (text.len() as u64) <= MAX_FILE_BYTES {
+        text.push_str("  # padding padding padding padding padding padding padding\n");
+    }
+    std::fs::write(&path, &text).expect("write");
+    match read_file(&path) {
+        Err(YamlError::Syntax {
+            path: p,
+            line,
+            message,
+            ..
+        }) => {
+            assert_eq!(p, path);
+            assert!(line > 1);
+            assert!(message.contains("larger than"), "{message}");
+        }
+        other => panic!("expected a size error, got {other:?}"),
+    }
+}
+
+#[test]
+fn read_file_reports_io_errors_and_reads_real_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("missing.yaml");
+    assert!(matches!(read_file(&missing), Err(YamlError::Io { .. })));
+    let path = dir.path().join("extra_model_paths.yaml");
+    std::fs::write(&path, "a:\n  loras: loras\n").expect("write");
+    let yaml = read_file(&path).expect("valid");
+    let entries: Vec<&YamlEntry> = yaml.entries().collect();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].path, dir.path().join("loras"));
+}
+
+/// Linux `os.path` rules and a case-sensitive file system are what these expectations encode.
+#[cfg(target_os = "linux")]
+mod rewrite {
+    use super::*;
+
+    const GLOBAL: &str = "/home/me/comfydock/models";
+
+    fn same(a: &YamlEntry, b: &YamlEntry) -> bool {
+        a.section == b.section && a.key == b.key && a.path == b.path && a.is_default == b.is_default
+    }
+
+    /// Rewrites, re-reads from another folder, and checks: kept = uncovered, and
+    /// covered ∪ kept = original.
+    fn round_trip(yaml: &LegacyYaml, global: &Path) -> String {
+        let text = rewrite_uncovered(yaml, global, "extra_model_paths.yaml.bak")
+            .expect("some entries are uncovered");
+        let reread = parse_str(&text, Path::new("/elsewhere/x.yaml"), None, &env)
+            .unwrap_or_else(|e| panic!("rewritten text does not parse: {e}\n{text}"));
+        let uncovered: Vec<&YamlEntry> = yaml
+            .entries()
+            .filter(|e| matches!(classify(e, global), Coverage::Uncovered { .. }))
+            .collect();
+        let kept: Vec<&YamlEntry> = reread.entries().collect();
+        assert_eq!(kept.len(), uncovered.len(), "{text}");
+        for (k, u) in kept.iter().zip(&uncovered) {
+            assert!(same(k, u), "{k:?} != {u:?}\n{text}");
+        }
+        for original in yaml.entries() {
+            let is_covered = matches!(classify(original, global), Coverage::Covered { .. });
+            let is_kept = kept.iter().any(|k| same(k, original));
+            assert!(
+                is_covered != is_kept,
+                "{original:?} covered={is_covered} kept={is_kept}"
+            );
+        }
+        text
+    }
+
+    #[test]
+    fn mixed_file_classification() {
+        let yaml = ok("mixed.yaml");
+        let global = Path::new(GLOBAL);
+        let got: Vec<(String, String, Coverage)> = yaml
+            .entries()
+            .map(|e| {
+                (
+                    e.key.clone(),
+                    e.path.display().to_string(),
+                    classify(e, global),
+                )
+            })
+            .collect();
+        let covered = |d: &str| Coverage::Covered { dir: d.into() };
+        let is_uncovered = |c: &Coverage| matches!(c, Coverage::Uncovered { .. });
+        assert_eq!(got.len(), 10);
+        assert_eq!(got[0].2, covered("checkpoints"));
+        assert_eq!(got[1].2, covered("loras"));
+        assert_eq!(got[2].1, "/home/me/comfydock/models/lora_archive");
+        assert!(is_uncovered(&got[2].2));
+        assert_eq!(got[3].2, covered("unet"));
+        assert_eq!(got[4].2, covered("clip"));
+        // `VAE` is not `vae` on a case-sensitive Linux file system.
+        assert!(is_uncovered(&got[5].2));
+        assert!(is_uncovered(&got[6].2), "ipadapter: unknown key");
+        assert!(is_uncovered(&got[7].2), "custom_nodes");
+        assert_eq!(got[8].1, "/mnt/sd-webui/models/Stable-diffusion");
+        assert!(is_uncovered(&got[8].2));
+        assert_eq!(got[9].2, covered("t2i_adapter"));
+        assert_eq!(infer_global(&yaml), None);
+    }
+
+    #[test]
+    fn mixed_file_rewrite_text_and_round_trip() {
+        let yaml = ok("mixed.yaml");
+        let text = round_trip(&yaml, Path::new(GLOBAL));
+        assert_eq!(
+            text,
+            "\
+# Rewritten by comfydoctor: models/ now links to the global models folder
+#   /home/me/comfydock/models
+# Removed because that link serves them:
+#   comfyui.checkpoints: /home/me/comfydock/models/checkpoints (models/checkpoints)
+#   comfyui.loras: /home/me/comfydock/models/loras (models/loras)
+#   comfyui.unet: /home/me/comfydock/models/unet (models/unet)
+#   comfyui.clip: /home/me/comfydock/models/clip (models/clip)
+#   a111.controlnet: /home/me/comfydock/models/t2i_adapter (models/t2i_adapter)
+# The previous file is kept as extra_model_paths.yaml.bak.
+# The entries below resolve to the same folders as before, as absolute paths.
+comfyui:
+  is_default: true
+  loras: '/home/me/comfydock/models/lora_archive'
+  vae: '/home/me/comfydock/models/VAE'
+  ipadapter: '/home/me/comfydock/models/ipadapter'
+  custom_nodes: '/home/me/nodes'
+a111:
+  checkpoints: '/mnt/sd-webui/models/Stable-diffusion'
+"
+        );
+    }
+
+    #[test]
+    fn other_shapes_round_trip() {
+        for name in [
+            "a111_example.yaml",
+            "stability_matrix.yaml",
+            "comfyui_desktop.yaml",
+            "home_and_env.yaml",
+            "relative_paths.yaml",
+            "windows_paths.yaml",
+            "duplicate_keys.yaml",
+            "is_default_values.yaml",
+        ] {
+            let yaml = ok(name);
+            round_trip(&yaml, Path::new(GLOBAL));
+            round_trip(&yaml, Path::new("/home/me/Documents/ComfyUI/models"));
+        }
+    }
+
+    #[test]
+    fn awkward_paths_round_trip() {
+        let text = "\
+\"weird: name\":
+  is_default: on
+  loras: |
+    /data/with #hash
+    /data/colon: here
+    C:\\Models\\it's
+  vae: \"/data/ leading and trailing \"
+  \"yes\": \"/data/quote \\\" and back\\\\slash\"
+  embeddings: \"/data/tab\\there\\n  /data/indented second line\"
+  1: /data/num
+  hypernetworks: \"/data/bell\\a\"
+";
+        let yaml = parse_str(text, Path::new(YAML_PATH), None, &env).expect("valid");
+        assert_eq!(yaml.entries().count(), 9);
+        let rewritten = round_trip(&yaml, Path::new(GLOBAL));
+        assert!(
+            rewritten.contains("\"weird: name\":\n  is_default: true\n"),
+            "{rewritten}"
+        );
+    }
+}
