@@ -871,7 +871,8 @@ mod rewrite {
         assert_eq!(got[4].2, covered("clip"));
         // `VAE` is not `vae` on a case-sensitive Linux file system.
         assert!(is_uncovered(&got[5].2));
-        assert!(is_uncovered(&got[6].2), "ipadapter: unknown key");
+        // A custom node's key as ComfyDock wrote it: the node reads models/ipadapter.
+        assert_eq!(got[6].2, covered("ipadapter"));
         assert!(is_uncovered(&got[7].2), "custom_nodes");
         assert_eq!(got[8].1, "/mnt/sd-webui/models/Stable-diffusion");
         assert!(is_uncovered(&got[8].2));

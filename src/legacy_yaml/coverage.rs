@@ -68,16 +68,23 @@ pub fn classify(entry: &YamlEntry, global: &Path) -> Coverage {
         return uncovered("custom_nodes is not a model folder; the models link does not serve it");
     }
     let dirs = comfy_dirs_for_key(key);
-    if dirs.is_empty() {
-        return uncovered(format!(
-            "unknown key `{key}`: ComfyUI maps no models/ folder for it"
-        ));
-    }
     let global = absolute_normal(global);
     let path = normpath(&entry.path);
     let Some(rel) = relative_under(&path, &global) else {
         return uncovered(format!("outside the global folder {}", global.display()));
     };
+    if dirs.is_empty() {
+        // A custom node's own key (ComfyDock listed every subfolder as `<key>: <key>/`): nodes
+        // register such keys as `models/<key>`, which the link serves.
+        if let [name] = rel.as_slice()
+            && same_name(name, std::ffi::OsStr::new(key))
+        {
+            return Coverage::Covered { dir: key.to_string() };
+        }
+        return uncovered(format!(
+            "unknown key `{key}`: ComfyUI maps no models/ folder for it"
+        ));
+    }
     if let [name] = rel.as_slice()
         && let Some(dir) = dirs
             .iter()
@@ -178,6 +185,11 @@ mod tests {
             classify(&entry("controlnet", "/g/models/t2i_adapter"), g),
             covered("t2i_adapter")
         );
+        // A custom node's own key, as ComfyDock listed every global subfolder.
+        assert_eq!(
+            classify(&entry("ipadapter", "/g/models/ipadapter/"), g),
+            covered("ipadapter")
+        );
         for (key, path) in [
             ("loras", "/g/models/lora"),
             ("loras", "/g/models/loras/sub"),
@@ -186,7 +198,9 @@ mod tests {
             ("loras", "/g/modelsx/loras"),
             ("vae", "/g/models/loras"),
             ("custom_nodes", "/g/models/custom_nodes"),
-            ("ipadapter", "/g/models/ipadapter"),
+            ("ipadapter", "/g/models/ipadapter/sub"),
+            ("ultralytics_bbox", "/g/models/ultralytics/bbox"),
+            ("ipadapter", "/elsewhere/ipadapter"),
             ("Loras", "/g/models/loras"),
         ] {
             assert!(
