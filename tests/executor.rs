@@ -643,7 +643,7 @@ fn other_device(than: &Path) -> Option<tempfile::TempDir> {
 
 /// A folder with nested links (relative, absolute, dangling) and a non-UTF-8 name.
 fn odd_tree(dir: &Path) {
-    write(&dir.join("a.safetensors"), &vec![7u8; 3 << 20]);
+    write(&dir.join("a.safetensors"), &vec![7u8; 300 << 10]);
     write(&dir.join("sub/b.pt"), b"bbb");
     write(
         &dir.join("sub").join(OsStr::from_bytes(b"n\xffme.bin")),
@@ -823,4 +823,31 @@ fn journal_records_header_steps_and_completion() {
     assert_eq!(lines.len(), 1 + 2 * 9 + 1);
     assert!(d.journal.join("lock").exists());
     let _ = execute::quote(Path::new("x"));
+}
+
+#[test]
+fn resume_keeps_an_install_that_had_stopped_stopped() {
+    let d = dirs();
+    fixture(&d.tree);
+    let missing = d.tree.join("nope");
+    let mut plans = vec![plan(
+        &d.tree.join("broken"),
+        vec![Action::RemoveEmptyDir {
+            path: missing.clone(),
+        }],
+    )];
+    plans.extend(migration(&d.tree));
+    let mut o = opts(&d.journal);
+    o.failpoint = Some(Failpoint {
+        at: FailAt::After,
+        n: 2,
+        exit: false,
+    });
+    assert!(execute(&plans, &o).is_err());
+    let run = find_unfinished(&d.journal).unwrap().unwrap();
+    let r = resume(&run, &opts(&d.journal)).unwrap();
+    let stop = r.installs[0].stopped.as_ref().unwrap();
+    assert_eq!(stop.path, missing);
+    assert!(r.installs[1].stopped.is_none());
+    assert_eq!(r.installs[1].applied, 9);
 }
