@@ -58,6 +58,9 @@ pub enum Record {
     Stopped {
         install: usize,
         step: usize,
+        /// The path at fault.
+        #[serde(default, with = "crate::plan::path_serde")]
+        path: PathBuf,
         message: String,
     },
     Complete {
@@ -173,7 +176,8 @@ pub struct Folded {
     pub forward: HashMap<(usize, usize), (StepState, StepDetail)>,
     /// Steps in the order they first started: the undo walks this backwards.
     pub started_order: Vec<(usize, usize)>,
-    pub stopped: HashMap<usize, (usize, String)>,
+    /// Install → (step, path at fault, message).
+    pub stopped: HashMap<usize, (usize, PathBuf, String)>,
     pub complete: bool,
     pub undo_started: bool,
     pub undo: HashMap<(usize, usize), StepState>,
@@ -267,9 +271,11 @@ impl JournalRun {
                 Record::Stopped {
                     install,
                     step,
+                    path,
                     message,
                 } => {
-                    f.stopped.insert(*install, (*step, message.clone()));
+                    f.stopped
+                        .insert(*install, (*step, path.clone(), message.clone()));
                 }
                 Record::Complete { .. } => f.complete = true,
                 Record::UndoStarted { .. } => f.undo_started = true,

@@ -338,7 +338,7 @@ fn forward(
             applied: 0,
             stopped: None,
         };
-        if let Some((step, message)) = prior.and_then(|f| f.stopped.get(&i)) {
+        if let Some((step, path, message)) = prior.and_then(|f| f.stopped.get(&i)) {
             out.applied = (0..plan.steps.len())
                 .filter(|j| {
                     prior.and_then(|f| f.forward.get(&(i, *j))).map(|x| x.0)
@@ -347,7 +347,7 @@ fn forward(
                 .count();
             out.stopped = Some(Stop {
                 step: *step,
-                path: plan.install.clone(),
+                path: path.clone(),
                 message: message.clone(),
             });
             outcomes.push(out);
@@ -359,6 +359,7 @@ fn forward(
                 s.record(&Record::Stopped {
                     install: i,
                     step: j,
+                    path: e.path.clone(),
                     message: e.message.clone(),
                 })?;
                 Ok(stop_of(j, e))
@@ -404,6 +405,7 @@ fn forward(
                     pending.push(Record::Stopped {
                         install: i,
                         step: j,
+                        path: e.path.clone(),
                         message: e.message.clone(),
                     });
                     out.stopped = Some(stop_of(j, e));
