@@ -120,3 +120,40 @@ mod tests {
         assert!(!sparse_excludes_models("/*\n!/models/\n/models/\n"));
     }
 }
+
+/// Git's shared folder (`commondir` of a linked worktree), where `config` and `info/exclude` live.
+pub fn common_dir(git_dir: &Path) -> PathBuf {
+    match std::fs::read_to_string(git_dir.join("commondir")) {
+        Ok(t) => {
+            let p = Path::new(t.trim());
+            if p.is_absolute() { p.to_path_buf() } else { git_dir.join(p) }
+        }
+        Err(_) => git_dir.to_path_buf(),
+    }
+}
+
+/// Runs a read-only git query in `root`; `None` when git fails or is absent.
+pub fn query(root: &Path, args: &[&str]) -> Option<Vec<u8>> {
+    let out = Command::new("git").arg("-C").arg(root).args(args).env("GIT_OPTIONAL_LOCKS", "0").output().ok()?;
+    out.status.success().then_some(out.stdout)
+}
+
+/// Tracked paths under `models/` without the skip-worktree bit, as git spells them.
+pub fn unskipped_models_paths(root: &Path) -> Vec<Vec<u8>> {
+    query(root, &["ls-files", "-t", "-z", "--", "models"])
+        .unwrap_or_default()
+        .split(|b| *b == 0)
+        .filter(|r| r.len() > 2 && !r.starts_with(b"S "))
+        .map(|r| r[2..].to_vec())
+        .collect()
+}
+
+/// Paths under `models/` with staged changes (the index differs from HEAD).
+pub fn staged_models_paths(root: &Path) -> Vec<String> {
+    query(root, &["diff", "--cached", "--name-only", "-z", "--", "models"])
+        .unwrap_or_default()
+        .split(|b| *b == 0)
+        .filter(|r| !r.is_empty())
+        .map(|r| String::from_utf8_lossy(r).into_owned())
+        .collect()
+}

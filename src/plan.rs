@@ -86,6 +86,36 @@ pub enum Action {
         kind: LinkKind,
         target_is_dir: bool,
     },
+    /// Remove a file that is one of ComfyUI's stock files and identical to the global folder's
+    /// copy. Its bytes are kept in the plan (so in the journal): undo writes them back.
+    RemoveStockFile {
+        #[serde(with = "path_serde")]
+        path: PathBuf,
+        contents: String,
+    },
+    /// Append one line to a text file (creating it if absent), e.g. `.git/info/exclude`.
+    /// Undo: cut the appended bytes off again, if they are still the file's tail.
+    AppendLine {
+        #[serde(with = "path_serde")]
+        path: PathBuf,
+        line: String,
+    },
+    /// `git update-index --skip-worktree` for these tracked paths (relative to `repo`).
+    /// Undo: `--no-skip-worktree` for the same paths.
+    GitSkipWorktree {
+        #[serde(with = "path_serde")]
+        repo: PathBuf,
+        paths: Vec<String>,
+    },
+    /// `git sparse-checkout set --no-cone <patterns>`. `saved` holds the git files it changes,
+    /// as they were when planned (`None`: absent); undo writes them back byte for byte, without
+    /// touching the work tree.
+    GitSparseCheckout {
+        #[serde(with = "path_serde")]
+        repo: PathBuf,
+        patterns: Vec<String>,
+        saved: Vec<SavedFile>,
+    },
     /// Write a new file atomically (temporary name in the same folder, fsync, rename); `path`
     /// must not exist. Undo: remove it if its bytes are still these.
     WriteFile {
@@ -93,6 +123,14 @@ pub enum Action {
         path: PathBuf,
         contents: String,
     },
+}
+
+/// A small file's bytes as they were before an action, for an exact undo.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedFile {
+    #[serde(with = "path_serde")]
+    pub path: PathBuf,
+    pub contents: Option<String>,
 }
 
 /// One step: an action and the sentence shown to the user for it.

@@ -231,6 +231,12 @@ pub fn standard_subfolders() -> Vec<&'static str> {
     dirs
 }
 
+/// sha256 of bytes in memory, lowercase hex.
+pub fn sha256_bytes(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// sha256 of a file, streamed.
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     use sha2::{Digest, Sha256};

@@ -98,6 +98,34 @@ pub fn describe(action: &Action) -> String {
                 format!("cat > {}  # new file, {} bytes", q(path), contents.len())
             }
         }
+        Action::RemoveStockFile { path, contents } => {
+            let cmd = if win { "del" } else { "rm" };
+            format!(
+                "{cmd} {}  # ComfyUI stock file, identical in the global folder; its {} bytes are kept in the journal",
+                q(path),
+                contents.len()
+            )
+        }
+        Action::AppendLine { path, line } => {
+            if win {
+                format!("echo {line}>> {}", q(path))
+            } else {
+                format!("echo '{}' >> {}", line.replace('\'', r"'\''"), q(path))
+            }
+        }
+        Action::GitSkipWorktree { repo, paths } => format!(
+            "git -C {} update-index --skip-worktree -- <{} tracked path(s) under models/>",
+            q(repo),
+            paths.len()
+        ),
+        Action::GitSparseCheckout { repo, patterns, .. } => {
+            let pats: Vec<String> = patterns.iter().map(|p| format!("'{p}'")).collect();
+            format!(
+                "git -C {r} config sparse.expectFilesOutsideOfPatterns true && git -C {r} sparse-checkout set --no-cone {}",
+                pats.join(" "),
+                r = q(repo)
+            )
+        }
     }
 }
 

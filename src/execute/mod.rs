@@ -14,6 +14,7 @@
 
 mod copy;
 mod describe;
+mod git_ops;
 mod ops;
 
 use std::path::{Path, PathBuf};

@@ -6,6 +6,7 @@ use std::io;
 use std::path::Path;
 
 use super::copy::{self, io_step};
+use super::git_ops;
 use super::{Fail, StepError};
 use crate::journal::{StepDetail, sync_dir};
 use crate::plan::Action;
@@ -181,6 +182,45 @@ pub(super) fn precondition(action: &Action) -> Result<(), StepError> {
             want_missing(path)?;
             want_parent_dir(path)
         }
+        Action::RemoveStockFile { path, contents } => {
+            if fs::read(path).ok().as_deref() == Some(contents.as_bytes()) {
+                Ok(())
+            } else {
+                Err(mismatch(path, "the stock file the plan saw", &read(path)?))
+            }
+        }
+        Action::AppendLine { path, line } => {
+            want_parent_dir(path)?;
+            match read(path)? {
+                Entry::Missing => Ok(()),
+                Entry::File { .. } if !git_ops::has_line(&read_text(path)?, line) => Ok(()),
+                Entry::File { .. } => Err(refuse(path, format!("it already holds the line `{line}`"))),
+                other => Err(mismatch(path, "a text file", &other)),
+            }
+        }
+        Action::GitSkipWorktree { repo, .. } => want_repo(repo),
+        Action::GitSparseCheckout { repo, saved, .. } => {
+            want_repo(repo)?;
+            match git_ops::unchanged(saved)? {
+                None => Ok(()),
+                Some(changed) => Err(refuse(changed, "git's sparse-checkout settings changed since the plan was made".into())),
+            }
+        }
+    }
+}
+
+fn want_repo(repo: &Path) -> Result<(), StepError> {
+    match read(&repo.join(".git"))? {
+        Entry::Dir | Entry::File { .. } => Ok(()),
+        other => Err(mismatch(&repo.join(".git"), "a git checkout", &other)),
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, StepError> {
+    match fs::read(path) {
+        Ok(b) => Ok(String::from_utf8_lossy(&b).into_owned()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(String::new()),
+        Err(e) => Err(io_step(path, "cannot read", e)),
     }
 }
 
@@ -289,6 +329,26 @@ pub(super) fn took_effect(
         }
         Action::WriteFile { path, contents } => {
             (fs::read(path).ok().as_deref() == Some(contents.as_bytes())).then(StepDetail::default)
+        }
+        Action::RemoveStockFile { path, .. } => {
+            matches!(read(path)?, Entry::Missing).then(StepDetail::default)
+        }
+        Action::AppendLine { path, line } => {
+            let text = read_text(path)?;
+            text.ends_with(&format!("{line}\n")).then(|| StepDetail {
+                len: Some((text.len() - line.len() - 1) as u64),
+                ..StepDetail::default()
+            })
+        }
+        Action::GitSkipWorktree { repo, paths } => {
+            (git_ops::skipped_count(repo, paths)? == paths.len()).then(StepDetail::default)
+        }
+        Action::GitSparseCheckout { saved, patterns, .. } => {
+            if git_ops::sparse_is(saved, patterns) {
+                Some(StepDetail { sha256: Some(git_ops::digest(saved)?), ..StepDetail::default() })
+            } else {
+                None
+            }
         }
     })
 }
@@ -430,6 +490,34 @@ pub(super) fn apply(
             write_atomic(path, contents.as_bytes(), env.tag)?;
             Ok(none)
         }
+        Action::RemoveStockFile { path, contents } => {
+            // Checked again right here: only the exact stock bytes (kept in the journal) go.
+            if fs::read(path).ok().as_deref() != Some(contents.as_bytes()) {
+                return Err(mismatch(path, "the stock file the plan saw", &read(path)?).into());
+            }
+            fs::remove_file(path).map_err(|e| io_step(path, "cannot remove", e))?;
+            sync_parent(path);
+            Ok(none)
+        }
+        Action::AppendLine { path, line } => {
+            let existed = !matches!(read(path)?, Entry::Missing);
+            let before = read_text(path)?;
+            git_ops::write_text(path, &(before.clone() + &git_ops::appended(&before, line)))?;
+            sync_parent(path);
+            Ok(StepDetail {
+                len: Some(before.len() as u64),
+                source_kind: (!existed).then(|| "missing".to_string()),
+                ..StepDetail::default()
+            })
+        }
+        Action::GitSkipWorktree { repo, paths } => {
+            git_ops::set_skip_worktree(repo, paths, true)?;
+            Ok(none)
+        }
+        Action::GitSparseCheckout { repo, patterns, saved } => {
+            git_ops::sparse_set(repo, patterns)?;
+            Ok(StepDetail { sha256: Some(git_ops::digest(saved)?), ..StepDetail::default() })
+        }
     }
 }
 
@@ -478,6 +566,12 @@ pub(super) fn undo_took_effect(action: &Action) -> Result<bool, StepError> {
         Action::RemoveLink {
             link, raw_target, ..
         } => is_link_raw(&read(link)?, raw_target),
+        Action::RemoveStockFile { path, contents } => {
+            fs::read(path).ok().as_deref() == Some(contents.as_bytes())
+        }
+        Action::AppendLine { path, line } => !git_ops::has_line(&read_text(path)?, line),
+        Action::GitSkipWorktree { repo, paths } => git_ops::skipped_count(repo, paths)? == 0,
+        Action::GitSparseCheckout { saved, .. } => git_ops::unchanged(saved)?.is_none(),
     })
 }
 
@@ -623,6 +717,35 @@ pub(super) fn apply_undo(
             }
             fs::remove_file(path).map_err(|e| io_step(path, "cannot remove", e))?;
         }
+        Action::RemoveStockFile { path, contents } => {
+            want_missing(path)?;
+            want_parent_dir(path)?;
+            git_ops::write_text(path, contents)?;
+        }
+        Action::AppendLine { path, line } => {
+            let text = read_text(path)?;
+            let keep = detail.len.unwrap_or(0) as usize;
+            let tail = text.get(keep..).unwrap_or("");
+            if tail.trim_start_matches('\n') != format!("{line}\n") {
+                return Err(refuse(path, format!("the line `{line}` is no longer its last line")).into());
+            }
+            if keep == 0 && detail.source_kind.as_deref() == Some("missing") {
+                fs::remove_file(path).map_err(|e| io_step(path, "cannot remove", e))?;
+            } else {
+                git_ops::write_text(path, &text[..keep])?;
+            }
+        }
+        Action::GitSkipWorktree { repo, paths } => git_ops::set_skip_worktree(repo, paths, false)?,
+        Action::GitSparseCheckout { saved, .. } => {
+            if detail.sha256.is_some() && git_ops::digest(saved)? != detail.sha256.clone().unwrap_or_default() {
+                return Err(refuse(
+                    &saved.first().map(|s| s.path.clone()).unwrap_or_default(),
+                    "git's sparse-checkout settings were changed after comfydoctor set them; restore them by hand".into(),
+                )
+                .into());
+            }
+            git_ops::restore(saved)?;
+        }
     }
     if let Some(p) = action_path(action).parent() {
         sync_dir(p);
@@ -635,7 +758,10 @@ fn action_path(action: &Action) -> &Path {
         Action::MakeDir { path }
         | Action::RemovePlaceholder { path }
         | Action::RemoveEmptyDir { path }
-        | Action::WriteFile { path, .. } => path,
+        | Action::WriteFile { path, .. }
+        | Action::RemoveStockFile { path, .. }
+        | Action::AppendLine { path, .. } => path,
+        Action::GitSkipWorktree { repo, .. } | Action::GitSparseCheckout { repo, .. } => repo,
         Action::Move { to, .. } | Action::HardLink { to, .. } | Action::CopyVerify { to, .. } => to,
         Action::CreateLink { link, .. }
         | Action::ReplaceLink { link, .. }

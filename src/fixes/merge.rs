@@ -122,10 +122,14 @@ pub fn move_tree(ctx: &mut Ctx, draft: &mut Draft, job: &MoveJob, rel: &Path, re
                     report.moved_bytes += len;
                     ctx.act(draft, check, Action::Move { from: src, to: dst });
                 }
-                Dest::File { bytes_at, .. } if same_bytes(&src, &bytes_at) => {
-                    report.duplicates.push(shown);
-                    ctx.backup(draft, check, &src, &r);
-                }
+                Dest::File { bytes_at, .. } if same_bytes(&src, &bytes_at) => match stock_contents(&src, &r) {
+                    // ComfyUI's own file, already in the global folder: nothing of the user's.
+                    Some(contents) => ctx.act(draft, check, Action::RemoveStockFile { path: src, contents }),
+                    None => {
+                        report.duplicates.push(shown);
+                        ctx.backup(draft, check, &src, &r);
+                    }
+                },
                 _ => {
                     report.conflicts.push(shown);
                     ctx.backup(draft, check, &src, &r);
@@ -155,6 +159,16 @@ pub fn move_tree(ctx: &mut Ctx, draft: &mut Draft, job: &MoveJob, rel: &Path, re
             }
         }
     }
+}
+
+/// The text of `src` when it is one of ComfyUI's stock files (path, size and sha256 match).
+fn stock_contents(src: &Path, rel: &Path) -> Option<String> {
+    let stock = stock::stock_file(&crate::inspect::slash_path(rel))?;
+    let bytes = std::fs::read(src).ok()?;
+    if bytes.len() as u64 != stock.size || stock::sha256_bytes(&bytes) != stock.sha256 {
+        return None;
+    }
+    String::from_utf8(bytes).ok()
 }
 
 fn count(index: &Index, rel: &Path) -> (u64, u64) {

@@ -14,6 +14,7 @@ use crate::plan::{Action, InstallPlan, Step};
 use crate::platform::{self, Entry};
 
 mod global_layout;
+mod git_tracks_models;
 mod global_missing;
 mod legacy_yaml;
 mod link_broken;
@@ -160,6 +161,9 @@ impl Ctx<'_> {
             Action::WriteFile { path, contents } => {
                 self.view.set(path, Dest::File { len: contents.len() as u64, bytes_at: path.clone() });
             }
+            Action::RemoveStockFile { path, .. } => self.view.set(path, Dest::Missing),
+            // Git's own files are not part of what the planners look at.
+            Action::AppendLine { .. } | Action::GitSkipWorktree { .. } | Action::GitSparseCheckout { .. } => {}
         }
         draft.push(check, action);
     }
@@ -193,8 +197,11 @@ pub struct Refusal(pub String);
 /// Plans every fix for one install, in the order: global folder, `models`, YAML, git.
 pub fn plan_install(inspection: &Inspection, findings: &[Finding], ctx: &mut Ctx) -> Result<InstallPlan, Refusal> {
     refuse_unsafe(inspection)?;
-    let mut draft = Draft::default();
     let has = |id: &str| findings.iter().any(|f| f.check == id);
+    if has("git-tracks-models") {
+        git_tracks_models::refuse_staged(inspection)?;
+    }
+    let mut draft = Draft::default();
     if has("global-missing") {
         global_missing::plan(inspection, ctx, &mut draft);
     }
@@ -226,6 +233,9 @@ pub fn plan_install(inspection: &Inspection, findings: &[Finding], ctx: &mut Ctx
     }
     if has("legacy-yaml") {
         legacy_yaml::plan(inspection, ctx, &mut draft);
+    }
+    if has("git-tracks-models") {
+        git_tracks_models::plan(inspection, ctx, &mut draft);
     }
     Ok(InstallPlan {
         install: inspection.install.root.clone(),

@@ -1,0 +1,95 @@
+//! Fix for `git-tracks-models`, run once the link is in place (domain.md §4, in this order):
+//! mark the tracked `models/` paths skip-worktree, add a non-cone sparse-checkout rule that keeps
+//! everything but `/models/` (merged with existing rules), and exclude `/models` so the link is
+//! not untracked. Setting the sparse checkout before the migration would make git delete the
+//! stock files before they could be merged.
+
+use super::{Ctx, Dest, Draft, Refusal};
+use crate::git::{self, GitState};
+use crate::inspect::Inspection;
+use crate::plan::{Action, SavedFile};
+use crate::platform;
+
+const ID: &str = "git-tracks-models";
+
+/// Lines added to `info/exclude`: the link, and backup folders made beside it.
+const EXCLUDES: &[&str] = &["/models", "/models.comfydoctor-backup-*"];
+
+/// Staged changes under `models/` would be hidden by the sparse checkout: refuse the install.
+pub fn refuse_staged(inspection: &Inspection) -> Result<(), Refusal> {
+    let staged = git::staged_models_paths(&inspection.install.root);
+    if staged.is_empty() {
+        return Ok(());
+    }
+    Err(Refusal(format!(
+        "git has staged changes under models/ ({}) that the sparse checkout would hide; commit or unstage them (`git -C {} restore --staged models`) and run again",
+        staged.join(", "),
+        inspection.install.root.display()
+    )))
+}
+
+pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
+    let (GitState::Repo(repo), Some(global)) = (&inspection.git, &inspection.global) else { return };
+    let root = &inspection.install.root;
+    let linked = match ctx.view.get(&inspection.install.models_path()) {
+        Dest::Link { resolved: Some(t) } => platform::same_dir(&t, &global.dir.path),
+        _ => false,
+    };
+    if !linked {
+        draft.notes.push(format!("{ID}: left for later: models/ is not linked to the global folder yet"));
+        return;
+    }
+    let mut paths = Vec::new();
+    for raw in git::unskipped_models_paths(root) {
+        match String::from_utf8(raw) {
+            Ok(p) => paths.push(p),
+            Err(e) => draft.notes.push(format!(
+                "{ID}: {} is not valid UTF-8; mark it by hand: git update-index --skip-worktree",
+                String::from_utf8_lossy(e.as_bytes())
+            )),
+        }
+    }
+    if !paths.is_empty() {
+        ctx.act(draft, ID, Action::GitSkipWorktree { repo: root.clone(), paths });
+    }
+    let common = git::common_dir(&repo.git_dir);
+    let expects_outside = git::query(root, &["config", "--bool", "sparse.expectFilesOutsideOfPatterns"])
+        .is_some_and(|o| String::from_utf8_lossy(&o).trim() == "true");
+    if !repo.sparse_excludes_models || !expects_outside {
+        let sparse_file = repo.git_dir.join("info").join("sparse-checkout");
+        let saved: Vec<SavedFile> = [common.join("config"), repo.git_dir.join("config.worktree"), sparse_file.clone()]
+            .into_iter()
+            .map(|path| SavedFile { contents: std::fs::read_to_string(&path).ok(), path })
+            .collect();
+        let enabled = git::query(root, &["config", "--bool", "core.sparseCheckout"])
+            .is_some_and(|o| String::from_utf8_lossy(&o).trim() == "true");
+        let mut patterns: Vec<String> = match (&saved[2].contents, enabled) {
+            (Some(text), true) => text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(String::from)
+                .collect(),
+            _ => Vec::new(),
+        };
+        if patterns.is_empty() {
+            patterns.push("/*".into());
+        }
+        patterns.retain(|p| !matches!(p.as_str(), "/models/" | "/models" | "/models/*"));
+        patterns.push("!/models/".into());
+        ctx.act(draft, ID, Action::GitSparseCheckout { repo: root.clone(), patterns, saved });
+    }
+    let exclude = common.join("info").join("exclude");
+    let current = std::fs::read_to_string(&exclude).unwrap_or_default();
+    for line in EXCLUDES {
+        if !current.lines().any(|l| l.trim_end() == *line) {
+            ctx.act(draft, ID, Action::AppendLine { path: exclude.clone(), line: (*line).to_string() });
+        }
+    }
+    if common.join("info").exists() || draft.steps.iter().all(|s| !matches!(s.action, Action::AppendLine { .. })) {
+        return;
+    }
+    // `info/` is missing in rare hand-made repositories: make it first.
+    let pos = draft.steps.iter().position(|s| matches!(s.action, Action::AppendLine { .. })).unwrap_or(0);
+    draft.steps.insert(pos, crate::plan::Step { action: Action::MakeDir { path: common.join("info") }, check: ID.into() });
+}
