@@ -894,6 +894,7 @@ mod rewrite {
 #   comfyui.loras: /home/me/comfydock/models/loras (models/loras)
 #   comfyui.unet: /home/me/comfydock/models/unet (models/unet)
 #   comfyui.clip: /home/me/comfydock/models/clip (models/clip)
+#   comfyui.ipadapter: /home/me/comfydock/models/ipadapter (models/ipadapter)
 #   a111.controlnet: /home/me/comfydock/models/t2i_adapter (models/t2i_adapter)
 # The previous file is kept as extra_model_paths.yaml.bak.
 # The entries below resolve to the same folders as before, as absolute paths.
@@ -901,7 +902,6 @@ comfyui:
   is_default: true
   loras: '/home/me/comfydock/models/lora_archive'
   vae: '/home/me/comfydock/models/VAE'
-  ipadapter: '/home/me/comfydock/models/ipadapter'
   custom_nodes: '/home/me/nodes'
 a111:
   checkpoints: '/mnt/sd-webui/models/Stable-diffusion'
