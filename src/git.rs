@@ -103,23 +103,6 @@ pub fn sparse_excludes_models(patterns: &str) -> bool {
     excluded
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tags() {
-        assert_eq!(count_tags(b"H models/a\0S models/b\0"), (2, 1));
-        assert_eq!(count_tags(b""), (0, 0));
-    }
-
-    #[test]
-    fn sparse_rules() {
-        assert!(sparse_excludes_models("/*\n!/models/\n"));
-        assert!(!sparse_excludes_models("/*\n"));
-        assert!(!sparse_excludes_models("/*\n!/models/\n/models/\n"));
-    }
-}
 
 /// Git's shared folder (`commondir` of a linked worktree), where `config` and `info/exclude` live.
 pub fn common_dir(git_dir: &Path) -> PathBuf {
@@ -156,4 +139,22 @@ pub fn staged_models_paths(root: &Path) -> Vec<String> {
         .filter(|r| !r.is_empty())
         .map(|r| String::from_utf8_lossy(r).into_owned())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags() {
+        assert_eq!(count_tags(b"H models/a\0S models/b\0"), (2, 1));
+        assert_eq!(count_tags(b""), (0, 0));
+    }
+
+    #[test]
+    fn sparse_rules() {
+        assert!(sparse_excludes_models("/*\n!/models/\n"));
+        assert!(!sparse_excludes_models("/*\n"));
+        assert!(!sparse_excludes_models("/*\n!/models/\n/models/\n"));
+    }
 }
