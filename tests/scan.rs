@@ -403,7 +403,7 @@ fn links_that_disagree_leave_the_global_folder_unknown() {
     let ws = Ws::empty("ws");
     for (env, dir) in [("one", "a"), ("two", "b")] {
         fs::create_dir_all(ws.root.join(dir)).unwrap();
-        symlink(&format!("../../../{dir}"), ws.env(env).join("models"));
+        symlink(format!("../../../{dir}"), ws.env(env).join("models"));
     }
     let (code, json) = ws.scan_json(&[]);
     assert_eq!(code, 1);
