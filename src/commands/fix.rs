@@ -161,7 +161,13 @@ pub fn run(args: &FixArgs) -> Result<i32> {
     if args.dry_run {
         let planned: usize = groups.values().flatten().map(|p| p.steps.len()).sum();
         println!("Dry run: {planned} step(s) planned, nothing changed.");
-        return Ok(if planned > 0 || refused { exit_codes::FINDINGS } else { scan_result.exit_code() });
+        return Ok(if refused {
+            exit_codes::USAGE_OR_FAILURE
+        } else if planned > 0 {
+            exit_codes::FINDINGS
+        } else {
+            scan_result.exit_code()
+        });
     }
 
     let mut failed = false;
@@ -189,9 +195,9 @@ pub fn run(args: &FixArgs) -> Result<i32> {
     if !table.is_empty() {
         print!("{table}");
     }
-    Ok(if failed {
+    Ok(if failed || refused {
         exit_codes::USAGE_OR_FAILURE
-    } else if held_back || refused {
+    } else if held_back {
         exit_codes::FINDINGS
     } else {
         after.exit_code()
