@@ -7,6 +7,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+mod decide;
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
@@ -84,19 +85,17 @@ pub fn canonicalize(path: &Path) -> io::Result<PathBuf> {
     imp::canonicalize(path)
 }
 
-/// Whether two paths name the same folder once links and `..` are resolved. Falls back to a
-/// lexical comparison when either does not exist.
+/// Whether two paths name the same folder once links and `..` are resolved. A path that does not
+/// exist (yet) is resolved through its deepest existing ancestor.
 pub fn same_dir(a: &Path, b: &Path) -> bool {
-    match (canonicalize(a), canonicalize(b)) {
-        (Ok(a), Ok(b)) => imp::paths_equal(&a, &b),
-        _ => imp::paths_equal(&normalize(a), &normalize(b)),
-    }
+    let (ra, rb) = (resolve_lenient(a), resolve_lenient(b));
+    imp::paths_equal(&ra, &rb) || imp::same_file(&ra, &rb)
 }
 
-/// Whether `inner` lies inside (or is) `outer`, after resolving both where they exist.
+/// Whether `inner` lies inside (or is) `outer`, after resolving both as far as they exist.
 pub fn is_within(inner: &Path, outer: &Path) -> bool {
-    let inner = canonicalize(inner).unwrap_or_else(|_| normalize(inner));
-    let outer = canonicalize(outer).unwrap_or_else(|_| normalize(outer));
+    let inner = resolve_lenient(inner);
+    let outer = resolve_lenient(outer);
     let mut cur = Some(inner.as_path());
     while let Some(p) = cur {
         if imp::paths_equal(p, &outer) {
@@ -105,6 +104,52 @@ pub fn is_within(inner: &Path, outer: &Path) -> bool {
         cur = p.parent();
     }
     false
+}
+
+/// Canonicalizes the deepest existing ancestor of `path` and appends the rest lexically, so a
+/// folder about to be created compares right with existing ones (on macOS `/tmp/new` must match
+/// `/private/tmp/new`; a missing path must not fall back to a differently spelled form).
+pub fn resolve_lenient(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        match std::env::current_dir() {
+            Ok(d) => d.join(path),
+            Err(_) => return normalize(path),
+        }
+    };
+    // `..` is resolved physically inside the existing part (by canonicalize) and lexically in the
+    // missing rest, which has no links to follow.
+    let mut existing = abs.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(mut resolved) = canonicalize(existing) {
+            for c in rest.iter().rev() {
+                match c {
+                    Component::ParentDir => {
+                        resolved.pop();
+                    }
+                    Component::CurDir => {}
+                    other => resolved.push(other.as_os_str()),
+                }
+            }
+            return resolved;
+        }
+        match (existing.parent(), existing.components().next_back()) {
+            (Some(parent), Some(last)) => {
+                rest.push(last);
+                existing = parent;
+            }
+            _ => return normalize(&abs),
+        }
+    }
+}
+
+/// Advice for an OS error a user can resolve, above all a file in use (Windows sharing or lock
+/// violation: "close ComfyUI and retry"); `None` when the error speaks for itself.
+pub fn describe_io_error(err: &io::Error) -> Option<&'static str> {
+    decide::describe_os_error(err.raw_os_error()?, cfg!(windows))
 }
 
 /// Makes `path` absolute against the current folder and folds `.` and `..` lexically.

@@ -4,6 +4,7 @@ use std::fs;
 use std::io;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{Entry, LinkError, LinkInfo, LinkKind};
 
@@ -46,6 +47,15 @@ pub fn paths_equal(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// Same device and inode: the definitive answer where both exist, whatever the spelling or case.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (fs::metadata(a), fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
 pub fn create_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkError> {
     if fs::symlink_metadata(link).is_ok() {
         return Err(LinkError::Exists {
@@ -59,13 +69,29 @@ pub fn create_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkError
     Ok(LinkKind::Symlink)
 }
 
+/// The new link is made under a temporary sibling name and renamed over the old one, so the path
+/// always holds a valid link. Anything at `link` other than a link is refused: rename(2) would
+/// silently replace a file.
 pub fn replace_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkError> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    match fs::symlink_metadata(link) {
+        Ok(m) if !m.file_type().is_symlink() => {
+            return Err(LinkError::Exists {
+                link: link.to_path_buf(),
+            });
+        }
+        _ => {}
+    }
     let parent = link.parent().unwrap_or(Path::new("."));
     let name = link
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = parent.join(format!(".{name}.comfydoctor-new-{}", std::process::id()));
+    let tmp = parent.join(format!(
+        ".{name}.comfydoctor-new-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
     let _ = fs::remove_file(&tmp);
     symlink(target, &tmp).map_err(|source| LinkError::Io {
         link: tmp.clone(),
