@@ -10,8 +10,10 @@ use std::os::windows::fs::FileTypeExt;
 use std::path::{Component, Path, PathBuf, Prefix};
 use std::sync::OnceLock;
 
+use windows_sys::Win32::Foundation::INVALID_HANDLE_VALUE;
 use windows_sys::Win32::Storage::FileSystem::{
-    GetDriveTypeW, GetVolumeInformationW, GetVolumePathNameW,
+    FindClose, FindFirstFileW, GetDriveTypeW, GetVolumeInformationW, GetVolumePathNameW,
+    WIN32_FIND_DATAW,
 };
 
 use super::decide::{self, VolumeInfo, WinOps};
@@ -33,12 +35,24 @@ pub fn entry(path: &Path) -> io::Result<Entry> {
             Entry::Other
         });
     }
-    // std calls every name-surrogate reparse point a symlink. `junction::get_target` succeeds only
-    // for a mount-point tag (a junction), `read_link` for a real symlink; anything else is Other.
-    let (kind, raw_target) = match junction::get_target(path) {
-        Ok(t) => (LinkKind::Junction, t),
-        Err(_) => match fs::read_link(path) {
-            Ok(t) => (LinkKind::Symlink, t),
+    // std calls every name-surrogate reparse point a symlink; the tag tells a junction from a
+    // symlink (and from anything else). It is read from the directory listing, because
+    // `junction::get_target` opens the link without sharing and fails while another process holds
+    // it open; its answer is then replaced by std's reading of the same reparse data.
+    let kind = match reparse_tag(path) {
+        Some(IO_REPARSE_TAG_MOUNT_POINT) => LinkKind::Junction,
+        Some(IO_REPARSE_TAG_SYMLINK) => LinkKind::Symlink,
+        Some(_) => return Ok(Entry::Other),
+        None if junction::get_target(path).is_ok() => LinkKind::Junction,
+        None => LinkKind::Symlink,
+    };
+    let raw_target = match kind {
+        LinkKind::Junction => match junction::get_target(path) {
+            Ok(t) => t,
+            Err(_) => strip_verbatim_path(fs::read_link(path)?),
+        },
+        LinkKind::Symlink => match fs::read_link(path) {
+            Ok(t) => t,
             Err(_) => return Ok(Entry::Other),
         },
     };
@@ -52,14 +66,47 @@ pub fn entry(path: &Path) -> io::Result<Entry> {
     }))
 }
 
+const IO_REPARSE_TAG_MOUNT_POINT: u32 = 0xA000_0003;
+const IO_REPARSE_TAG_SYMLINK: u32 = 0xA000_000C;
+const FILE_ATTRIBUTE_REPARSE_POINT: u32 = 0x400;
+
+/// The reparse tag of `path` itself, read without opening it.
+fn reparse_tag(path: &Path) -> Option<u32> {
+    let name = wide(verbatim_if_long(path).as_os_str());
+    // SAFETY: `name` is NUL-terminated and `data` is a plain out-struct; the handle is closed.
+    unsafe {
+        let mut data: WIN32_FIND_DATAW = std::mem::zeroed();
+        let h = FindFirstFileW(name.as_ptr(), &mut data);
+        if h == INVALID_HANDLE_VALUE {
+            return None;
+        }
+        FindClose(h);
+        (data.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT != 0).then_some(data.dwReserved0)
+    }
+}
+
+/// Win32 calls that std does not wrap need the `\\?\` form past MAX_PATH.
+fn verbatim_if_long(path: &Path) -> PathBuf {
+    let s = path.as_os_str();
+    if s.len() < 248 || !path.is_absolute() || path.to_string_lossy().starts_with(r"\\") {
+        return path.to_path_buf();
+    }
+    let mut v = std::ffi::OsString::from(r"\\?\");
+    v.push(super::normalize(path).as_os_str());
+    PathBuf::from(v)
+}
+
+fn strip_verbatim_path(p: PathBuf) -> PathBuf {
+    match p.to_str().and_then(decide::strip_verbatim) {
+        Some(plain) => PathBuf::from(plain),
+        None => p,
+    }
+}
+
 /// A mapped drive canonicalizes to its `\\?\UNC\` form, so both spellings of a share compare
 /// equal once the prefix is stripped.
 pub fn canonicalize(path: &Path) -> io::Result<PathBuf> {
-    let p = fs::canonicalize(path)?;
-    Ok(match p.to_str().and_then(decide::strip_verbatim) {
-        Some(plain) => PathBuf::from(plain),
-        None => p,
-    })
+    Ok(strip_verbatim_path(fs::canonicalize(path)?))
 }
 
 pub fn paths_equal(a: &Path, b: &Path) -> bool {
@@ -237,5 +284,191 @@ impl WinOps for RealOps {
         } else {
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{
+        canonicalize as canon, create_dir_link, describe_io_error, entry, remove_link,
+        replace_dir_link, same_dir,
+    };
+    use super::*;
+
+    /// CI runs these under Wine, which cannot create junctions (ERROR_NOT_SUPPORTED); tests that
+    /// need one return early with a line the CI script counts.
+    fn junctions_work(test: &str) -> bool {
+        let t = tempfile::tempdir().unwrap();
+        let probe = t.path().join("probe");
+        let ok = junction::create(t.path(), &probe).is_ok();
+        if !ok {
+            eprintln!("{test}: skipped: wine cannot create junctions");
+        }
+        ok
+    }
+
+    fn tmp() -> (tempfile::TempDir, PathBuf) {
+        let t = tempfile::tempdir().unwrap();
+        let root = canon(t.path()).unwrap();
+        (t, root)
+    }
+
+    #[test]
+    fn entry_of_plain_things() {
+        let (_t, root) = tmp();
+        fs::create_dir(root.join("dir")).unwrap();
+        fs::write(root.join("file"), b"123").unwrap();
+        assert_eq!(entry(&root.join("missing")).unwrap(), Entry::Missing);
+        assert_eq!(entry(&root.join("dir")).unwrap(), Entry::Dir);
+        assert_eq!(entry(&root.join("file")).unwrap(), Entry::File { len: 3 });
+    }
+
+    #[test]
+    fn canonicalize_has_no_verbatim_prefix_and_compares_case_insensitively() {
+        let (t, root) = tmp();
+        assert!(!root.to_string_lossy().starts_with(r"\\?\"), "{root:?}");
+        let upper = PathBuf::from(t.path().to_string_lossy().to_uppercase());
+        assert!(same_dir(&upper, t.path()));
+        assert!(same_dir(
+            &root.join("Not").join("Yet"),
+            &upper.join("not/yet")
+        ));
+    }
+
+    #[test]
+    fn long_paths_are_read_and_canonicalized() {
+        let (_t, root) = tmp();
+        let mut deep = root.clone();
+        while deep.as_os_str().len() < 300 {
+            deep.push("a-rather-long-folder-name-for-model-subfolders");
+        }
+        // Wine 8 answers ERROR_MORE_DATA for some long-path calls where Windows succeeds.
+        let wine_limit = |e: &io::Error| {
+            let hit = e.raw_os_error() == Some(234);
+            if hit {
+                eprintln!("long_paths_are_read_and_canonicalized: skipped: wine long-path limit");
+            }
+            hit
+        };
+        if let Err(e) = fs::create_dir_all(&deep) {
+            assert!(wine_limit(&e), "{e}");
+            return;
+        }
+        assert_eq!(entry(&deep).unwrap(), Entry::Dir);
+        let c = match canon(&deep) {
+            Ok(c) => c,
+            Err(e) => {
+                assert!(wine_limit(&e), "{e}");
+                return;
+            }
+        };
+        assert!(paths_equal(&c, &deep), "{c:?}");
+    }
+
+    #[test]
+    fn network_forms_are_recognised() {
+        let (_t, root) = tmp();
+        assert!(RealOps.is_network(Path::new(r"\\nas\share\models")));
+        assert!(RealOps.is_network(Path::new(r"\\?\UNC\nas\share\models")));
+        assert!(!RealOps.is_network(&root));
+    }
+
+    #[test]
+    fn a_file_in_use_is_explained() {
+        use std::os::windows::fs::OpenOptionsExt;
+        let (_t, root) = tmp();
+        let f = root.join("model.safetensors");
+        fs::write(&f, b"x").unwrap();
+        let _held = fs::OpenOptions::new()
+            .read(true)
+            .share_mode(0)
+            .open(&f)
+            .unwrap();
+        let err = fs::OpenOptions::new().read(true).open(&f).unwrap_err();
+        assert_eq!(
+            err.raw_os_error(),
+            Some(decide::code::ERROR_SHARING_VIOLATION)
+        );
+        assert!(describe_io_error(&err).unwrap().contains("close ComfyUI"));
+    }
+
+    #[test]
+    fn remove_link_refuses_a_real_folder() {
+        let (_t, root) = tmp();
+        let dir = root.join("models");
+        fs::create_dir(&dir).unwrap();
+        fs::write(dir.join("m.ckpt"), b"x").unwrap();
+        assert!(remove_link(&dir).is_err());
+        assert!(dir.join("m.ckpt").is_file());
+    }
+
+    /// Where junctions cannot be made (Wine, FAT), a failed creation must not leave the empty
+    /// folder `junction::create` makes first.
+    #[test]
+    fn failed_junction_leaves_nothing_behind() {
+        let (_t, root) = tmp();
+        fs::create_dir(root.join("global")).unwrap();
+        let link = root.join("models");
+        match create_dir_link(&root.join("global"), &link) {
+            Ok(kind) => assert_eq!(kind, LinkKind::Junction),
+            Err(e) => {
+                assert!(matches!(e, LinkError::Unsupported { .. }), "{e}");
+                assert_eq!(entry(&link).unwrap(), Entry::Missing);
+            }
+        }
+    }
+
+    #[test]
+    fn junction_entry_create_replace_remove() {
+        if !junctions_work("junction_entry_create_replace_remove") {
+            return;
+        }
+        let (_t, root) = tmp();
+        let (a, b) = (root.join("a"), root.join("b"));
+        fs::create_dir(&a).unwrap();
+        fs::create_dir(&b).unwrap();
+        fs::write(b.join("keep.safetensors"), b"x").unwrap();
+        let link = root.join("comfy").join("models");
+        fs::create_dir(root.join("comfy")).unwrap();
+
+        // Relative targets mean the link's own folder, not the current one.
+        assert_eq!(
+            create_dir_link(Path::new(r"..\a"), &link).unwrap(),
+            LinkKind::Junction
+        );
+        let Entry::Link(info) = entry(&link).unwrap() else {
+            panic!("not a link")
+        };
+        assert_eq!(info.kind, LinkKind::Junction);
+        assert!(info.raw_target.is_absolute());
+        assert!(paths_equal(info.resolved.as_deref().unwrap(), &a));
+        assert!(info.target_is_dir);
+
+        assert_eq!(replace_dir_link(&b, &link).unwrap(), LinkKind::Junction);
+        assert!(same_dir(&link, &b));
+
+        remove_link(&link).unwrap();
+        assert_eq!(entry(&link).unwrap(), Entry::Missing);
+        assert!(b.join("keep.safetensors").is_file(), "target must survive");
+    }
+
+    #[test]
+    fn dangling_junction_is_a_link_without_resolution() {
+        if !junctions_work("dangling_junction_is_a_link_without_resolution") {
+            return;
+        }
+        let (_t, root) = tmp();
+        let target = root.join("gone");
+        fs::create_dir(&target).unwrap();
+        let link = root.join("models");
+        create_dir_link(&target, &link).unwrap();
+        fs::remove_dir(&target).unwrap();
+        let Entry::Link(info) = entry(&link).unwrap() else {
+            panic!("not a link")
+        };
+        assert_eq!(info.kind, LinkKind::Junction);
+        assert_eq!(info.resolved, None);
+        remove_link(&link).unwrap();
+        assert_eq!(entry(&link).unwrap(), Entry::Missing);
     }
 }
