@@ -176,13 +176,17 @@ pub fn normalize(path: &Path) -> PathBuf {
 }
 
 /// Creates a folder link at `link` pointing at `target` (a symlink on Unix, a junction on
-/// Windows). Fails if `link` exists.
+/// Windows). Fails if `link` exists. On Windows a relative target is taken relative to the link's
+/// folder (junctions store absolute targets only), a network target gets a directory symlink when
+/// the process may create one, and each refusal is a [`LinkError`] naming what to do instead.
 pub fn create_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkError> {
     imp::create_dir_link(target, link)
 }
 
 /// Replaces the folder link at `link` so it points at `target`; atomic on Unix (a new link under a
-/// temporary name renamed over the old one).
+/// temporary name renamed over the old one). Windows cannot rename over a link: there the old one
+/// is removed and, should the new one fail, put back. Anything other than a link at `link` is
+/// refused with [`LinkError::Exists`].
 pub fn replace_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkError> {
     imp::replace_dir_link(target, link)
 }
