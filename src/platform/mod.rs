@@ -7,6 +7,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+mod decide;
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
@@ -82,19 +83,17 @@ pub fn canonicalize(path: &Path) -> io::Result<PathBuf> {
     imp::canonicalize(path)
 }
 
-/// Whether two paths name the same folder once links and `..` are resolved. Falls back to a
-/// lexical comparison when either does not exist.
+/// Whether two paths name the same folder once links and `..` are resolved. A path that does not
+/// exist (yet) is resolved through its deepest existing ancestor.
 pub fn same_dir(a: &Path, b: &Path) -> bool {
-    match (canonicalize(a), canonicalize(b)) {
-        (Ok(a), Ok(b)) => imp::paths_equal(&a, &b),
-        _ => imp::paths_equal(&normalize(a), &normalize(b)),
-    }
+    let (ra, rb) = (resolve_lenient(a), resolve_lenient(b));
+    imp::paths_equal(&ra, &rb) || imp::same_file(&ra, &rb)
 }
 
-/// Whether `inner` lies inside (or is) `outer`, after resolving both where they exist.
+/// Whether `inner` lies inside (or is) `outer`, after resolving both as far as they exist.
 pub fn is_within(inner: &Path, outer: &Path) -> bool {
-    let inner = canonicalize(inner).unwrap_or_else(|_| normalize(inner));
-    let outer = canonicalize(outer).unwrap_or_else(|_| normalize(outer));
+    let inner = resolve_lenient(inner);
+    let outer = resolve_lenient(outer);
     let mut cur = Some(inner.as_path());
     while let Some(p) = cur {
         if imp::paths_equal(p, &outer) {
@@ -103,6 +102,52 @@ pub fn is_within(inner: &Path, outer: &Path) -> bool {
         cur = p.parent();
     }
     false
+}
+
+/// Canonicalizes the deepest existing ancestor of `path` and appends the rest lexically, so a
+/// folder about to be created compares right with existing ones (on macOS `/tmp/new` must match
+/// `/private/tmp/new`; a missing path must not fall back to a differently spelled form).
+pub fn resolve_lenient(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        match std::env::current_dir() {
+            Ok(d) => d.join(path),
+            Err(_) => return normalize(path),
+        }
+    };
+    // `..` is resolved physically inside the existing part (by canonicalize) and lexically in the
+    // missing rest, which has no links to follow.
+    let mut existing = abs.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(mut resolved) = canonicalize(existing) {
+            for c in rest.iter().rev() {
+                match c {
+                    Component::ParentDir => {
+                        resolved.pop();
+                    }
+                    Component::CurDir => {}
+                    other => resolved.push(other.as_os_str()),
+                }
+            }
+            return resolved;
+        }
+        match (existing.parent(), existing.components().next_back()) {
+            (Some(parent), Some(last)) => {
+                rest.push(last);
+                existing = parent;
+            }
+            _ => return normalize(&abs),
+        }
+    }
+}
+
+/// Advice for an OS error a user can resolve, above all a file in use (Windows sharing or lock
+/// violation: "close ComfyUI and retry"); `None` when the error speaks for itself.
+pub fn describe_io_error(err: &io::Error) -> Option<&'static str> {
+    decide::describe_os_error(err.raw_os_error()?, cfg!(windows))
 }
 
 /// Makes `path` absolute against the current folder and folds `.` and `..` lexically.
@@ -127,13 +172,17 @@ pub fn normalize(path: &Path) -> PathBuf {
 }
 
 /// Creates a folder link at `link` pointing at `target` (a symlink on Unix, a junction on
-/// Windows). Fails if `link` exists.
+/// Windows). Fails if `link` exists. On Windows a relative target is taken relative to the link's
+/// folder (junctions store absolute targets only), a network target gets a directory symlink when
+/// the process may create one, and each refusal is a [`LinkError`] naming what to do instead.
 pub fn create_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkError> {
     imp::create_dir_link(target, link)
 }
 
 /// Replaces the folder link at `link` so it points at `target`; atomic on Unix (a new link under a
-/// temporary name renamed over the old one).
+/// temporary name renamed over the old one). Windows cannot rename over a link: there the old one
+/// is removed and, should the new one fail, put back. Anything other than a link at `link` is
+/// refused with [`LinkError::Exists`].
 pub fn replace_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkError> {
     imp::replace_dir_link(target, link)
 }
