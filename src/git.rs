@@ -103,7 +103,6 @@ pub fn sparse_excludes_models(patterns: &str) -> bool {
     excluded
 }
 
-
 /// Git's shared folder (`commondir` of a linked worktree), where `config` and `info/exclude` live.
 pub fn common_dir(git_dir: &Path) -> PathBuf {
     match std::fs::read_to_string(git_dir.join("commondir")) {

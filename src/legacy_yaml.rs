@@ -76,12 +76,7 @@ impl LegacyYaml {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum YamlError {
     #[error("{path}:{line}:{column}: {message}")]
-    Syntax {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    Syntax { path: PathBuf, line: usize, column: usize, message: String },
     #[error("{path}: {message}")]
     Io { path: PathBuf, message: String },
 }
@@ -109,15 +104,10 @@ const MAX_KEY_VISITS: usize = 200_000;
 
 /// Reads and resolves a file with the process environment and home folder.
 pub fn read_file(path: &Path) -> Result<LegacyYaml, YamlError> {
-    let io_error = |e: std::io::Error| YamlError::Io {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
+    let io_error = |e: std::io::Error| YamlError::Io { path: path.to_path_buf(), message: e.to_string() };
     let file = std::fs::File::open(path).map_err(io_error)?;
     let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io_error)?;
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(io_error)?;
     let home = process_home();
     let env = |name: &str| std::env::var(name).ok();
     parse_bytes(&bytes, path, home.as_deref(), &env)
@@ -149,9 +139,7 @@ pub fn parse_bytes(
         return Err(syntax(
             yaml_path,
             at,
-            format!(
-                "file is larger than {MAX_FILE_BYTES} bytes; not a real extra_model_paths.yaml"
-            ),
+            format!("file is larger than {MAX_FILE_BYTES} bytes; not a real extra_model_paths.yaml"),
         ));
     }
     let text = std::str::from_utf8(bytes).map_err(|e| {
@@ -177,21 +165,9 @@ pub fn parse_str(
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
     let root = tree::parse(&text).map_err(|e| syntax(yaml_path, e.pos, e.message))?;
-    let resolver = Resolver {
-        yaml_dir: yaml_dir(yaml_path),
-        home,
-        env,
-        entries: 0,
-        bytes: 0,
-        visits: 0,
-    };
-    let sections = resolver
-        .sections(root)
-        .map_err(|e| syntax(yaml_path, e.pos, e.message))?;
-    Ok(LegacyYaml {
-        path: yaml_path.to_path_buf(),
-        sections,
-    })
+    let resolver = Resolver { yaml_dir: yaml_dir(yaml_path), home, env, entries: 0, bytes: 0, visits: 0 };
+    let sections = resolver.sections(root).map_err(|e| syntax(yaml_path, e.pos, e.message))?;
+    Ok(LegacyYaml { path: yaml_path.to_path_buf(), sections })
 }
 
 fn syntax(path: &Path, pos: Pos, message: impl Into<String>) -> YamlError {
@@ -207,10 +183,7 @@ fn syntax(path: &Path, pos: Pos, message: impl Into<String>) -> YamlError {
 fn position_of(prefix: &str) -> Pos {
     let line = prefix.matches('\n').count() + 1;
     let last_line = prefix.rsplit('\n').next().unwrap_or_default();
-    Pos {
-        line,
-        column: last_line.chars().count() + 1,
-    }
+    Pos { line, column: last_line.chars().count() + 1 }
 }
 
 /// `os.path.dirname(os.path.abspath(yaml_path))`.
@@ -240,10 +213,7 @@ impl Resolver<'_> {
             Kind::Map(pairs) => pairs,
             Kind::Scalar(s) if s.value == Value::Null => return Ok(Vec::new()),
             _ => {
-                return Err(tree::Error::at(
-                    root.pos,
-                    "the top level must be a mapping of sections (`name:` lines)",
-                ));
+                return Err(tree::Error::at(root.pos, "the top level must be a mapping of sections (`name:` lines)"));
             }
         };
         let mut sections = Vec::new();
@@ -265,10 +235,7 @@ impl Resolver<'_> {
                     ));
                 }
             };
-            let pos = Pos {
-                line,
-                column: key.pos.column,
-            };
+            let pos = Pos { line, column: key.pos.column };
             sections.push(self.section(name, pos, fields)?);
         }
         Ok(sections)
@@ -277,19 +244,11 @@ impl Resolver<'_> {
     fn section(&mut self, name: String, pos: Pos, fields: &[(Node, Node)]) -> TreeResult<Section> {
         self.visits += fields.len();
         if self.visits > MAX_KEY_VISITS {
-            return Err(tree::Error::at(
-                pos,
-                "too many keys after expanding aliases; refusing to resolve this file",
-            ));
+            return Err(tree::Error::at(pos, "too many keys after expanding aliases; refusing to resolve this file"));
         }
         let line = pos.line;
         let fields = dict(fields)?;
-        let special = |wanted: &str| {
-            fields
-                .iter()
-                .find(|f| is_str_key(&f.key, wanted))
-                .map(|f| &f.value)
-        };
+        let special = |wanted: &str| fields.iter().find(|f| is_str_key(&f.key, wanted)).map(|f| &f.value);
         let base_path = match special("base_path") {
             None => None,
             Some(value) => Some(self.base_path(&name, value)?),
@@ -339,13 +298,7 @@ impl Resolver<'_> {
                 });
             }
         }
-        Ok(Section {
-            name,
-            base_path,
-            is_default,
-            line,
-            entries,
-        })
+        Ok(Section { name, base_path, is_default, line, entries })
     }
 
     fn base_path(&self, section: &str, value: &Node) -> TreeResult<PathBuf> {
@@ -358,19 +311,12 @@ impl Resolver<'_> {
             };
             return Err(tree::Error::at(
                 value.pos,
-                format!(
-                    "`{section}.base_path` is {}, not a path string; ComfyUI would crash{hint}",
-                    describe(value)
-                ),
+                format!("`{section}.base_path` is {}, not a path string; ComfyUI would crash{hint}", describe(value)),
             ));
         };
         let expanded = expandvars(&expanduser(raw, self.home), self.env);
         let path = Path::new(&expanded);
-        Ok(if path.is_absolute() {
-            normpath(path)
-        } else {
-            normpath(&self.yaml_dir.join(path))
-        })
+        Ok(if path.is_absolute() { normpath(path) } else { normpath(&self.yaml_dir.join(path)) })
     }
 }
 
@@ -393,10 +339,7 @@ fn dict(pairs: &[(Node, Node)]) -> TreeResult<Vec<Field>> {
         if let Kind::Scalar(s) = key.kind.as_ref()
             && s.value == Value::Unsupported("!!merge".into())
         {
-            return Err(tree::Error::at(
-                key.pos,
-                "merge keys (`<<`) are not supported here; write the keys out",
-            ));
+            return Err(tree::Error::at(key.pos, "merge keys (`<<`) are not supported here; write the keys out"));
         }
         let Some(id) = tree::key_id(key) else {
             return Err(tree::Error::at(
@@ -411,11 +354,7 @@ fn dict(pairs: &[(Node, Node)]) -> TreeResult<Vec<Field>> {
             }
             None => {
                 index.insert(id, out.len());
-                out.push(Field {
-                    key: key.clone(),
-                    line: key.pos.line,
-                    value: value.clone(),
-                });
+                out.push(Field { key: key.clone(), line: key.pos.line, value: value.clone() });
             }
         }
     }
@@ -427,16 +366,10 @@ fn check_constructible(node: &Node) -> TreeResult<()> {
     if let Kind::Scalar(s) = node.kind.as_ref() {
         match &s.value {
             Value::Unsupported(tag) if tag != "!!merge" => {
-                return Err(tree::Error::at(
-                    node.pos,
-                    format!("`{}` has tag `{tag}`, which is not supported", s.text),
-                ));
+                return Err(tree::Error::at(node.pos, format!("`{}` has tag `{tag}`, which is not supported", s.text)));
             }
             Value::Int(None) => {
-                return Err(tree::Error::at(
-                    node.pos,
-                    format!("`{}` looks like a number PyYAML cannot read", s.text),
-                ));
+                return Err(tree::Error::at(node.pos, format!("`{}` looks like a number PyYAML cannot read", s.text)));
             }
             _ => {}
         }

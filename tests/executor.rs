@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use comfydoctor::execute::{
-    self, ExecError, ExecOptions, FailAt, Failpoint, describe, execute, find_unfinished, list_runs,
-    resume, rollback, undo,
+    self, ExecError, ExecOptions, FailAt, Failpoint, describe, execute, find_unfinished, list_runs, resume, rollback,
+    undo,
 };
 use comfydoctor::journal::RunState;
 use comfydoctor::plan::{Action, InstallPlan, Step};
@@ -54,16 +54,7 @@ fn walk(root: &Path, p: &Path, mtimes: bool, out: &mut BTreeMap<PathBuf, (Item, 
         }
     } else {
         let sha = format!("{:x}", Sha256::digest(fs::read(p).unwrap()));
-        out.insert(
-            rel,
-            (
-                Item::File {
-                    len: meta.len(),
-                    sha,
-                },
-                mt,
-            ),
-        );
+        out.insert(rel, (Item::File { len: meta.len(), sha }, mt));
     }
 }
 
@@ -83,13 +74,7 @@ fn opts(journal: &Path) -> ExecOptions {
 fn plan(install: &Path, actions: Vec<Action>) -> InstallPlan {
     InstallPlan {
         install: install.to_path_buf(),
-        steps: actions
-            .into_iter()
-            .map(|action| Step {
-                action,
-                check: "test".into(),
-            })
-            .collect(),
+        steps: actions.into_iter().map(|action| Step { action, check: "test".into() }).collect(),
         notes: vec![],
         needs_confirmation: false,
     }
@@ -113,66 +98,21 @@ fn fixture(t: &Path) {
 fn single_actions(t: &Path) -> Vec<(&'static str, Action)> {
     let m = t.join("install/models");
     vec![
-        (
-            "make_dir",
-            Action::MakeDir {
-                path: t.join("global/new"),
-            },
-        ),
-        (
-            "move_file",
-            Action::Move {
-                from: m.join("checkpoints/a.safetensors"),
-                to: t.join("global/a.safetensors"),
-            },
-        ),
-        (
-            "move_dir",
-            Action::Move {
-                from: m.join("vae"),
-                to: t.join("global/vae"),
-            },
-        ),
-        (
-            "move_link",
-            Action::Move {
-                from: t.join("linkdir"),
-                to: t.join("linkdir2"),
-            },
-        ),
+        ("make_dir", Action::MakeDir { path: t.join("global/new") }),
+        ("move_file", Action::Move { from: m.join("checkpoints/a.safetensors"), to: t.join("global/a.safetensors") }),
+        ("move_dir", Action::Move { from: m.join("vae"), to: t.join("global/vae") }),
+        ("move_link", Action::Move { from: t.join("linkdir"), to: t.join("linkdir2") }),
         (
             "hard_link",
-            Action::HardLink {
-                from: m.join("checkpoints/a.safetensors"),
-                to: t.join("global/a_hl.safetensors"),
-            },
+            Action::HardLink { from: m.join("checkpoints/a.safetensors"), to: t.join("global/a_hl.safetensors") },
         ),
         (
             "copy_verify",
-            Action::CopyVerify {
-                from: m.join("checkpoints/a.safetensors"),
-                to: t.join("global/a_copy.safetensors"),
-            },
+            Action::CopyVerify { from: m.join("checkpoints/a.safetensors"), to: t.join("global/a_copy.safetensors") },
         ),
-        (
-            "remove_placeholder",
-            Action::RemovePlaceholder {
-                path: m.join("checkpoints/put_checkpoints_here"),
-            },
-        ),
-        (
-            "remove_empty_dir",
-            Action::RemoveEmptyDir {
-                path: m.join("empty"),
-            },
-        ),
-        (
-            "create_link",
-            Action::CreateLink {
-                link: t.join("newlink"),
-                target: t.join("global"),
-            },
-        ),
+        ("remove_placeholder", Action::RemovePlaceholder { path: m.join("checkpoints/put_checkpoints_here") }),
+        ("remove_empty_dir", Action::RemoveEmptyDir { path: m.join("empty") }),
+        ("create_link", Action::CreateLink { link: t.join("newlink"), target: t.join("global") }),
         (
             "replace_link",
             Action::ReplaceLink {
@@ -220,28 +160,17 @@ fn dirs() -> Dirs {
     let tree = tmp.path().join("t");
     let journal = tmp.path().join("j");
     fs::create_dir(&tree).unwrap();
-    Dirs {
-        tree,
-        journal,
-        _tmp: tmp,
-    }
+    Dirs { tree, journal, _tmp: tmp }
 }
 
 #[test]
 fn every_action_applies_and_undo_restores_the_inventory() {
     let probe = dirs();
-    let names: Vec<_> = single_actions(&probe.tree)
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
+    let names: Vec<_> = single_actions(&probe.tree).into_iter().map(|(n, _)| n).collect();
     for name in names {
         let d = dirs();
         fixture(&d.tree);
-        let action = single_actions(&d.tree)
-            .into_iter()
-            .find(|(n, _)| *n == name)
-            .unwrap()
-            .1;
+        let action = single_actions(&d.tree).into_iter().find(|(n, _)| *n == name).unwrap().1;
         let before = inventory(&d.tree, false);
         let o = opts(&d.journal);
         let report = execute(&[plan(&d.tree.join("install"), vec![action])], &o).unwrap();
@@ -256,20 +185,10 @@ fn every_action_applies_and_undo_restores_the_inventory() {
         let u = undo(None, &o).unwrap();
         assert!(u.stopped.is_none(), "{name}: {u:?}");
         assert_eq!(u.undone, 1, "{name}");
-        assert_eq!(
-            inventory(&d.tree, false),
-            before,
-            "{name}: undo did not restore"
-        );
+        assert_eq!(inventory(&d.tree, false), before, "{name}: undo did not restore");
         assert_eq!(list_runs(&d.journal).unwrap()[0].state, RunState::Undone);
-        assert!(matches!(
-            undo(Some(&u.run_id), &o),
-            Err(ExecError::AlreadyUndone { .. })
-        ));
-        assert!(matches!(
-            undo(None, &o),
-            Err(ExecError::NothingToUndo { .. })
-        ));
+        assert!(matches!(undo(Some(&u.run_id), &o), Err(ExecError::AlreadyUndone { .. })));
+        assert!(matches!(undo(None, &o), Err(ExecError::NothingToUndo { .. })));
     }
 }
 
@@ -280,35 +199,15 @@ fn migration(t: &Path) -> Vec<InstallPlan> {
     vec![plan(
         &t.join("install"),
         vec![
-            Action::MakeDir {
-                path: g.join("checkpoints"),
-            },
-            Action::Move {
-                from: m.join("checkpoints/a.safetensors"),
-                to: g.join("checkpoints/a.safetensors"),
-            },
-            Action::RemovePlaceholder {
-                path: m.join("checkpoints/put_checkpoints_here"),
-            },
-            Action::RemoveEmptyDir {
-                path: m.join("checkpoints"),
-            },
-            Action::Move {
-                from: m.join("vae"),
-                to: g.join("vae"),
-            },
-            Action::RemoveEmptyDir {
-                path: m.join("empty"),
-            },
+            Action::MakeDir { path: g.join("checkpoints") },
+            Action::Move { from: m.join("checkpoints/a.safetensors"), to: g.join("checkpoints/a.safetensors") },
+            Action::RemovePlaceholder { path: m.join("checkpoints/put_checkpoints_here") },
+            Action::RemoveEmptyDir { path: m.join("checkpoints") },
+            Action::Move { from: m.join("vae"), to: g.join("vae") },
+            Action::RemoveEmptyDir { path: m.join("empty") },
             Action::RemoveEmptyDir { path: m.clone() },
-            Action::CreateLink {
-                link: m.clone(),
-                target: g.clone(),
-            },
-            Action::WriteFile {
-                path: t.join("install/note.txt"),
-                contents: "migrated\n".into(),
-            },
+            Action::CreateLink { link: m.clone(), target: g.clone() },
+            Action::WriteFile { path: t.join("install/note.txt"), contents: "migrated\n".into() },
         ],
     )]
 }
@@ -323,10 +222,7 @@ fn whole_migration_applies_and_undoes() {
     assert!(r.succeeded(), "{r:?}");
     let m = d.tree.join("install/models");
     assert!(fs::symlink_metadata(&m).unwrap().file_type().is_symlink());
-    assert_eq!(
-        fs::read(m.join("checkpoints/a.safetensors")).unwrap(),
-        b"model bytes A"
-    );
+    assert_eq!(fs::read(m.join("checkpoints/a.safetensors")).unwrap(), b"model bytes A");
     let u = undo(None, &o).unwrap();
     assert!(u.stopped.is_none(), "{u:?}");
     assert_eq!(u.undone, 9);
@@ -343,23 +239,12 @@ fn failed_precondition_stops_that_install_only_and_touches_nothing_further() {
     let first = plan(
         &d.tree.join("install"),
         vec![
-            Action::MakeDir {
-                path: d.tree.join("global/x"),
-            },
-            Action::RemovePlaceholder {
-                path: m.join("checkpoints/put_checkpoints_here"),
-            },
-            Action::MakeDir {
-                path: d.tree.join("global/y"),
-            },
+            Action::MakeDir { path: d.tree.join("global/x") },
+            Action::RemovePlaceholder { path: m.join("checkpoints/put_checkpoints_here") },
+            Action::MakeDir { path: d.tree.join("global/y") },
         ],
     );
-    let second = plan(
-        &d.tree.join("other"),
-        vec![Action::MakeDir {
-            path: d.tree.join("global/z"),
-        }],
-    );
+    let second = plan(&d.tree.join("other"), vec![Action::MakeDir { path: d.tree.join("global/z") }]);
     let r = execute(&[first, second], &opts(&d.journal)).unwrap();
     assert!(!r.succeeded());
     let stop = r.installs[0].stopped.as_ref().unwrap();
@@ -369,10 +254,7 @@ fn failed_precondition_stops_that_install_only_and_touches_nothing_further() {
     assert_eq!(r.installs[0].applied, 1);
     assert!(d.tree.join("global/x").is_dir());
     assert!(!d.tree.join("global/y").exists());
-    assert_eq!(
-        fs::read(m.join("checkpoints/put_checkpoints_here")).unwrap(),
-        b"oops"
-    );
+    assert_eq!(fs::read(m.join("checkpoints/put_checkpoints_here")).unwrap(), b"oops");
     assert!(r.installs[1].stopped.is_none());
     assert!(d.tree.join("global/z").is_dir());
     // The stop is in the journal; the run is complete (not interrupted).
@@ -391,18 +273,12 @@ fn move_onto_an_existing_destination_is_refused() {
     let r = execute(
         &[plan(
             &d.tree.join("install"),
-            vec![Action::Move {
-                from: m.join("checkpoints/a.safetensors"),
-                to: d.tree.join("global/a.safetensors"),
-            }],
+            vec![Action::Move { from: m.join("checkpoints/a.safetensors"), to: d.tree.join("global/a.safetensors") }],
         )],
         &opts(&d.journal),
     )
     .unwrap();
-    assert_eq!(
-        r.installs[0].stopped.as_ref().unwrap().path,
-        d.tree.join("global/a.safetensors")
-    );
+    assert_eq!(r.installs[0].stopped.as_ref().unwrap().path, d.tree.join("global/a.safetensors"));
     assert_eq!(inventory(&d.tree, false), before);
     // Refused before the first action: nothing written at all.
     assert!(!d.journal.exists());
@@ -440,11 +316,7 @@ fn a_second_concurrent_run_fails_cleanly() {
     assert_eq!(comfydoctor::error::Error::from(err).exit_code(), 2);
     assert_eq!(inventory(&d.tree, false), before);
     drop(held);
-    assert!(
-        execute(&migration(&d.tree), &opts(&d.journal))
-            .unwrap()
-            .succeeded()
-    );
+    assert!(execute(&migration(&d.tree), &opts(&d.journal)).unwrap().succeeded());
 }
 
 fn all_failpoints(steps: usize) -> Vec<Failpoint> {
@@ -462,11 +334,7 @@ fn interrupted_at_every_point_resumes_or_rolls_back() {
     let reference = dirs();
     fixture(&reference.tree);
     let before = inventory(&reference.tree, false);
-    assert!(
-        execute(&migration(&reference.tree), &opts(&reference.journal))
-            .unwrap()
-            .succeeded()
-    );
+    assert!(execute(&migration(&reference.tree), &opts(&reference.journal)).unwrap().succeeded());
     let done = inventory(&reference.tree, false);
     let steps = migration(&reference.tree)[0].steps.len();
 
@@ -478,9 +346,7 @@ fn interrupted_at_every_point_resumes_or_rolls_back() {
             o.failpoint = Some(fp);
             let err = execute(&migration(&d.tree), &o).unwrap_err();
             assert!(matches!(err, ExecError::Failpoint(_)), "{fp:?}: {err}");
-            let run = find_unfinished(&d.journal)
-                .unwrap()
-                .expect("interrupted run");
+            let run = find_unfinished(&d.journal).unwrap().expect("interrupted run");
             assert_eq!(run.state(), RunState::Interrupted);
             let o = opts(&d.journal);
             if finish == "resume" {
@@ -507,20 +373,13 @@ fn interrupted_undo_is_finished_by_undo_again() {
             let d = dirs();
             fixture(&d.tree);
             let before = inventory(&d.tree, false);
-            assert!(
-                execute(&migration(&d.tree), &opts(&d.journal))
-                    .unwrap()
-                    .succeeded()
-            );
+            assert!(execute(&migration(&d.tree), &opts(&d.journal)).unwrap().succeeded());
             let mut o = opts(&d.journal);
             o.failpoint = Some(Failpoint { at, n, exit: false });
             assert!(matches!(undo(None, &o), Err(ExecError::Failpoint(_))));
             let run = find_unfinished(&d.journal).unwrap().unwrap();
             assert_eq!(run.state(), RunState::UndoIncomplete);
-            assert!(matches!(
-                resume(&run, &opts(&d.journal)),
-                Err(ExecError::NotResumable { .. })
-            ));
+            assert!(matches!(resume(&run, &opts(&d.journal)), Err(ExecError::NotResumable { .. })));
             let u = undo(None, &opts(&d.journal)).unwrap();
             assert!(u.stopped.is_none(), "{n} {at:?}: {u:?}");
             assert_eq!(inventory(&d.tree, false), before, "{n} {at:?}");
@@ -538,34 +397,20 @@ fn undo_refuses_to_remove_a_copy_that_changed_or_is_the_only_one() {
     execute(
         &[plan(
             &d.tree.join("install"),
-            vec![Action::CopyVerify {
-                from: m.join("checkpoints/a.safetensors"),
-                to: to.clone(),
-            }],
+            vec![Action::CopyVerify { from: m.join("checkpoints/a.safetensors"), to: to.clone() }],
         )],
         &o,
     )
     .unwrap();
     // The source is gone: the copy is now the only one.
-    fs::rename(
-        m.join("checkpoints/a.safetensors"),
-        d.tree.join("elsewhere"),
-    )
-    .unwrap();
+    fs::rename(m.join("checkpoints/a.safetensors"), d.tree.join("elsewhere")).unwrap();
     let u = undo(None, &o).unwrap();
     let (_, stop) = u.stopped.unwrap();
     assert_eq!(stop.path, to);
     assert!(to.exists());
-    assert_eq!(
-        list_runs(&d.journal).unwrap()[0].state,
-        RunState::UndoIncomplete
-    );
+    assert_eq!(list_runs(&d.journal).unwrap()[0].state, RunState::UndoIncomplete);
     // Put it back and the undo goes through.
-    fs::rename(
-        d.tree.join("elsewhere"),
-        m.join("checkpoints/a.safetensors"),
-    )
-    .unwrap();
+    fs::rename(d.tree.join("elsewhere"), m.join("checkpoints/a.safetensors")).unwrap();
     assert!(undo(None, &o).unwrap().stopped.is_none());
     assert!(!to.exists());
 }
@@ -580,16 +425,9 @@ fn non_utf8_names_round_trip_through_the_journal() {
     let to = d.tree.join("g").join(odd);
     let before = inventory(&d.tree, false);
     let o = opts(&d.journal);
-    let action = Action::Move {
-        from: from.clone(),
-        to: to.clone(),
-    };
+    let action = Action::Move { from: from.clone(), to: to.clone() };
     assert!(describe(&action).starts_with("mv '"));
-    assert!(
-        execute(&[plan(&d.tree, vec![action.clone()])], &o)
-            .unwrap()
-            .succeeded()
-    );
+    assert!(execute(&[plan(&d.tree, vec![action.clone()])], &o).unwrap().succeeded());
     assert!(to.exists() && !from.exists());
     let runs = list_runs(&d.journal).unwrap();
     let run = comfydoctor::journal::JournalRun::read(&runs[0].journal).unwrap();
@@ -609,17 +447,7 @@ fn five_thousand_files_move_in_one_step() {
     let before = inventory(&src, false);
     let o = opts(&d.journal);
     let to = d.tree.join("moved");
-    let r = execute(
-        &[plan(
-            &d.tree,
-            vec![Action::Move {
-                from: src.clone(),
-                to: to.clone(),
-            }],
-        )],
-        &o,
-    )
-    .unwrap();
+    let r = execute(&[plan(&d.tree, vec![Action::Move { from: src.clone(), to: to.clone() }])], &o).unwrap();
     assert!(r.succeeded());
     assert_eq!(inventory(&to, false), before);
     assert!(!src.exists());
@@ -633,10 +461,7 @@ fn other_device(than: &Path) -> Option<tempfile::TempDir> {
     if shm.is_dir() && dev(shm).is_some() && dev(shm) != dev(than) {
         tempfile::tempdir_in(shm).ok()
     } else {
-        eprintln!(
-            "skipped: no /dev/shm on a different device than {}",
-            than.display()
-        );
+        eprintln!("skipped: no /dev/shm on a different device than {}", than.display());
         None
     }
 }
@@ -645,10 +470,7 @@ fn other_device(than: &Path) -> Option<tempfile::TempDir> {
 fn odd_tree(dir: &Path) {
     write(&dir.join("a.safetensors"), &vec![7u8; 300 << 10]);
     write(&dir.join("sub/b.pt"), b"bbb");
-    write(
-        &dir.join("sub").join(OsStr::from_bytes(b"n\xffme.bin")),
-        b"odd",
-    );
+    write(&dir.join("sub").join(OsStr::from_bytes(b"n\xffme.bin")), b"odd");
     fs::create_dir_all(dir.join("sub/empty")).unwrap();
     symlink("../a.safetensors", dir.join("sub/rel")).unwrap();
     symlink("/nonexistent/dangling", dir.join("dangling")).unwrap();
@@ -672,18 +494,9 @@ fn cross_device_moves_copy_verify_and_remove_the_source() {
     let plans = [plan(
         &d.tree,
         vec![
-            Action::Move {
-                from: src.clone(),
-                to: dst.clone(),
-            },
-            Action::Move {
-                from: d.tree.join("single.bin"),
-                to: shm.path().join("single.bin"),
-            },
-            Action::Move {
-                from: d.tree.join("lnk"),
-                to: shm.path().join("lnk"),
-            },
+            Action::Move { from: src.clone(), to: dst.clone() },
+            Action::Move { from: d.tree.join("single.bin"), to: shm.path().join("single.bin") },
+            Action::Move { from: d.tree.join("lnk"), to: shm.path().join("lnk") },
         ],
     )];
     let r = execute(&plans, &o).unwrap();
@@ -696,19 +509,10 @@ fn cross_device_moves_copy_verify_and_remove_the_source() {
     want.remove(Path::new("abs"));
     assert_eq!(moved, want);
     assert_eq!(abs.0, Item::Link(src.join("sub")));
-    assert_eq!(
-        fs::read(shm.path().join("single.bin")).unwrap(),
-        b"single file"
-    );
-    assert_eq!(
-        fs::read_link(shm.path().join("lnk")).unwrap(),
-        Path::new("tree/sub")
-    );
+    assert_eq!(fs::read(shm.path().join("single.bin")).unwrap(), b"single file");
+    assert_eq!(fs::read_link(shm.path().join("lnk")).unwrap(), Path::new("tree/sub"));
     // No temporary left anywhere.
-    let names: Vec<_> = fs::read_dir(shm.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
+    let names: Vec<_> = fs::read_dir(shm.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names.len(), 3, "{names:?}");
 
     let u = undo(None, &o).unwrap();
@@ -723,12 +527,7 @@ fn cross_device_move_killed_anywhere_resumes_or_rolls_back() {
     let Some(_shm) = other_device(&probe.tree) else {
         return;
     };
-    for at in [
-        FailAt::Before,
-        FailAt::AfterCopied,
-        FailAt::BeforeDone,
-        FailAt::After,
-    ] {
+    for at in [FailAt::Before, FailAt::AfterCopied, FailAt::BeforeDone, FailAt::After] {
         for finish in ["resume", "rollback"] {
             let d = dirs();
             let shm = other_device(&d.tree).unwrap();
@@ -737,19 +536,9 @@ fn cross_device_move_killed_anywhere_resumes_or_rolls_back() {
             let before_src = inventory(&src, false);
             let before = inventory(&d.tree, false);
             let dst = shm.path().join("tree");
-            let plans = [plan(
-                &d.tree,
-                vec![Action::Move {
-                    from: src.clone(),
-                    to: dst.clone(),
-                }],
-            )];
+            let plans = [plan(&d.tree, vec![Action::Move { from: src.clone(), to: dst.clone() }])];
             let mut o = opts(&d.journal);
-            o.failpoint = Some(Failpoint {
-                at,
-                n: 1,
-                exit: false,
-            });
+            o.failpoint = Some(Failpoint { at, n: 1, exit: false });
             assert!(matches!(execute(&plans, &o), Err(ExecError::Failpoint(_))));
             if at == FailAt::AfterCopied {
                 // The copy is complete at its place; the source is all still there.
@@ -788,17 +577,8 @@ fn cross_device_five_thousand_files() {
     }
     let before = inventory(&src, false);
     let to = shm.path().join("many");
-    let r = execute(
-        &[plan(
-            &d.tree,
-            vec![Action::Move {
-                from: src.clone(),
-                to: to.clone(),
-            }],
-        )],
-        &opts(&d.journal),
-    )
-    .unwrap();
+    let r =
+        execute(&[plan(&d.tree, vec![Action::Move { from: src.clone(), to: to.clone() }])], &opts(&d.journal)).unwrap();
     assert!(r.succeeded());
     assert_eq!(inventory(&to, false), before);
     assert!(!src.exists());
@@ -810,10 +590,7 @@ fn journal_records_header_steps_and_completion() {
     fixture(&d.tree);
     let r = execute(&migration(&d.tree), &opts(&d.journal)).unwrap();
     let text = fs::read_to_string(r.journal.as_ref().unwrap()).unwrap();
-    let lines: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines[0]["record"], "header");
     assert_eq!(lines[0]["run_id"], r.run_id.clone().unwrap().as_str());
     assert_eq!(lines[0]["tool_version"], env!("CARGO_PKG_VERSION"));
@@ -830,19 +607,10 @@ fn resume_keeps_an_install_that_had_stopped_stopped() {
     let d = dirs();
     fixture(&d.tree);
     let missing = d.tree.join("nope");
-    let mut plans = vec![plan(
-        &d.tree.join("broken"),
-        vec![Action::RemoveEmptyDir {
-            path: missing.clone(),
-        }],
-    )];
+    let mut plans = vec![plan(&d.tree.join("broken"), vec![Action::RemoveEmptyDir { path: missing.clone() }])];
     plans.extend(migration(&d.tree));
     let mut o = opts(&d.journal);
-    o.failpoint = Some(Failpoint {
-        at: FailAt::After,
-        n: 2,
-        exit: false,
-    });
+    o.failpoint = Some(Failpoint { at: FailAt::After, n: 2, exit: false });
     assert!(execute(&plans, &o).is_err());
     let run = find_unfinished(&d.journal).unwrap().unwrap();
     let r = resume(&run, &opts(&d.journal)).unwrap();

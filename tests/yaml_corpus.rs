@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use comfydoctor::legacy_yaml::{
-    Coverage, LegacyYaml, MAX_FILE_BYTES, YamlEntry, YamlError, classify, infer_global,
-    parse_bytes, parse_str, read_file, rewrite_uncovered,
+    Coverage, LegacyYaml, MAX_FILE_BYTES, YamlEntry, YamlError, classify, infer_global, parse_bytes, parse_str,
+    read_file, rewrite_uncovered,
 };
 
 const YAML_PATH: &str = "/cfg/ComfyUI/extra_model_paths.yaml";
@@ -19,19 +19,12 @@ fn env(name: &str) -> Option<String> {
 }
 
 fn fixture_bytes(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/yaml")
-        .join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/yaml").join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn load(name: &str) -> Result<LegacyYaml, YamlError> {
-    parse_bytes(
-        &fixture_bytes(name),
-        Path::new(YAML_PATH),
-        Some(Path::new("/home/me")),
-        &env,
-    )
+    parse_bytes(&fixture_bytes(name), Path::new(YAML_PATH), Some(Path::new("/home/me")), &env)
 }
 
 fn ok(name: &str) -> LegacyYaml {
@@ -40,43 +33,20 @@ fn ok(name: &str) -> LegacyYaml {
 
 /// `(section, key, path, is_default, line)` of every entry, in registration order.
 fn rows(yaml: &LegacyYaml) -> Vec<(String, String, PathBuf, bool, usize)> {
-    yaml.entries()
-        .map(|e| {
-            (
-                e.section.clone(),
-                e.key.clone(),
-                e.path.clone(),
-                e.is_default,
-                e.line,
-            )
-        })
-        .collect()
+    yaml.entries().map(|e| (e.section.clone(), e.key.clone(), e.path.clone(), e.is_default, e.line)).collect()
 }
 
-fn expect(
-    rows_: &[(&str, &str, &str, bool, usize)],
-) -> Vec<(String, String, PathBuf, bool, usize)> {
-    rows_
-        .iter()
-        .map(|(s, k, p, d, l)| (s.to_string(), k.to_string(), PathBuf::from(p), *d, *l))
-        .collect()
+fn expect(rows_: &[(&str, &str, &str, bool, usize)]) -> Vec<(String, String, PathBuf, bool, usize)> {
+    rows_.iter().map(|(s, k, p, d, l)| (s.to_string(), k.to_string(), PathBuf::from(p), *d, *l)).collect()
 }
 
 /// Asserts a syntax error at `line:column` whose message contains `needle`.
 fn expect_error(name: &str, line: usize, column: usize, needle: &str) {
     match load(name) {
-        Err(YamlError::Syntax {
-            path,
-            line: l,
-            column: c,
-            message,
-        }) => {
+        Err(YamlError::Syntax { path, line: l, column: c, message }) => {
             assert_eq!(path, Path::new(YAML_PATH), "{name}");
             assert_eq!((l, c), (line, column), "{name}: {message}");
-            assert!(
-                message.contains(needle),
-                "{name}: `{message}` lacks `{needle}`"
-            );
+            assert!(message.contains(needle), "{name}: `{message}` lacks `{needle}`");
         }
         other => panic!("{name}: expected a syntax error, got {other:?}"),
     }
@@ -98,110 +68,27 @@ mod resolution {
         assert_eq!(
             rows(&yaml),
             expect(&[
-                (
-                    s,
-                    "checkpoints",
-                    "/home/me/comfydock/models/checkpoints",
-                    true,
-                    4
-                ),
+                (s, "checkpoints", "/home/me/comfydock/models/checkpoints", true, 4),
                 (s, "configs", "/home/me/comfydock/models/configs", true, 5),
                 (s, "loras", "/home/me/comfydock/models/loras", true, 6),
                 (s, "vae", "/home/me/comfydock/models/vae", true, 7),
-                (
-                    s,
-                    "vae_approx",
-                    "/home/me/comfydock/models/vae_approx",
-                    true,
-                    8
-                ),
-                (
-                    s,
-                    "embeddings",
-                    "/home/me/comfydock/models/embeddings",
-                    true,
-                    9
-                ),
-                (
-                    s,
-                    "diffusion_models",
-                    "/home/me/comfydock/models/diffusion_models",
-                    true,
-                    10
-                ),
-                (
-                    s,
-                    "text_encoders",
-                    "/home/me/comfydock/models/text_encoders",
-                    true,
-                    11
-                ),
-                (
-                    s,
-                    "clip_vision",
-                    "/home/me/comfydock/models/clip_vision",
-                    true,
-                    12
-                ),
-                (
-                    s,
-                    "style_models",
-                    "/home/me/comfydock/models/style_models",
-                    true,
-                    13
-                ),
-                (
-                    s,
-                    "diffusers",
-                    "/home/me/comfydock/models/diffusers",
-                    true,
-                    14
-                ),
-                (
-                    s,
-                    "controlnet",
-                    "/home/me/comfydock/models/controlnet",
-                    true,
-                    15
-                ),
+                (s, "vae_approx", "/home/me/comfydock/models/vae_approx", true, 8),
+                (s, "embeddings", "/home/me/comfydock/models/embeddings", true, 9),
+                (s, "diffusion_models", "/home/me/comfydock/models/diffusion_models", true, 10),
+                (s, "text_encoders", "/home/me/comfydock/models/text_encoders", true, 11),
+                (s, "clip_vision", "/home/me/comfydock/models/clip_vision", true, 12),
+                (s, "style_models", "/home/me/comfydock/models/style_models", true, 13),
+                (s, "diffusers", "/home/me/comfydock/models/diffusers", true, 14),
+                (s, "controlnet", "/home/me/comfydock/models/controlnet", true, 15),
                 (s, "gligen", "/home/me/comfydock/models/gligen", true, 16),
-                (
-                    s,
-                    "upscale_models",
-                    "/home/me/comfydock/models/upscale_models",
-                    true,
-                    17
-                ),
-                (
-                    s,
-                    "hypernetworks",
-                    "/home/me/comfydock/models/hypernetworks",
-                    true,
-                    18
-                ),
-                (
-                    s,
-                    "photomaker",
-                    "/home/me/comfydock/models/photomaker",
-                    true,
-                    19
-                ),
-                (
-                    s,
-                    "classifiers",
-                    "/home/me/comfydock/models/classifiers",
-                    true,
-                    20
-                ),
+                (s, "upscale_models", "/home/me/comfydock/models/upscale_models", true, 17),
+                (s, "hypernetworks", "/home/me/comfydock/models/hypernetworks", true, 18),
+                (s, "photomaker", "/home/me/comfydock/models/photomaker", true, 19),
+                (s, "classifiers", "/home/me/comfydock/models/classifiers", true, 20),
             ])
         );
         for entry in yaml.entries() {
-            assert_eq!(
-                classify(entry, Path::new(g)),
-                Coverage::Covered {
-                    dir: entry.key.clone()
-                }
-            );
+            assert_eq!(classify(entry, Path::new(g)), Coverage::Covered { dir: entry.key.clone() });
         }
         assert_eq!(infer_global(&yaml), Some(PathBuf::from(g)));
         assert_eq!(rewrite_uncovered(&yaml, Path::new(g), "x.bak"), None);
@@ -218,83 +105,17 @@ mod resolution {
         assert_eq!(
             rows(&yaml),
             expect(&[
-                (
-                    s,
-                    "checkpoints",
-                    "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/Stable-diffusion",
-                    false,
-                    9
-                ),
-                (
-                    s,
-                    "configs",
-                    "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/Stable-diffusion",
-                    false,
-                    10
-                ),
-                (
-                    s,
-                    "vae",
-                    "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/VAE",
-                    false,
-                    11
-                ),
-                (
-                    s,
-                    "loras",
-                    "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/Lora",
-                    false,
-                    12
-                ),
-                (
-                    s,
-                    "loras",
-                    "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/LyCORIS",
-                    false,
-                    12
-                ),
-                (
-                    s,
-                    "upscale_models",
-                    "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/ESRGAN",
-                    false,
-                    15
-                ),
-                (
-                    s,
-                    "upscale_models",
-                    "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/RealESRGAN",
-                    false,
-                    15
-                ),
-                (
-                    s,
-                    "upscale_models",
-                    "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/SwinIR",
-                    false,
-                    15
-                ),
-                (
-                    s,
-                    "embeddings",
-                    "/cfg/ComfyUI/path/to/stable-diffusion-webui/embeddings",
-                    false,
-                    19
-                ),
-                (
-                    s,
-                    "hypernetworks",
-                    "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/hypernetworks",
-                    false,
-                    20
-                ),
-                (
-                    s,
-                    "controlnet",
-                    "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/ControlNet",
-                    false,
-                    21
-                ),
+                (s, "checkpoints", "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/Stable-diffusion", false, 9),
+                (s, "configs", "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/Stable-diffusion", false, 10),
+                (s, "vae", "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/VAE", false, 11),
+                (s, "loras", "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/Lora", false, 12),
+                (s, "loras", "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/LyCORIS", false, 12),
+                (s, "upscale_models", "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/ESRGAN", false, 15),
+                (s, "upscale_models", "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/RealESRGAN", false, 15),
+                (s, "upscale_models", "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/SwinIR", false, 15),
+                (s, "embeddings", "/cfg/ComfyUI/path/to/stable-diffusion-webui/embeddings", false, 19),
+                (s, "hypernetworks", "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/hypernetworks", false, 20),
+                (s, "controlnet", "/cfg/ComfyUI/path/to/stable-diffusion-webui/models/ControlNet", false, 21),
             ])
         );
         assert_eq!(infer_global(&yaml), None);
@@ -308,78 +129,18 @@ mod resolution {
         assert_eq!(
             rows(&yaml),
             expect(&[
-                (
-                    s,
-                    "checkpoints",
-                    "/home/me/StabilityMatrix/Models/StableDiffusion",
-                    false,
-                    2
-                ),
+                (s, "checkpoints", "/home/me/StabilityMatrix/Models/StableDiffusion", false, 2),
                 (s, "vae", "/home/me/StabilityMatrix/Models/VAE", false, 4),
                 (s, "loras", "/home/me/StabilityMatrix/Models/Lora", false, 6),
-                (
-                    s,
-                    "loras",
-                    "/home/me/StabilityMatrix/Models/LyCORIS",
-                    false,
-                    6
-                ),
-                (
-                    s,
-                    "upscale_models",
-                    "/home/me/StabilityMatrix/Models/ESRGAN",
-                    false,
-                    9
-                ),
-                (
-                    s,
-                    "upscale_models",
-                    "/home/me/StabilityMatrix/Models/RealESRGAN",
-                    false,
-                    9
-                ),
-                (
-                    s,
-                    "upscale_models",
-                    "/home/me/StabilityMatrix/Models/SwinIR",
-                    false,
-                    9
-                ),
-                (
-                    s,
-                    "embeddings",
-                    "/home/me/StabilityMatrix/Models/TextualInversion",
-                    false,
-                    13
-                ),
-                (
-                    s,
-                    "controlnet",
-                    "/home/me/StabilityMatrix/Models/ControlNet",
-                    false,
-                    15
-                ),
-                (
-                    s,
-                    "controlnet",
-                    "/home/me/StabilityMatrix/Models/T2IAdapter",
-                    false,
-                    15
-                ),
-                (
-                    s,
-                    "clip",
-                    "/home/me/StabilityMatrix/Models/TextEncoders",
-                    false,
-                    18
-                ),
-                (
-                    s,
-                    "unet",
-                    "/home/me/StabilityMatrix/Models/DiffusionModels",
-                    false,
-                    20
-                ),
+                (s, "loras", "/home/me/StabilityMatrix/Models/LyCORIS", false, 6),
+                (s, "upscale_models", "/home/me/StabilityMatrix/Models/ESRGAN", false, 9),
+                (s, "upscale_models", "/home/me/StabilityMatrix/Models/RealESRGAN", false, 9),
+                (s, "upscale_models", "/home/me/StabilityMatrix/Models/SwinIR", false, 9),
+                (s, "embeddings", "/home/me/StabilityMatrix/Models/TextualInversion", false, 13),
+                (s, "controlnet", "/home/me/StabilityMatrix/Models/ControlNet", false, 15),
+                (s, "controlnet", "/home/me/StabilityMatrix/Models/T2IAdapter", false, 15),
+                (s, "clip", "/home/me/StabilityMatrix/Models/TextEncoders", false, 18),
+                (s, "unet", "/home/me/StabilityMatrix/Models/DiffusionModels", false, 20),
             ])
         );
         assert_eq!(infer_global(&yaml), None);
@@ -392,71 +153,21 @@ mod resolution {
         assert_eq!(
             rows(&yaml),
             expect(&[
-                (
-                    s,
-                    "checkpoints",
-                    "/home/me/Documents/ComfyUI/models/checkpoints",
-                    true,
-                    4
-                ),
-                (
-                    s,
-                    "loras",
-                    "/home/me/Documents/ComfyUI/models/loras",
-                    true,
-                    5
-                ),
-                (
-                    s,
-                    "text_encoders",
-                    "/home/me/Documents/ComfyUI/models/text_encoders",
-                    true,
-                    6
-                ),
-                (
-                    s,
-                    "text_encoders",
-                    "/home/me/Documents/ComfyUI/models/clip",
-                    true,
-                    6
-                ),
-                (
-                    s,
-                    "diffusion_models",
-                    "/home/me/Documents/ComfyUI/models/unet",
-                    true,
-                    9
-                ),
-                (
-                    s,
-                    "diffusion_models",
-                    "/home/me/Documents/ComfyUI/models/diffusion_models",
-                    true,
-                    9
-                ),
-                (
-                    s,
-                    "custom_nodes",
-                    "/home/me/Documents/ComfyUI/custom_nodes",
-                    true,
-                    12
-                ),
-                (
-                    s,
-                    "download_model_base",
-                    "/home/me/Documents/ComfyUI/models",
-                    true,
-                    13
-                ),
+                (s, "checkpoints", "/home/me/Documents/ComfyUI/models/checkpoints", true, 4),
+                (s, "loras", "/home/me/Documents/ComfyUI/models/loras", true, 5),
+                (s, "text_encoders", "/home/me/Documents/ComfyUI/models/text_encoders", true, 6),
+                (s, "text_encoders", "/home/me/Documents/ComfyUI/models/clip", true, 6),
+                (s, "diffusion_models", "/home/me/Documents/ComfyUI/models/unet", true, 9),
+                (s, "diffusion_models", "/home/me/Documents/ComfyUI/models/diffusion_models", true, 9),
+                (s, "custom_nodes", "/home/me/Documents/ComfyUI/custom_nodes", true, 12),
+                (s, "download_model_base", "/home/me/Documents/ComfyUI/models", true, 13),
             ])
         );
         // Relative to the Desktop folder, the models live one level down: covered only when the
         // global folder is that `models/`.
         let global = Path::new("/home/me/Documents/ComfyUI/models");
-        let covered: Vec<bool> = yaml
-            .entries()
-            .map(|e| matches!(classify(e, global), Coverage::Covered { .. }))
-            .collect();
+        let covered: Vec<bool> =
+            yaml.entries().map(|e| matches!(classify(e, global), Coverage::Covered { .. })).collect();
         assert_eq!(covered, [true, true, true, true, true, true, false, false]);
         assert_eq!(infer_global(&yaml), None);
     }
@@ -464,11 +175,7 @@ mod resolution {
     #[test]
     fn home_and_environment_base_paths() {
         let yaml = ok("home_and_env.yaml");
-        let bases: Vec<Option<&Path>> = yaml
-            .sections
-            .iter()
-            .map(|s| s.base_path.as_deref())
-            .collect();
+        let bases: Vec<Option<&Path>> = yaml.sections.iter().map(|s| s.base_path.as_deref()).collect();
         assert_eq!(
             bases,
             [
@@ -488,43 +195,13 @@ mod resolution {
             expect(&[
                 ("tilde", "loras", "/home/me/models/loras", false, 3),
                 ("tilde_quoted", "vae", "/home/me/models/vae", false, 6),
-                (
-                    "dollar",
-                    "checkpoints",
-                    "/srv/models/sd/checkpoints",
-                    false,
-                    9
-                ),
+                ("dollar", "checkpoints", "/srv/models/sd/checkpoints", false, 9),
                 ("braces", "embeddings", "/srv/models/embeddings", false, 12),
-                (
-                    "percent",
-                    "controlnet",
-                    "/cfg/ComfyUI/%MODELS_ROOT%/controlnet",
-                    false,
-                    15
-                ),
-                (
-                    "unknown_var",
-                    "gligen",
-                    "/cfg/ComfyUI/$NOPE/x/gligen",
-                    false,
-                    18
-                ),
+                ("percent", "controlnet", "/cfg/ComfyUI/%MODELS_ROOT%/controlnet", false, 15),
+                ("unknown_var", "gligen", "/cfg/ComfyUI/$NOPE/x/gligen", false, 18),
                 // Folder values get no `~` expansion.
-                (
-                    "entry_tilde",
-                    "upscale_models",
-                    "/cfg/ComfyUI/~/upscale",
-                    false,
-                    20
-                ),
-                (
-                    "entry_tilde",
-                    "hypernetworks",
-                    "/cfg/ComfyUI/~/hyper",
-                    false,
-                    21
-                ),
+                ("entry_tilde", "upscale_models", "/cfg/ComfyUI/~/upscale", false, 20),
+                ("entry_tilde", "hypernetworks", "/cfg/ComfyUI/~/hyper", false, 21),
             ])
         );
     }
@@ -537,23 +214,14 @@ mod resolution {
             expect(&[
                 ("parent", "loras", "/cfg/shared/lora", false, 3),
                 ("parent", "vae", "/abs/vae", false, 4),
-                (
-                    "dot",
-                    "checkpoints",
-                    "/cfg/ComfyUI/models/checkpoints",
-                    false,
-                    7
-                ),
+                ("dot", "checkpoints", "/cfg/ComfyUI/models/checkpoints", false, 7),
                 ("no_base", "configs", "/cfg/ComfyUI/configs", false, 9),
                 ("no_base", "clip_vision", "/cfg/cv", false, 10),
                 ("no_base", "style_models", "/abs/style", false, 11),
                 ("empty_base", "gligen", "/cfg/ComfyUI/gligen", false, 14),
             ])
         );
-        assert_eq!(
-            yaml.sections[3].base_path.as_deref(),
-            Some(Path::new("/cfg/ComfyUI"))
-        );
+        assert_eq!(yaml.sections[3].base_path.as_deref(), Some(Path::new("/cfg/ComfyUI")));
     }
 
     /// On Linux, Python treats `C:\...` as one relative file name: ComfyUI on Linux registers
@@ -566,34 +234,10 @@ mod resolution {
         assert_eq!(
             rows(&yaml),
             expect(&[
-                (
-                    "windows",
-                    "checkpoints",
-                    "/cfg/ComfyUI/C:\\Users\\me\\models/checkpoints",
-                    false,
-                    3
-                ),
-                (
-                    "windows",
-                    "loras",
-                    "/cfg/ComfyUI/C:\\Users\\me\\models/D:/sd/loras",
-                    false,
-                    4
-                ),
-                (
-                    "windows",
-                    "vae",
-                    "/cfg/ComfyUI/C:\\Users\\me\\models/E:\\sd\\vae",
-                    false,
-                    5
-                ),
-                (
-                    "windows",
-                    "embeddings",
-                    "/cfg/ComfyUI/C:\\Users\\me\\models/F:\\sd\\embeddings",
-                    false,
-                    6
-                ),
+                ("windows", "checkpoints", "/cfg/ComfyUI/C:\\Users\\me\\models/checkpoints", false, 3),
+                ("windows", "loras", "/cfg/ComfyUI/C:\\Users\\me\\models/D:/sd/loras", false, 4),
+                ("windows", "vae", "/cfg/ComfyUI/C:\\Users\\me\\models/E:\\sd\\vae", false, 5),
+                ("windows", "embeddings", "/cfg/ComfyUI/C:\\Users\\me\\models/F:\\sd\\embeddings", false, 6),
             ])
         );
     }
@@ -603,18 +247,12 @@ mod resolution {
         let yaml = ok("null_section.yaml");
         let names: Vec<&str> = yaml.sections.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["other", "empty_map"]);
-        assert_eq!(
-            rows(&yaml),
-            expect(&[("other", "loras", "/data/loras", false, 4)])
-        );
+        assert_eq!(rows(&yaml), expect(&[("other", "loras", "/data/loras", false, 4)]));
     }
 
     #[test]
     fn bom_and_crlf() {
-        assert_eq!(
-            rows(&ok("bom.yaml")),
-            expect(&[("comfyui", "loras", "/m/loras", false, 3)])
-        );
+        assert_eq!(rows(&ok("bom.yaml")), expect(&[("comfyui", "loras", "/m/loras", false, 3)]));
         assert_eq!(
             rows(&ok("crlf.yaml")),
             expect(&[
@@ -630,10 +268,7 @@ mod resolution {
     #[test]
     fn duplicate_keys_last_wins() {
         let yaml = ok("duplicate_keys.yaml");
-        assert_eq!(
-            yaml.sections[0].base_path.as_deref(),
-            Some(Path::new("/new"))
-        );
+        assert_eq!(yaml.sections[0].base_path.as_deref(), Some(Path::new("/new")));
         assert_eq!(yaml.sections[0].line, 4);
         assert_eq!(
             rows(&yaml),
@@ -649,11 +284,7 @@ mod resolution {
     #[test]
     fn is_default_uses_python_truthiness() {
         let yaml = ok("is_default_values.yaml");
-        let got: Vec<(&str, bool)> = yaml
-            .sections
-            .iter()
-            .map(|s| (s.name.as_str(), s.is_default))
-            .collect();
+        let got: Vec<(&str, bool)> = yaml.sections.iter().map(|s| (s.name.as_str(), s.is_default)).collect();
         assert_eq!(
             got,
             [
@@ -687,17 +318,9 @@ mod resolution {
 
     #[test]
     fn tab_after_colon_inside_quotes_is_fine() {
-        let yaml = parse_str(
-            "a:\n  loras: \"/m/with\ttab\"  # comment\twith tab\n",
-            Path::new(YAML_PATH),
-            None,
-            &env,
-        )
-        .expect("tabs inside quotes and comments are accepted by PyYAML");
-        assert_eq!(
-            rows(&yaml),
-            expect(&[("a", "loras", "/m/with\ttab", false, 2)])
-        );
+        let yaml = parse_str("a:\n  loras: \"/m/with\ttab\"  # comment\twith tab\n", Path::new(YAML_PATH), None, &env)
+            .expect("tabs inside quotes and comments are accepted by PyYAML");
+        assert_eq!(rows(&yaml), expect(&[("a", "loras", "/m/with\ttab", false, 2)]));
     }
 
     #[test]
@@ -753,9 +376,7 @@ fn alias_bombs_fail_fast() {
     ] {
         let started = Instant::now();
         match load(name) {
-            Err(YamlError::Syntax {
-                line: l, message, ..
-            }) => {
+            Err(YamlError::Syntax { line: l, message, .. }) => {
                 assert!(message.contains(needle), "{name}: {message}");
                 if line != 0 {
                     assert_eq!(l, line, "{name}");
@@ -763,11 +384,7 @@ fn alias_bombs_fail_fast() {
             }
             other => panic!("{name}: expected an error, got {other:?}"),
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "{name} took {:?}",
-            started.elapsed()
-        );
+        assert!(started.elapsed() < Duration::from_secs(10), "{name} took {:?}", started.elapsed());
     }
 }
 
@@ -781,12 +398,7 @@ fn huge_file_is_refused_before_parsing() {
     }
     std::fs::write(&path, &text).expect("write");
     match read_file(&path) {
-        Err(YamlError::Syntax {
-            path: p,
-            line,
-            message,
-            ..
-        }) => {
+        Err(YamlError::Syntax { path: p, line, message, .. }) => {
             assert_eq!(p, path);
             assert!(line > 1);
             assert!(message.contains("larger than"), "{message}");
@@ -822,14 +434,11 @@ mod rewrite {
     /// Rewrites, re-reads from another folder, and checks: kept = uncovered, and
     /// covered ∪ kept = original.
     fn round_trip(yaml: &LegacyYaml, global: &Path) -> String {
-        let text = rewrite_uncovered(yaml, global, "extra_model_paths.yaml.bak")
-            .expect("some entries are uncovered");
+        let text = rewrite_uncovered(yaml, global, "extra_model_paths.yaml.bak").expect("some entries are uncovered");
         let reread = parse_str(&text, Path::new("/elsewhere/x.yaml"), None, &env)
             .unwrap_or_else(|e| panic!("rewritten text does not parse: {e}\n{text}"));
-        let uncovered: Vec<&YamlEntry> = yaml
-            .entries()
-            .filter(|e| matches!(classify(e, global), Coverage::Uncovered { .. }))
-            .collect();
+        let uncovered: Vec<&YamlEntry> =
+            yaml.entries().filter(|e| matches!(classify(e, global), Coverage::Uncovered { .. })).collect();
         let kept: Vec<&YamlEntry> = reread.entries().collect();
         assert_eq!(kept.len(), uncovered.len(), "{text}");
         for (k, u) in kept.iter().zip(&uncovered) {
@@ -838,10 +447,7 @@ mod rewrite {
         for original in yaml.entries() {
             let is_covered = matches!(classify(original, global), Coverage::Covered { .. });
             let is_kept = kept.iter().any(|k| same(k, original));
-            assert!(
-                is_covered != is_kept,
-                "{original:?} covered={is_covered} kept={is_kept}"
-            );
+            assert!(is_covered != is_kept, "{original:?} covered={is_covered} kept={is_kept}");
         }
         text
     }
@@ -850,16 +456,8 @@ mod rewrite {
     fn mixed_file_classification() {
         let yaml = ok("mixed.yaml");
         let global = Path::new(GLOBAL);
-        let got: Vec<(String, String, Coverage)> = yaml
-            .entries()
-            .map(|e| {
-                (
-                    e.key.clone(),
-                    e.path.display().to_string(),
-                    classify(e, global),
-                )
-            })
-            .collect();
+        let got: Vec<(String, String, Coverage)> =
+            yaml.entries().map(|e| (e.key.clone(), e.path.display().to_string(), classify(e, global))).collect();
         let covered = |d: &str| Coverage::Covered { dir: d.into() };
         let is_uncovered = |c: &Coverage| matches!(c, Coverage::Uncovered { .. });
         assert_eq!(got.len(), 10);
@@ -945,9 +543,6 @@ a111:
         let yaml = parse_str(text, Path::new(YAML_PATH), None, &env).expect("valid");
         assert_eq!(yaml.entries().count(), 9);
         let rewritten = round_trip(&yaml, Path::new(GLOBAL));
-        assert!(
-            rewritten.contains("\"weird: name\":\n  is_default: true\n"),
-            "{rewritten}"
-        );
+        assert!(rewritten.contains("\"weird: name\":\n  is_default: true\n"), "{rewritten}");
     }
 }

@@ -22,7 +22,9 @@ fn git(repo: &Path, args: &[&str], stdin: Option<&[u8]>) -> Result<Vec<u8>, Step
     let mut cmd = Command::new("git");
     cmd.arg("-C").arg(repo).args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
     cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
-    let mut child = cmd.spawn().map_err(|e| git_err(repo, what, format!("cannot run git ({e}); install git or skip this check")))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| git_err(repo, what, format!("cannot run git ({e}); install git or skip this check")))?;
     if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
         pipe.write_all(bytes).map_err(|e| git_err(repo, what, e))?;
     }

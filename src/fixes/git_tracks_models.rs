@@ -64,12 +64,9 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
         let enabled = git::query(root, &["config", "--bool", "core.sparseCheckout"])
             .is_some_and(|o| String::from_utf8_lossy(&o).trim() == "true");
         let mut patterns: Vec<String> = match (&saved[2].contents, enabled) {
-            (Some(text), true) => text
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(String::from)
-                .collect(),
+            (Some(text), true) => {
+                text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect()
+            }
             _ => Vec::new(),
         };
         if patterns.is_empty() {
@@ -91,5 +88,7 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
     }
     // `info/` is missing in rare hand-made repositories: make it first.
     let pos = draft.steps.iter().position(|s| matches!(s.action, Action::AppendLine { .. })).unwrap_or(0);
-    draft.steps.insert(pos, crate::plan::Step { action: Action::MakeDir { path: common.join("info") }, check: ID.into() });
+    draft
+        .steps
+        .insert(pos, crate::plan::Step { action: Action::MakeDir { path: common.join("info") }, check: ID.into() });
 }

@@ -13,8 +13,8 @@ use crate::inspect::{Inspection, ModelsState};
 use crate::plan::{Action, InstallPlan, Step};
 use crate::platform::{self, Entry};
 
-mod global_layout;
 mod git_tracks_models;
+mod global_layout;
 mod global_missing;
 mod legacy_yaml;
 mod link_broken;

@@ -51,11 +51,7 @@ pub fn comfy_key(key: &str) -> &str {
 /// The `models/` subfolders ComfyUI maps for a YAML key; empty for keys it does not know.
 pub fn comfy_dirs_for_key(key: &str) -> &'static [&'static str] {
     let key = comfy_key(key);
-    FOLDER_KEYS
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, dirs)| *dirs)
-        .unwrap_or(&[])
+    FOLDER_KEYS.iter().find(|(k, _)| *k == key).map(|(_, dirs)| *dirs).unwrap_or(&[])
 }
 
 fn absolute_normal(path: &Path) -> PathBuf {
@@ -81,39 +77,22 @@ pub fn classify(entry: &YamlEntry, global: &Path) -> Coverage {
         {
             return Coverage::Covered { dir: key.to_string() };
         }
-        return uncovered(format!(
-            "unknown key `{key}`: ComfyUI maps no models/ folder for it"
-        ));
+        return uncovered(format!("unknown key `{key}`: ComfyUI maps no models/ folder for it"));
     }
     if let [name] = rel.as_slice()
-        && let Some(dir) = dirs
-            .iter()
-            .find(|d| same_name(name, std::ffi::OsStr::new(d)))
+        && let Some(dir) = dirs.iter().find(|d| same_name(name, std::ffi::OsStr::new(d)))
     {
-        return Coverage::Covered {
-            dir: (*dir).to_string(),
-        };
+        return Coverage::Covered { dir: (*dir).to_string() };
     }
-    let mapped = dirs
-        .iter()
-        .map(|d| format!("models/{d}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let mapped = dirs.iter().map(|d| format!("models/{d}")).collect::<Vec<_>>().join(", ");
     if rel.is_empty() {
-        return uncovered(format!(
-            "the global folder itself, not a `{key}` subfolder (ComfyUI maps {mapped})"
-        ));
+        return uncovered(format!("the global folder itself, not a `{key}` subfolder (ComfyUI maps {mapped})"));
     }
-    uncovered(format!(
-        "{} is not a folder ComfyUI maps for `{key}` (it maps {mapped})",
-        path.display()
-    ))
+    uncovered(format!("{} is not a folder ComfyUI maps for `{key}` (it maps {mapped})", path.display()))
 }
 
 fn uncovered(reason: impl Into<String>) -> Coverage {
-    Coverage::Uncovered {
-        reason: reason.into(),
-    }
+    Coverage::Uncovered { reason: reason.into() }
 }
 
 pub fn infer_global(yaml: &LegacyYaml) -> Option<PathBuf> {
@@ -123,10 +102,7 @@ pub fn infer_global(yaml: &LegacyYaml) -> Option<PathBuf> {
             continue;
         };
         let all_covered = !section.entries.is_empty()
-            && section
-                .entries
-                .iter()
-                .all(|e| matches!(classify(e, base), Coverage::Covered { .. }));
+            && section.entries.iter().all(|e| matches!(classify(e, base), Coverage::Covered { .. }));
         if !all_covered {
             continue;
         }
@@ -144,13 +120,7 @@ mod tests {
     use super::*;
 
     fn entry(key: &str, path: &str) -> YamlEntry {
-        YamlEntry {
-            section: "s".into(),
-            key: key.into(),
-            path: path.into(),
-            is_default: false,
-            line: 1,
-        }
+        YamlEntry { section: "s".into(), key: key.into(), path: path.into(), is_default: false, line: 1 }
     }
 
     fn covered(dir: &str) -> Coverage {
@@ -161,35 +131,14 @@ mod tests {
     #[test]
     fn classify_cases() {
         let g = Path::new("/g/models/");
-        assert_eq!(
-            classify(&entry("loras", "/g/models/loras"), g),
-            covered("loras")
-        );
-        assert_eq!(
-            classify(&entry("loras", "/g/models/loras/"), g),
-            covered("loras")
-        );
-        assert_eq!(
-            classify(&entry("unet", "/g/models/diffusion_models"), g),
-            covered("diffusion_models")
-        );
-        assert_eq!(
-            classify(&entry("diffusion_models", "/g/models/unet"), g),
-            covered("unet")
-        );
-        assert_eq!(
-            classify(&entry("clip", "/g/models/clip"), g),
-            covered("clip")
-        );
-        assert_eq!(
-            classify(&entry("controlnet", "/g/models/t2i_adapter"), g),
-            covered("t2i_adapter")
-        );
+        assert_eq!(classify(&entry("loras", "/g/models/loras"), g), covered("loras"));
+        assert_eq!(classify(&entry("loras", "/g/models/loras/"), g), covered("loras"));
+        assert_eq!(classify(&entry("unet", "/g/models/diffusion_models"), g), covered("diffusion_models"));
+        assert_eq!(classify(&entry("diffusion_models", "/g/models/unet"), g), covered("unet"));
+        assert_eq!(classify(&entry("clip", "/g/models/clip"), g), covered("clip"));
+        assert_eq!(classify(&entry("controlnet", "/g/models/t2i_adapter"), g), covered("t2i_adapter"));
         // A custom node's own key, as ComfyDock listed every global subfolder.
-        assert_eq!(
-            classify(&entry("ipadapter", "/g/models/ipadapter/"), g),
-            covered("ipadapter")
-        );
+        assert_eq!(classify(&entry("ipadapter", "/g/models/ipadapter/"), g), covered("ipadapter"));
         for (key, path) in [
             ("loras", "/g/models/lora"),
             ("loras", "/g/models/loras/sub"),
@@ -203,10 +152,7 @@ mod tests {
             ("ipadapter", "/elsewhere/ipadapter"),
             ("Loras", "/g/models/loras"),
         ] {
-            assert!(
-                matches!(classify(&entry(key, path), g), Coverage::Uncovered { .. }),
-                "{key} {path}"
-            );
+            assert!(matches!(classify(&entry(key, path), g), Coverage::Uncovered { .. }), "{key} {path}");
         }
     }
 

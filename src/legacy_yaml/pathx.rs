@@ -30,26 +30,14 @@ fn expanduser_with(path: &str, home: Option<&Path>, windows: bool) -> String {
         return path.to_string();
     };
     let home = home.to_string_lossy();
-    let trimmed = if windows {
-        home.as_ref()
-    } else {
-        home.trim_end_matches('/')
-    };
+    let trimmed = if windows { home.as_ref() } else { home.trim_end_matches('/') };
     let joined = format!("{trimmed}{rest}");
-    if joined.is_empty() && !windows {
-        "/".to_string()
-    } else {
-        joined
-    }
+    if joined.is_empty() && !windows { "/".to_string() } else { joined }
 }
 
 /// `os.path.expandvars` for the host platform. Unknown variables stay as written, as in Python.
 pub fn expandvars(path: &str, env: &dyn Fn(&str) -> Option<String>) -> String {
-    if cfg!(windows) {
-        expandvars_nt(path, env)
-    } else {
-        expandvars_posix(path, env)
-    }
+    if cfg!(windows) { expandvars_nt(path, env) } else { expandvars_posix(path, env) }
 }
 
 fn is_word_char(c: char) -> bool {
@@ -174,8 +162,7 @@ pub fn expandvars_nt(path: &str, env: &dyn Fn(&str) -> Option<String>) -> String
 /// would merge them, so that case is handled by hand.
 pub fn normpath(path: &Path) -> PathBuf {
     let bytes = path.as_os_str().as_encoded_bytes();
-    let double_slash =
-        !cfg!(windows) && bytes.starts_with(b"//") && bytes.get(2).is_none_or(|b| *b != b'/');
+    let double_slash = !cfg!(windows) && bytes.starts_with(b"//") && bytes.get(2).is_none_or(|b| *b != b'/');
     let mut prefix: Option<OsString> = None;
     let mut rooted = false;
     let mut parts: Vec<OsString> = Vec::new();
@@ -330,13 +317,7 @@ mod tests {
     fn relative_under_components() {
         let rel = relative_under(Path::new("/g/loras/x"), Path::new("/g"));
         assert_eq!(rel, Some(vec!["loras".into(), "x".into()]));
-        assert_eq!(
-            relative_under(Path::new("/gx/loras"), Path::new("/g")),
-            None
-        );
-        assert_eq!(
-            relative_under(Path::new("/g"), Path::new("/g")),
-            Some(vec![])
-        );
+        assert_eq!(relative_under(Path::new("/gx/loras"), Path::new("/g")), None);
+        assert_eq!(relative_under(Path::new("/g"), Path::new("/g")), Some(vec![]));
     }
 }

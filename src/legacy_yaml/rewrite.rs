@@ -65,11 +65,7 @@ pub fn rewrite_uncovered(yaml: &LegacyYaml, global: &Path, backup_name: &str) ->
             );
         }
     }
-    let _ = writeln!(
-        out,
-        "# The previous file is kept as {}.",
-        comment_safe(backup_name)
-    );
+    let _ = writeln!(out, "# The previous file is kept as {}.", comment_safe(backup_name));
     out.push_str("# The entries below resolve to the same folders as before, as absolute paths.\n");
     out.push_str(&body);
     Some(out)
@@ -100,18 +96,11 @@ fn needs_escape(c: char) -> bool {
 /// A literal block line must be taken verbatim: no surrounding blanks (they would change the
 /// block's indentation or be lost by editors) and nothing that needs escaping.
 fn block_safe(path: &str) -> bool {
-    !path.is_empty()
-        && path.trim() == path
-        && !path.chars().any(needs_escape)
-        && !path.starts_with('#')
+    !path.is_empty() && path.trim() == path && !path.chars().any(needs_escape) && !path.starts_with('#')
 }
 
 fn quote(text: &str) -> String {
-    if text.chars().any(needs_escape) {
-        double_quoted(text)
-    } else {
-        format!("'{}'", text.replace('\'', "''"))
-    }
+    if text.chars().any(needs_escape) { double_quoted(text) } else { format!("'{}'", text.replace('\'', "''")) }
 }
 
 fn double_quoted(text: &str) -> String {
@@ -140,26 +129,13 @@ fn double_quoted(text: &str) -> String {
 
 /// Plain when it reads back as the same string in YAML 1.1, quoted otherwise.
 fn key_scalar(text: &str) -> String {
-    let simple = text
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if simple && resolve_plain(text) == Value::Str {
-        text.to_string()
-    } else {
-        double_quoted(text)
-    }
+    let simple = text.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if simple && resolve_plain(text) == Value::Str { text.to_string() } else { double_quoted(text) }
 }
 
 fn comment_safe(text: &str) -> String {
-    if text.chars().any(needs_escape) {
-        text.escape_debug().to_string()
-    } else {
-        text.to_string()
-    }
+    if text.chars().any(needs_escape) { text.escape_debug().to_string() } else { text.to_string() }
 }
 
 #[cfg(test)]

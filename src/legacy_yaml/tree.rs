@@ -64,10 +64,7 @@ pub struct Error {
 
 impl Error {
     pub fn at(pos: Pos, message: impl Into<String>) -> Self {
-        Error {
-            pos,
-            message: message.into(),
-        }
+        Error { pos, message: message.into() }
     }
 }
 
@@ -75,17 +72,8 @@ const MAX_ALIASES: usize = 10_000;
 const MAX_NESTING: usize = 64;
 
 enum Frame {
-    Seq {
-        pos: Pos,
-        anchor: usize,
-        items: Vec<Node>,
-    },
-    Map {
-        pos: Pos,
-        anchor: usize,
-        entries: Vec<(Node, Node)>,
-        key: Option<Node>,
-    },
+    Seq { pos: Pos, anchor: usize, items: Vec<Node> },
+    Map { pos: Pos, anchor: usize, entries: Vec<(Node, Node)>, key: Option<Node> },
 }
 
 /// Parses a single-document stream; `Ok(None)` for a stream without a document (empty file,
@@ -111,30 +99,17 @@ pub fn parse(text: &str) -> Result<Option<Node>, Error> {
     for item in parser {
         let (event, span) = item.map_err(|e| {
             let m = e.marker();
-            let at = Pos {
-                line: m.line(),
-                column: m.col() + 1,
-            };
+            let at = Pos { line: m.line(), column: m.col() + 1 };
             // The scanner reports a stray tab where the token before it ended; point at the tab.
-            let at = if e.info().contains("tab") {
-                first_tab_from(text, m.index()).unwrap_or(at)
-            } else {
-                at
-            };
+            let at = if e.info().contains("tab") { first_tab_from(text, m.index()).unwrap_or(at) } else { at };
             Error::at(at, e.info())
         })?;
-        let pos = Pos {
-            line: span.start.line(),
-            column: span.start.col() + 1,
-        };
+        let pos = Pos { line: span.start.line(), column: span.start.col() + 1 };
         let done: Option<(Node, usize)> = match event {
             Event::DocumentStart(..) => {
                 documents += 1;
                 if documents > 1 {
-                    return Err(Error::at(
-                        pos,
-                        "more than one YAML document; ComfyUI reads exactly one",
-                    ));
+                    return Err(Error::at(pos, "more than one YAML document; ComfyUI reads exactly one"));
                 }
                 None
             }
@@ -142,65 +117,28 @@ pub fn parse(text: &str) -> Result<Option<Node>, Error> {
                 if style != ScalarStyle::Plain {
                     tab_ok.push((span.start.index(), span.end.index()));
                 }
-                let tag = tag.map(|t| {
-                    if t.is_yaml_core_schema() {
-                        format!("!!{}", t.suffix())
-                    } else {
-                        t.original()
-                    }
-                });
+                let tag = tag.map(|t| if t.is_yaml_core_schema() { format!("!!{}", t.suffix()) } else { t.original() });
                 let value = type_scalar(&text, style, tag.as_deref());
-                let kind = Kind::Scalar(Scalar {
-                    text: text.into_owned(),
-                    value,
-                });
-                Some((
-                    Node {
-                        kind: Rc::new(kind),
-                        pos,
-                    },
-                    anchor,
-                ))
+                let kind = Kind::Scalar(Scalar { text: text.into_owned(), value });
+                Some((Node { kind: Rc::new(kind), pos }, anchor))
             }
             Event::SequenceStart(_, anchor, tag) => {
                 check_collection_tag(tag.as_deref().map(|t| t.original()), "seq", pos)?;
-                stack.push(Frame::Seq {
-                    pos,
-                    anchor,
-                    items: Vec::new(),
-                });
+                stack.push(Frame::Seq { pos, anchor, items: Vec::new() });
                 None
             }
             Event::MappingStart(_, anchor, tag) => {
                 check_collection_tag(tag.as_deref().map(|t| t.original()), "map", pos)?;
-                stack.push(Frame::Map {
-                    pos,
-                    anchor,
-                    entries: Vec::new(),
-                    key: None,
-                });
+                stack.push(Frame::Map { pos, anchor, entries: Vec::new(), key: None });
                 None
             }
             Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
-                Some(Frame::Seq { pos, anchor, items }) => Some((
-                    Node {
-                        kind: Rc::new(Kind::Seq(items)),
-                        pos,
-                    },
-                    anchor,
-                )),
-                Some(Frame::Map {
-                    pos,
-                    anchor,
-                    entries,
-                    ..
-                }) => Some((
-                    Node {
-                        kind: Rc::new(Kind::Map(entries)),
-                        pos,
-                    },
-                    anchor,
-                )),
+                Some(Frame::Seq { pos, anchor, items }) => {
+                    Some((Node { kind: Rc::new(Kind::Seq(items)), pos }, anchor))
+                }
+                Some(Frame::Map { pos, anchor, entries, .. }) => {
+                    Some((Node { kind: Rc::new(Kind::Map(entries)), pos }, anchor))
+                }
                 None => return Err(Error::at(pos, "unbalanced YAML collection end")),
             },
             Event::Alias(id) => {
@@ -209,18 +147,9 @@ pub fn parse(text: &str) -> Result<Option<Node>, Error> {
                     return Err(Error::at(pos, "too many YAML aliases"));
                 }
                 let Some(kind) = anchors.get(&id) else {
-                    return Err(Error::at(
-                        pos,
-                        "alias to an anchor that is not complete here (recursive alias)",
-                    ));
+                    return Err(Error::at(pos, "alias to an anchor that is not complete here (recursive alias)"));
                 };
-                Some((
-                    Node {
-                        kind: Rc::clone(kind),
-                        pos,
-                    },
-                    0,
-                ))
+                Some((Node { kind: Rc::clone(kind), pos }, 0))
             }
             Event::UnresolvedAlias(name) => {
                 return Err(Error::at(pos, format!("unknown anchor `{name}`")));
@@ -303,14 +232,10 @@ fn check_tabs(text: &str, mut tab_ok: Vec<(usize, usize)>) -> Result<(), Error> 
 fn check_collection_tag(tag: Option<String>, core: &str, pos: Pos) -> Result<(), Error> {
     match tag {
         None => Ok(()),
-        Some(t) if t == "!" || t == format!("!!{core}") || t.ends_with(&format!(":{core}")) => {
-            Ok(())
-        }
+        Some(t) if t == "!" || t == format!("!!{core}") || t.ends_with(&format!(":{core}")) => Ok(()),
         Some(t) => Err(Error::at(
             pos,
-            format!(
-                "tag `{t}` is not supported (PyYAML's safe loader would refuse or transform it)"
-            ),
+            format!("tag `{t}` is not supported (PyYAML's safe loader would refuse or transform it)"),
         )),
     }
 }
@@ -381,9 +306,7 @@ fn digits_value(digits: &str, radix: u32) -> Option<i128> {
     let mut any = false;
     for c in digits.chars().filter(|c| *c != '_') {
         let d = c.to_digit(radix)?;
-        acc = acc
-            .checked_mul(i128::from(radix))?
-            .checked_add(i128::from(d))?;
+        acc = acc.checked_mul(i128::from(radix))?.checked_add(i128::from(d))?;
         any = true;
     }
     any.then_some(acc)
@@ -395,19 +318,16 @@ fn resolve_int(text: &str) -> Option<Option<i128>> {
     let (sign, body) = split_sign(text);
     let all = |s: &str, f: fn(char) -> bool| !s.is_empty() && s.chars().all(f);
     if let Some(d) = body.strip_prefix("0b") {
-        return all(d, |c| matches!(c, '0' | '1' | '_'))
-            .then(|| digits_value(d, 2).map(|v| sign * v));
+        return all(d, |c| matches!(c, '0' | '1' | '_')).then(|| digits_value(d, 2).map(|v| sign * v));
     }
     if let Some(d) = body.strip_prefix("0x") {
-        return all(d, |c| c.is_ascii_hexdigit() || c == '_')
-            .then(|| digits_value(d, 16).map(|v| sign * v));
+        return all(d, |c| c.is_ascii_hexdigit() || c == '_').then(|| digits_value(d, 16).map(|v| sign * v));
     }
     if body == "0" {
         return Some(Some(0));
     }
     if let Some(d) = body.strip_prefix('0') {
-        return all(d, |c| matches!(c, '0'..='7' | '_'))
-            .then(|| digits_value(body, 8).map(|v| sign * v));
+        return all(d, |c| matches!(c, '0'..='7' | '_')).then(|| digits_value(body, 8).map(|v| sign * v));
     }
     let first_ok = body.chars().next().is_some_and(|c| matches!(c, '1'..='9'));
     if !first_ok {
@@ -429,10 +349,7 @@ fn resolve_int(text: &str) -> Option<Option<i128>> {
             return None;
         }
         count += 1;
-        total = total.and_then(|t| {
-            t.checked_mul(60)?
-                .checked_add(digits_value(part, 10).unwrap_or(0))
-        });
+        total = total.and_then(|t| t.checked_mul(60)?.checked_add(digits_value(part, 10).unwrap_or(0)));
     }
     (count > 0).then(|| total.map(|v| sign * v))
 }
@@ -462,8 +379,7 @@ fn resolve_float(text: &str) -> Option<f64> {
     {
         let mut parts = int_part.split(':');
         let head = parts.next().unwrap_or_default();
-        let head_ok =
-            head.starts_with(|c: char| c.is_ascii_digit()) && head.chars().all(is_digit_or_us);
+        let head_ok = head.starts_with(|c: char| c.is_ascii_digit()) && head.chars().all(is_digit_or_us);
         let rest: Vec<&str> = parts.collect();
         if head_ok
             && !rest.is_empty()
@@ -502,17 +418,9 @@ fn resolve_float(text: &str) -> Option<f64> {
     if !(ok_mantissa && ok_exponent) {
         return None;
     }
-    let number = format!(
-        "{}.{}{}",
-        cleaned(int_part),
-        cleaned(frac),
-        exponent.map(|e| format!("e{e}")).unwrap_or_default()
-    );
-    let number = if number.starts_with('.') {
-        format!("0{number}")
-    } else {
-        number
-    };
+    let number =
+        format!("{}.{}{}", cleaned(int_part), cleaned(frac), exponent.map(|e| format!("e{e}")).unwrap_or_default());
+    let number = if number.starts_with('.') { format!("0{number}") } else { number };
     number.parse::<f64>().ok().map(|v| sign * v)
 }
 
@@ -668,9 +576,7 @@ mod tests {
             ("k: v\n\tj: w\n", 2, 1),
             ("k: a#\tb\n", 1, 6),
         ] {
-            let err = parse(text)
-                .err()
-                .unwrap_or_else(|| panic!("{text:?} accepted"));
+            let err = parse(text).err().unwrap_or_else(|| panic!("{text:?} accepted"));
             assert_eq!((err.pos.line, err.pos.column), (line, column), "{text:?}");
         }
     }
@@ -678,10 +584,7 @@ mod tests {
     #[test]
     fn duplicate_key_identity_follows_python_equality() {
         let node = |text: &str| Node {
-            kind: Rc::new(Kind::Scalar(Scalar {
-                text: text.into(),
-                value: resolve_plain(text),
-            })),
+            kind: Rc::new(Kind::Scalar(Scalar { text: text.into(), value: resolve_plain(text) })),
             pos: Pos::default(),
         };
         assert_eq!(key_id(&node("yes")), key_id(&node("1")));

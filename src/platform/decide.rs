@@ -89,59 +89,36 @@ pub fn absolute_target(target: &Path, link: &Path) -> PathBuf {
 pub fn choose_kind(ops: &dyn WinOps, target: &Path, link: &Path) -> Result<LinkKind, LinkError> {
     let link_dir = link.parent().unwrap_or(link);
     if ops.volume(link_dir).is_some_and(|v| !v.can_hold_links()) {
-        return Err(LinkError::Unsupported {
-            link: link.to_path_buf(),
-        });
+        return Err(LinkError::Unsupported { link: link.to_path_buf() });
     }
     if ops.is_network(target) {
         return if ops.can_symlink() {
             Ok(LinkKind::Symlink)
         } else {
-            Err(LinkError::NetworkTarget {
-                target: target.to_path_buf(),
-            })
+            Err(LinkError::NetworkTarget { target: target.to_path_buf() })
         };
     }
     Ok(LinkKind::Junction)
 }
 
 /// Turns a failed creation into the error that names what the user can do about it.
-pub fn classify_create_error(
-    err: io::Error,
-    target: &Path,
-    link: &Path,
-    network_target: bool,
-) -> LinkError {
+pub fn classify_create_error(err: io::Error, target: &Path, link: &Path, network_target: bool) -> LinkError {
     use code::*;
     let link_buf = link.to_path_buf();
     match err.raw_os_error() {
         _ if err.kind() == io::ErrorKind::AlreadyExists => LinkError::Exists { link: link_buf },
         Some(ERROR_FILE_EXISTS | ERROR_ALREADY_EXISTS) => LinkError::Exists { link: link_buf },
-        Some(ERROR_INVALID_REPARSE_DATA) => LinkError::NetworkTarget {
-            target: target.to_path_buf(),
-        },
-        Some(ERROR_PRIVILEGE_NOT_HELD) if network_target => LinkError::NetworkTarget {
-            target: target.to_path_buf(),
-        },
+        Some(ERROR_INVALID_REPARSE_DATA) => LinkError::NetworkTarget { target: target.to_path_buf() },
+        Some(ERROR_PRIVILEGE_NOT_HELD) if network_target => LinkError::NetworkTarget { target: target.to_path_buf() },
         Some(ERROR_PRIVILEGE_NOT_HELD) => LinkError::Privilege { link: link_buf },
         // What FSCTL_SET_REPARSE_POINT and CreateSymbolicLinkW report on FAT/exFAT.
-        Some(ERROR_INVALID_FUNCTION | ERROR_NOT_SUPPORTED) => {
-            LinkError::Unsupported { link: link_buf }
-        }
-        _ => LinkError::Io {
-            link: link_buf,
-            source: err,
-        },
+        Some(ERROR_INVALID_FUNCTION | ERROR_NOT_SUPPORTED) => LinkError::Unsupported { link: link_buf },
+        _ => LinkError::Io { link: link_buf, source: err },
     }
 }
 
 /// Makes one link of the chosen kind, removing the empty folder a failed junction leaves behind.
-fn make(
-    ops: &dyn WinOps,
-    kind: LinkKind,
-    target: &Path,
-    link: &Path,
-) -> Result<LinkKind, LinkError> {
+fn make(ops: &dyn WinOps, kind: LinkKind, target: &Path, link: &Path) -> Result<LinkKind, LinkError> {
     let made = match kind {
         LinkKind::Junction => ops.create_junction(target, link),
         LinkKind::Symlink => ops.create_symlink(target, link, true),
@@ -158,15 +135,9 @@ fn make(
     }
 }
 
-pub fn create_dir_link(
-    ops: &dyn WinOps,
-    target: &Path,
-    link: &Path,
-) -> Result<LinkKind, LinkError> {
+pub fn create_dir_link(ops: &dyn WinOps, target: &Path, link: &Path) -> Result<LinkKind, LinkError> {
     if ops.exists(link) {
-        return Err(LinkError::Exists {
-            link: link.to_path_buf(),
-        });
+        return Err(LinkError::Exists { link: link.to_path_buf() });
     }
     let target = absolute_target(target, link);
     let kind = choose_kind(ops, &target, link)?;
@@ -175,24 +146,15 @@ pub fn create_dir_link(
 
 /// Windows cannot rename a link over another, so this removes the old link, creates the new one,
 /// and if that fails puts the old one back, so the install is never left without its models.
-pub fn replace_dir_link(
-    ops: &dyn WinOps,
-    target: &Path,
-    link: &Path,
-) -> Result<LinkKind, LinkError> {
+pub fn replace_dir_link(ops: &dyn WinOps, target: &Path, link: &Path) -> Result<LinkKind, LinkError> {
     let old = ops.read_link(link);
     if old.is_none() && ops.exists(link) {
-        return Err(LinkError::Exists {
-            link: link.to_path_buf(),
-        });
+        return Err(LinkError::Exists { link: link.to_path_buf() });
     }
     let target = absolute_target(target, link);
     let kind = choose_kind(ops, &target, link)?;
     if old.is_some() {
-        ops.remove_link(link).map_err(|source| LinkError::Io {
-            link: link.to_path_buf(),
-            source,
-        })?;
+        ops.remove_link(link).map_err(|source| LinkError::Io { link: link.to_path_buf(), source })?;
     }
     let err = match make(ops, kind, &target, link) {
         Ok(kind) => return Ok(kind),
@@ -229,9 +191,7 @@ pub fn create_link_like(
     target_is_dir: bool,
 ) -> Result<LinkKind, LinkError> {
     if ops.exists(link) {
-        return Err(LinkError::Exists {
-            link: link.to_path_buf(),
-        });
+        return Err(LinkError::Exists { link: link.to_path_buf() });
     }
     match kind {
         LinkKind::Junction => make(ops, kind, &absolute_target(raw_target, link), link),
@@ -241,9 +201,7 @@ pub fn create_link_like(
                 let target = absolute_target(raw_target, link);
                 match choose_kind(ops, &target, link)? {
                     LinkKind::Junction => make(ops, LinkKind::Junction, &target, link),
-                    LinkKind::Symlink => Err(LinkError::Privilege {
-                        link: link.to_path_buf(),
-                    }),
+                    LinkKind::Symlink => Err(LinkError::Privilege { link: link.to_path_buf() }),
                 }
             }
             Err(e) => Err(classify_create_error(e, raw_target, link, false)),
@@ -263,12 +221,12 @@ pub fn describe_os_error(code: i32, windows: bool) -> Option<&'static str> {
             ERROR_ACCESS_DENIED => Some(
                 "access denied: a file may be in use or read-only; close ComfyUI and retry, or check the folder's permissions",
             ),
-            ERROR_FILENAME_EXCED_RANGE => Some(
-                "the path is too long: enable Win32 long paths (LongPathsEnabled) or use a shorter folder",
-            ),
-            ERROR_PRIVILEGE_NOT_HELD => Some(
-                "not allowed to create a symlink: enable Developer Mode or run as administrator",
-            ),
+            ERROR_FILENAME_EXCED_RANGE => {
+                Some("the path is too long: enable Win32 long paths (LongPathsEnabled) or use a shorter folder")
+            }
+            ERROR_PRIVILEGE_NOT_HELD => {
+                Some("not allowed to create a symlink: enable Developer Mode or run as administrator")
+            }
             ERROR_INVALID_REPARSE_DATA => Some(
                 "a junction cannot point at a network share: use a local folder, or enable Developer Mode so a symlink can be made",
             ),
@@ -276,9 +234,9 @@ pub fn describe_os_error(code: i32, windows: bool) -> Option<&'static str> {
         }
     } else {
         match code {
-            errno::EBUSY | errno::ETXTBSY => Some(
-                "the file or folder is busy (in use, or a mount point): close ComfyUI and retry",
-            ),
+            errno::EBUSY | errno::ETXTBSY => {
+                Some("the file or folder is busy (in use, or a mount point): close ComfyUI and retry")
+            }
             _ => None,
         }
     }
@@ -360,10 +318,7 @@ mod tests {
 
     impl Fake {
         fn ntfs() -> Self {
-            Fake {
-                fs_name: Some("NTFS"),
-                ..Fake::default()
-            }
+            Fake { fs_name: Some("NTFS"), ..Fake::default() }
         }
         fn get(&self, s: &str) -> Option<Node> {
             self.nodes.borrow().get(&p(s)).cloned()
@@ -375,10 +330,7 @@ mod tests {
 
     impl WinOps for Fake {
         fn volume(&self, _: &Path) -> Option<VolumeInfo> {
-            self.fs_name.map(|n| VolumeInfo {
-                fs_name: n.into(),
-                supports_reparse_points: n == "NTFS" || n == "ReFS",
-            })
+            self.fs_name.map(|n| VolumeInfo { fs_name: n.into(), supports_reparse_points: n == "NTFS" || n == "ReFS" })
         }
         fn is_network(&self, path: &Path) -> bool {
             self.network_prefix.is_some_and(|n| path.starts_with(p(n)))
@@ -401,25 +353,19 @@ mod tests {
             }
             // Like junction::create: the folder comes first, then the reparse point.
             self.nodes.borrow_mut().insert(link.into(), Node::Dir);
-            let fail = self
-                .fail_junction
-                .filter(|_| self.fail_junction_to.as_deref().is_none_or(|t| t == target));
+            let fail = self.fail_junction.filter(|_| self.fail_junction_to.as_deref().is_none_or(|t| t == target));
             if let Some(c) = fail {
                 return Err(io::Error::from_raw_os_error(c));
             }
             assert!(target.is_absolute(), "junction target must be absolute");
-            self.nodes
-                .borrow_mut()
-                .insert(link.into(), Node::Link(LinkKind::Junction, target.into()));
+            self.nodes.borrow_mut().insert(link.into(), Node::Link(LinkKind::Junction, target.into()));
             Ok(())
         }
         fn create_symlink(&self, target: &Path, link: &Path, _dir: bool) -> io::Result<()> {
             if let Some(c) = self.fail_symlink {
                 return Err(io::Error::from_raw_os_error(c));
             }
-            self.nodes
-                .borrow_mut()
-                .insert(link.into(), Node::Link(LinkKind::Symlink, target.into()));
+            self.nodes.borrow_mut().insert(link.into(), Node::Link(LinkKind::Symlink, target.into()));
             Ok(())
         }
         fn remove_link(&self, p: &Path) -> io::Result<()> {
@@ -440,11 +386,7 @@ mod tests {
 
     /// Test paths are Unix-style; under Windows they need a drive to be absolute.
     fn p(s: &str) -> PathBuf {
-        if cfg!(windows) && s.starts_with('/') {
-            PathBuf::from(format!("C:{s}"))
-        } else {
-            PathBuf::from(s)
-        }
+        if cfg!(windows) && s.starts_with('/') { PathBuf::from(format!("C:{s}")) } else { PathBuf::from(s) }
     }
 
     const LINK: &str = "/c/comfy/models";
@@ -455,61 +397,40 @@ mod tests {
         let ops = Fake::ntfs();
         let kind = create_dir_link(&ops, &p(GLOBAL), &p(LINK)).unwrap();
         assert_eq!(kind, LinkKind::Junction);
-        assert_eq!(
-            ops.get(LINK),
-            Some(Node::Link(LinkKind::Junction, p(GLOBAL)))
-        );
+        assert_eq!(ops.get(LINK), Some(Node::Link(LinkKind::Junction, p(GLOBAL))));
     }
 
     #[test]
     fn relative_target_is_made_absolute_against_the_links_folder() {
         let ops = Fake::ntfs();
         create_dir_link(&ops, &p("../shared/./models"), &p(LINK)).unwrap();
-        assert_eq!(
-            ops.get(LINK),
-            Some(Node::Link(LinkKind::Junction, p("/c/shared/models")))
-        );
+        assert_eq!(ops.get(LINK), Some(Node::Link(LinkKind::Junction, p("/c/shared/models"))));
     }
 
     #[test]
     fn network_target_gets_a_symlink_when_allowed() {
-        let ops = Fake {
-            network_prefix: Some("/net"),
-            can_symlink: true,
-            ..Fake::ntfs()
-        };
+        let ops = Fake { network_prefix: Some("/net"), can_symlink: true, ..Fake::ntfs() };
         let kind = create_dir_link(&ops, &p("/net/share/models"), &p(LINK)).unwrap();
         assert_eq!(kind, LinkKind::Symlink);
     }
 
     #[test]
     fn network_target_without_symlink_privilege_is_refused_untouched() {
-        let ops = Fake {
-            network_prefix: Some("/net"),
-            ..Fake::ntfs()
-        };
+        let ops = Fake { network_prefix: Some("/net"), ..Fake::ntfs() };
         let err = create_dir_link(&ops, &p("/net/share/models"), &p(LINK));
-        assert!(
-            matches!(err, Err(LinkError::NetworkTarget { ref target }) if target == &p("/net/share/models"))
-        );
+        assert!(matches!(err, Err(LinkError::NetworkTarget { ref target }) if target == &p("/net/share/models")));
         assert!(ops.nodes.borrow().is_empty());
     }
 
     #[test]
     fn fat_and_exfat_volumes_are_unsupported() {
         for fs in ["FAT32", "exFAT", "FAT"] {
-            let ops = Fake {
-                fs_name: Some(fs),
-                ..Fake::default()
-            };
+            let ops = Fake { fs_name: Some(fs), ..Fake::default() };
             let err = create_dir_link(&ops, &p(GLOBAL), &p(LINK));
             assert!(matches!(err, Err(LinkError::Unsupported { .. })), "{fs}");
             assert!(ops.nodes.borrow().is_empty());
         }
-        let ntfs_without_flag = VolumeInfo {
-            fs_name: "NTFS".into(),
-            supports_reparse_points: false,
-        };
+        let ntfs_without_flag = VolumeInfo { fs_name: "NTFS".into(), supports_reparse_points: false };
         assert!(!ntfs_without_flag.can_hold_links());
     }
 
@@ -524,10 +445,7 @@ mod tests {
 
     #[test]
     fn failed_junction_leaves_no_empty_folder() {
-        let ops = Fake {
-            fail_junction: Some(code::ERROR_NOT_SUPPORTED),
-            ..Fake::ntfs()
-        };
+        let ops = Fake { fail_junction: Some(code::ERROR_NOT_SUPPORTED), ..Fake::ntfs() };
         let err = create_dir_link(&ops, &p(GLOBAL), &p(LINK));
         assert!(matches!(err, Err(LinkError::Unsupported { .. })));
         assert_eq!(ops.get(LINK), None);
@@ -538,35 +456,14 @@ mod tests {
         let t = &p(GLOBAL);
         let l = &p(LINK);
         let c = |code, net| classify_create_error(io::Error::from_raw_os_error(code), t, l, net);
-        assert!(matches!(
-            c(code::ERROR_PRIVILEGE_NOT_HELD, false),
-            LinkError::Privilege { .. }
-        ));
-        assert!(matches!(
-            c(code::ERROR_PRIVILEGE_NOT_HELD, true),
-            LinkError::NetworkTarget { .. }
-        ));
-        assert!(matches!(
-            c(code::ERROR_INVALID_REPARSE_DATA, false),
-            LinkError::NetworkTarget { .. }
-        ));
-        assert!(matches!(
-            c(code::ERROR_INVALID_FUNCTION, false),
-            LinkError::Unsupported { .. }
-        ));
-        assert!(matches!(
-            c(code::ERROR_ALREADY_EXISTS, false),
-            LinkError::Exists { .. }
-        ));
-        assert!(matches!(
-            c(code::ERROR_SHARING_VIOLATION, false),
-            LinkError::Io { .. }
-        ));
+        assert!(matches!(c(code::ERROR_PRIVILEGE_NOT_HELD, false), LinkError::Privilege { .. }));
+        assert!(matches!(c(code::ERROR_PRIVILEGE_NOT_HELD, true), LinkError::NetworkTarget { .. }));
+        assert!(matches!(c(code::ERROR_INVALID_REPARSE_DATA, false), LinkError::NetworkTarget { .. }));
+        assert!(matches!(c(code::ERROR_INVALID_FUNCTION, false), LinkError::Unsupported { .. }));
+        assert!(matches!(c(code::ERROR_ALREADY_EXISTS, false), LinkError::Exists { .. }));
+        assert!(matches!(c(code::ERROR_SHARING_VIOLATION, false), LinkError::Io { .. }));
         let exists = io::Error::from(io::ErrorKind::AlreadyExists);
-        assert!(matches!(
-            classify_create_error(exists, t, l, false),
-            LinkError::Exists { .. }
-        ));
+        assert!(matches!(classify_create_error(exists, t, l, false), LinkError::Exists { .. }));
     }
 
     #[test]
@@ -575,10 +472,7 @@ mod tests {
         ops.put(LINK, Node::Link(LinkKind::Junction, p("/old")));
         let kind = replace_dir_link(&ops, &p(GLOBAL), &p(LINK)).unwrap();
         assert_eq!(kind, LinkKind::Junction);
-        assert_eq!(
-            ops.get(LINK),
-            Some(Node::Link(LinkKind::Junction, p(GLOBAL)))
-        );
+        assert_eq!(ops.get(LINK), Some(Node::Link(LinkKind::Junction, p(GLOBAL))));
     }
 
     #[test]
@@ -591,62 +485,38 @@ mod tests {
         ops.put(LINK, Node::Link(LinkKind::Junction, p("/old")));
         let err = replace_dir_link(&ops, &p(GLOBAL), &p(LINK)).unwrap_err();
         assert!(matches!(err, LinkError::Io { .. }));
-        assert_eq!(
-            ops.get(LINK),
-            Some(Node::Link(LinkKind::Junction, p("/old")))
-        );
+        assert_eq!(ops.get(LINK), Some(Node::Link(LinkKind::Junction, p("/old"))));
     }
 
     #[test]
     fn replace_reports_a_failed_restore_and_leaves_no_empty_folder() {
-        let ops = Fake {
-            fail_junction: Some(code::ERROR_SHARING_VIOLATION),
-            ..Fake::ntfs()
-        };
+        let ops = Fake { fail_junction: Some(code::ERROR_SHARING_VIOLATION), ..Fake::ntfs() };
         ops.put(LINK, Node::Link(LinkKind::Junction, p("/old")));
         let err = replace_dir_link(&ops, &p(GLOBAL), &p(LINK)).unwrap_err();
         let msg = err.to_string();
-        assert!(
-            msg.contains("putting back the previous link to") && msg.contains("old failed"),
-            "{msg}"
-        );
+        assert!(msg.contains("putting back the previous link to") && msg.contains("old failed"), "{msg}");
         assert_eq!(ops.get(LINK), None);
     }
 
     #[test]
     fn replace_refuses_before_touching_when_the_new_kind_is_impossible() {
-        let ops = Fake {
-            network_prefix: Some("/net"),
-            ..Fake::ntfs()
-        };
+        let ops = Fake { network_prefix: Some("/net"), ..Fake::ntfs() };
         ops.put(LINK, Node::Link(LinkKind::Junction, p("/old")));
         let err = replace_dir_link(&ops, &p("/net/s/models"), &p(LINK));
         assert!(matches!(err, Err(LinkError::NetworkTarget { .. })));
-        assert_eq!(
-            ops.get(LINK),
-            Some(Node::Link(LinkKind::Junction, p("/old")))
-        );
+        assert_eq!(ops.get(LINK), Some(Node::Link(LinkKind::Junction, p("/old"))));
     }
 
     #[test]
     fn replace_refuses_a_real_folder_and_keeps_the_link_if_removal_fails() {
         let ops = Fake::ntfs();
         ops.put(LINK, Node::Dir);
-        assert!(matches!(
-            replace_dir_link(&ops, &p(GLOBAL), &p(LINK)),
-            Err(LinkError::Exists { .. })
-        ));
+        assert!(matches!(replace_dir_link(&ops, &p(GLOBAL), &p(LINK)), Err(LinkError::Exists { .. })));
 
-        let ops = Fake {
-            fail_remove: Some(code::ERROR_SHARING_VIOLATION),
-            ..Fake::ntfs()
-        };
+        let ops = Fake { fail_remove: Some(code::ERROR_SHARING_VIOLATION), ..Fake::ntfs() };
         ops.put(LINK, Node::Link(LinkKind::Junction, p("/old")));
         assert!(replace_dir_link(&ops, &p(GLOBAL), &p(LINK)).is_err());
-        assert_eq!(
-            ops.get(LINK),
-            Some(Node::Link(LinkKind::Junction, p("/old")))
-        );
+        assert_eq!(ops.get(LINK), Some(Node::Link(LinkKind::Junction, p("/old"))));
     }
 
     #[test]
@@ -658,17 +528,10 @@ mod tests {
 
     #[test]
     fn unprivileged_symlink_copy_becomes_a_junction() {
-        let ops = Fake {
-            fail_symlink: Some(code::ERROR_PRIVILEGE_NOT_HELD),
-            ..Fake::ntfs()
-        };
-        let kind =
-            create_link_like(&ops, &p("../loras"), &p(LINK), LinkKind::Symlink, true).unwrap();
+        let ops = Fake { fail_symlink: Some(code::ERROR_PRIVILEGE_NOT_HELD), ..Fake::ntfs() };
+        let kind = create_link_like(&ops, &p("../loras"), &p(LINK), LinkKind::Symlink, true).unwrap();
         assert_eq!(kind, LinkKind::Junction);
-        assert_eq!(
-            ops.get(LINK),
-            Some(Node::Link(LinkKind::Junction, p("/c/loras")))
-        );
+        assert_eq!(ops.get(LINK), Some(Node::Link(LinkKind::Junction, p("/c/loras"))));
         let file_link = create_link_like(&ops, &p("x.bin"), &p("/c/f"), LinkKind::Symlink, false);
         assert!(matches!(file_link, Err(LinkError::Privilege { .. })));
     }
@@ -676,35 +539,18 @@ mod tests {
     #[test]
     fn io_error_advice() {
         for c in [code::ERROR_SHARING_VIOLATION, code::ERROR_LOCK_VIOLATION] {
-            assert!(
-                describe_os_error(c, true)
-                    .unwrap()
-                    .contains("close ComfyUI")
-            );
+            assert!(describe_os_error(c, true).unwrap().contains("close ComfyUI"));
         }
-        assert!(
-            describe_os_error(code::ERROR_FILENAME_EXCED_RANGE, true)
-                .unwrap()
-                .contains("long paths")
-        );
+        assert!(describe_os_error(code::ERROR_FILENAME_EXCED_RANGE, true).unwrap().contains("long paths"));
         assert_eq!(describe_os_error(2, true), None);
         assert!(describe_os_error(errno::ETXTBSY, false).is_some());
-        assert_eq!(
-            describe_os_error(code::ERROR_SHARING_VIOLATION, false),
-            None
-        );
+        assert_eq!(describe_os_error(code::ERROR_SHARING_VIOLATION, false), None);
     }
 
     #[test]
     fn verbatim_prefixes_are_stripped_only_when_safe() {
-        assert_eq!(
-            strip_verbatim(r"\\?\C:\ai\models").as_deref(),
-            Some(r"C:\ai\models")
-        );
-        assert_eq!(
-            strip_verbatim(r"\\?\UNC\nas\share\models").as_deref(),
-            Some(r"\\nas\share\models")
-        );
+        assert_eq!(strip_verbatim(r"\\?\C:\ai\models").as_deref(), Some(r"C:\ai\models"));
+        assert_eq!(strip_verbatim(r"\\?\UNC\nas\share\models").as_deref(), Some(r"\\nas\share\models"));
         assert_eq!(strip_verbatim(r"\\?\Volume{1234}\models"), None);
         assert_eq!(strip_verbatim(r"\\?\C:\ai\trailing."), None);
         assert_eq!(strip_verbatim(r"C:\ai"), None);
@@ -732,9 +578,6 @@ mod tests {
 
     #[test]
     fn absolute_targets_are_folded() {
-        assert_eq!(
-            absolute_target(&p("/d/x/../models"), &p(LINK)),
-            p("/d/models")
-        );
+        assert_eq!(absolute_target(&p("/d/x/../models"), &p(LINK)), p("/d/models"));
     }
 }

@@ -19,12 +19,7 @@ pub fn entry(path: &Path) -> io::Result<Entry> {
         let raw_target = fs::read_link(path)?;
         let resolved = fs::canonicalize(path).ok();
         let target_is_dir = resolved.as_deref().is_some_and(Path::is_dir);
-        Entry::Link(LinkInfo {
-            kind: LinkKind::Symlink,
-            raw_target,
-            resolved,
-            target_is_dir,
-        })
+        Entry::Link(LinkInfo { kind: LinkKind::Symlink, raw_target, resolved, target_is_dir })
     } else if ft.is_dir() {
         Entry::Dir
     } else if ft.is_file() {
@@ -58,14 +53,9 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 
 pub fn create_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkError> {
     if fs::symlink_metadata(link).is_ok() {
-        return Err(LinkError::Exists {
-            link: link.to_path_buf(),
-        });
+        return Err(LinkError::Exists { link: link.to_path_buf() });
     }
-    symlink(target, link).map_err(|source| LinkError::Io {
-        link: link.to_path_buf(),
-        source,
-    })?;
+    symlink(target, link).map_err(|source| LinkError::Io { link: link.to_path_buf(), source })?;
     Ok(LinkKind::Symlink)
 }
 
@@ -76,33 +66,22 @@ pub fn replace_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkErro
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     match fs::symlink_metadata(link) {
         Ok(m) if !m.file_type().is_symlink() => {
-            return Err(LinkError::Exists {
-                link: link.to_path_buf(),
-            });
+            return Err(LinkError::Exists { link: link.to_path_buf() });
         }
         _ => {}
     }
     let parent = link.parent().unwrap_or(Path::new("."));
-    let name = link
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = link.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = parent.join(format!(
         ".{name}.comfydoctor-new-{}-{}",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
     let _ = fs::remove_file(&tmp);
-    symlink(target, &tmp).map_err(|source| LinkError::Io {
-        link: tmp.clone(),
-        source,
-    })?;
+    symlink(target, &tmp).map_err(|source| LinkError::Io { link: tmp.clone(), source })?;
     fs::rename(&tmp, link).map_err(|source| {
         let _ = fs::remove_file(&tmp);
-        LinkError::Io {
-            link: link.to_path_buf(),
-            source,
-        }
+        LinkError::Io { link: link.to_path_buf(), source }
     })?;
     Ok(LinkKind::Symlink)
 }
@@ -110,10 +89,7 @@ pub fn replace_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkErro
 pub fn remove_link(link: &Path) -> io::Result<()> {
     let meta = fs::symlink_metadata(link)?;
     if !meta.file_type().is_symlink() {
-        return Err(io::Error::other(format!(
-            "{}: not a link, refusing to remove it",
-            link.display()
-        )));
+        return Err(io::Error::other(format!("{}: not a link, refusing to remove it", link.display())));
     }
     fs::remove_file(link)
 }
@@ -125,23 +101,15 @@ pub fn create_link_like(
     _target_is_dir: bool,
 ) -> Result<LinkKind, LinkError> {
     if fs::symlink_metadata(link).is_ok() {
-        return Err(LinkError::Exists {
-            link: link.to_path_buf(),
-        });
+        return Err(LinkError::Exists { link: link.to_path_buf() });
     }
-    symlink(raw_target, link).map_err(|source| LinkError::Io {
-        link: link.to_path_buf(),
-        source,
-    })?;
+    symlink(raw_target, link).map_err(|source| LinkError::Io { link: link.to_path_buf(), source })?;
     Ok(LinkKind::Symlink)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::{
-        create_dir_link, create_link_like, entry, is_within, remove_link, replace_dir_link,
-        same_dir,
-    };
+    use super::super::{create_dir_link, create_link_like, entry, is_within, remove_link, replace_dir_link, same_dir};
     use super::*;
     use std::sync::Arc;
     use std::sync::atomic::AtomicBool;
@@ -188,28 +156,18 @@ mod tests {
             assert_eq!(info.resolved, None, "{dead}");
             assert!(!info.target_is_dir, "{dead}");
         }
-        assert_eq!(
-            link_info(&root.join("dangling")).raw_target,
-            PathBuf::from("nowhere")
-        );
+        assert_eq!(link_info(&root.join("dangling")).raw_target, PathBuf::from("nowhere"));
     }
 
     #[test]
     fn create_replace_remove() {
         let t = tmp();
-        let (a, b, link) = (
-            t.path().join("a"),
-            t.path().join("b"),
-            t.path().join("models"),
-        );
+        let (a, b, link) = (t.path().join("a"), t.path().join("b"), t.path().join("models"));
         fs::create_dir(&a).unwrap();
         fs::create_dir(&b).unwrap();
 
         assert_eq!(create_dir_link(&a, &link).unwrap(), LinkKind::Symlink);
-        assert!(matches!(
-            create_dir_link(&b, &link),
-            Err(LinkError::Exists { .. })
-        ));
+        assert!(matches!(create_dir_link(&b, &link), Err(LinkError::Exists { .. })));
         assert_eq!(fs::read_link(&link).unwrap(), a);
 
         assert_eq!(replace_dir_link(&b, &link).unwrap(), LinkKind::Symlink);
@@ -233,10 +191,7 @@ mod tests {
         fs::create_dir(&real_dir).unwrap();
         fs::write(&file, b"x").unwrap();
         for p in [&real_dir, &file] {
-            assert!(matches!(
-                replace_dir_link(t.path(), p),
-                Err(LinkError::Exists { .. })
-            ));
+            assert!(matches!(replace_dir_link(t.path(), p), Err(LinkError::Exists { .. })));
         }
         assert!(real_dir.is_dir());
         assert_eq!(fs::read(&file).unwrap(), b"x");
@@ -333,14 +288,8 @@ mod tests {
         fs::create_dir(t.path().join("near")).unwrap();
         symlink(&far, t.path().join("near/jump")).unwrap();
         // Lexically near/jump/.. is near; physically it is far.
-        assert!(same_dir(
-            &t.path().join("near/jump/.."),
-            &t.path().join("far")
-        ));
-        assert!(!same_dir(
-            &t.path().join("near/jump/.."),
-            &t.path().join("near")
-        ));
+        assert!(same_dir(&t.path().join("near/jump/.."), &t.path().join("far")));
+        assert!(!same_dir(&t.path().join("near/jump/.."), &t.path().join("near")));
     }
 
     #[test]

@@ -12,8 +12,7 @@ use std::sync::OnceLock;
 
 use windows_sys::Win32::Foundation::INVALID_HANDLE_VALUE;
 use windows_sys::Win32::Storage::FileSystem::{
-    FindClose, FindFirstFileW, GetDriveTypeW, GetVolumeInformationW, GetVolumePathNameW,
-    WIN32_FIND_DATAW,
+    FindClose, FindFirstFileW, GetDriveTypeW, GetVolumeInformationW, GetVolumePathNameW, WIN32_FIND_DATAW,
 };
 
 use super::decide::{self, VolumeInfo, WinOps};
@@ -58,12 +57,7 @@ pub fn entry(path: &Path) -> io::Result<Entry> {
     };
     let resolved = canonicalize(path).ok();
     let target_is_dir = resolved.as_deref().is_some_and(Path::is_dir);
-    Ok(Entry::Link(LinkInfo {
-        kind,
-        raw_target,
-        resolved,
-        target_is_dir,
-    }))
+    Ok(Entry::Link(LinkInfo { kind, raw_target, resolved, target_is_dir }))
 }
 
 const IO_REPARSE_TAG_MOUNT_POINT: u32 = 0xA000_0003;
@@ -129,10 +123,7 @@ pub fn replace_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkErro
 pub fn remove_link(link: &Path) -> io::Result<()> {
     match entry(link)? {
         Entry::Link(_) => RealOps.remove_link(link),
-        _ => Err(io::Error::other(format!(
-            "{}: not a link, refusing to remove it",
-            link.display()
-        ))),
+        _ => Err(io::Error::other(format!("{}: not a link, refusing to remove it", link.display()))),
     }
 }
 
@@ -175,10 +166,7 @@ fn volume_root(path: &Path) -> Option<Vec<u16>> {
     // Fall back to the drive or share named by the path itself.
     match abs.components().next()? {
         Component::Prefix(p) => match p.kind() {
-            Prefix::Disk(_)
-            | Prefix::VerbatimDisk(_)
-            | Prefix::UNC(..)
-            | Prefix::VerbatimUNC(..) => {
+            Prefix::Disk(_) | Prefix::VerbatimDisk(_) | Prefix::UNC(..) | Prefix::VerbatimUNC(..) => {
                 let mut root = p.as_os_str().to_os_string();
                 root.push("\\");
                 Some(wide(&root))
@@ -244,10 +232,7 @@ impl WinOps for RealOps {
     }
 
     fn read_link(&self, path: &Path) -> Option<(LinkKind, PathBuf, bool)> {
-        let is_dir = fs::symlink_metadata(path)
-            .ok()?
-            .file_type()
-            .is_symlink_dir();
+        let is_dir = fs::symlink_metadata(path).ok()?.file_type().is_symlink_dir();
         match entry(path).ok()? {
             Entry::Link(info) => Some((info.kind, info.raw_target, is_dir)),
             _ => None,
@@ -290,8 +275,7 @@ impl WinOps for RealOps {
 #[cfg(test)]
 mod tests {
     use super::super::{
-        canonicalize as canon, create_dir_link, describe_io_error, entry, remove_link,
-        replace_dir_link, same_dir,
+        canonicalize as canon, create_dir_link, describe_io_error, entry, remove_link, replace_dir_link, same_dir,
     };
     use super::*;
 
@@ -329,10 +313,7 @@ mod tests {
         assert!(!root.to_string_lossy().starts_with(r"\\?\"), "{root:?}");
         let upper = PathBuf::from(t.path().to_string_lossy().to_uppercase());
         assert!(same_dir(&upper, t.path()));
-        assert!(same_dir(
-            &root.join("Not").join("Yet"),
-            &upper.join("not/yet")
-        ));
+        assert!(same_dir(&root.join("Not").join("Yet"), &upper.join("not/yet")));
     }
 
     #[test]
@@ -379,16 +360,9 @@ mod tests {
         let (_t, root) = tmp();
         let f = root.join("model.safetensors");
         fs::write(&f, b"x").unwrap();
-        let _held = fs::OpenOptions::new()
-            .read(true)
-            .share_mode(0)
-            .open(&f)
-            .unwrap();
+        let _held = fs::OpenOptions::new().read(true).share_mode(0).open(&f).unwrap();
         let err = fs::OpenOptions::new().read(true).open(&f).unwrap_err();
-        assert_eq!(
-            err.raw_os_error(),
-            Some(decide::code::ERROR_SHARING_VIOLATION)
-        );
+        assert_eq!(err.raw_os_error(), Some(decide::code::ERROR_SHARING_VIOLATION));
         assert!(describe_io_error(&err).unwrap().contains("close ComfyUI"));
     }
 
@@ -432,13 +406,8 @@ mod tests {
         fs::create_dir(root.join("comfy")).unwrap();
 
         // Relative targets mean the link's own folder, not the current one.
-        assert_eq!(
-            create_dir_link(Path::new(r"..\a"), &link).unwrap(),
-            LinkKind::Junction
-        );
-        let Entry::Link(info) = entry(&link).unwrap() else {
-            panic!("not a link")
-        };
+        assert_eq!(create_dir_link(Path::new(r"..\a"), &link).unwrap(), LinkKind::Junction);
+        let Entry::Link(info) = entry(&link).unwrap() else { panic!("not a link") };
         assert_eq!(info.kind, LinkKind::Junction);
         assert!(info.raw_target.is_absolute());
         assert!(paths_equal(info.resolved.as_deref().unwrap(), &a));
@@ -463,9 +432,7 @@ mod tests {
         let link = root.join("models");
         create_dir_link(&target, &link).unwrap();
         fs::remove_dir(&target).unwrap();
-        let Entry::Link(info) = entry(&link).unwrap() else {
-            panic!("not a link")
-        };
+        let Entry::Link(info) = entry(&link).unwrap() else { panic!("not a link") };
         assert_eq!(info.kind, LinkKind::Junction);
         assert_eq!(info.resolved, None);
         remove_link(&link).unwrap();
