@@ -64,6 +64,17 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
     };
     let mut message =
         format!("{}: {} of {} entr(ies) served by the models link", legacy_yaml::FILE_NAME, covered, entries.len());
+    if let Some(base) = legacy_yaml::infer_global(yaml)
+        && !crate::platform::same_dir(&base, &global.dir.path)
+    {
+        // The global folder chosen elsewhere wins; the YAML's own folder stays registered.
+        message.push_str(&format!(
+            "; its base_path {} differs from the global models folder {} (from {}), so those entries are kept",
+            base.display(),
+            global.dir.path.display(),
+            global.dir.source
+        ));
+    }
     if !uncovered.is_empty() {
         message.push_str(&format!("; kept: {}", uncovered.join(", ")));
     }

@@ -133,7 +133,9 @@ pub fn run(args: &FixArgs) -> Result<i32> {
                 continue;
             }
         };
-        if !quiet || args.dry_run {
+        // A question is never asked about steps the user has not seen, even with --quiet.
+        let will_ask = plan.needs_confirmation && interactive && !args.dry_run;
+        if !quiet || args.dry_run || will_ask {
             print_plan(report, &plan);
         }
         if plan.steps.is_empty() {

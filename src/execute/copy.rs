@@ -55,7 +55,9 @@ impl Progress {
 }
 
 pub(super) fn io_step(path: &Path, what: &str, e: io::Error) -> StepError {
-    StepError { path: path.to_path_buf(), message: format!("{}: {what}: {e}", path.display()) }
+    // A file held open by a running ComfyUI (Windows sharing violation) and the like get a hint.
+    let hint = crate::platform::describe_io_error(&e).map(|h| format!(" ({h})")).unwrap_or_default();
+    StepError { path: path.to_path_buf(), message: format!("{}: {what}: {e}{hint}", path.display()) }
 }
 
 /// Length and sha256 (hex) of a file's bytes.
