@@ -249,6 +249,15 @@ impl Session<'_> {
     }
 }
 
+impl<'a> Session<'a> {
+    /// A session appending to an existing run's journal, under the lock.
+    fn reopen(opts: &'a ExecOptions, run: &JournalRun, lock: RunLock) -> Result<Self, ExecError> {
+        let journal =
+            JournalWriter::open(&run.path).map_err(|source| ExecError::Journal { path: run.path.clone(), source })?;
+        Ok(Session { opts, journal: Some(journal), lock: Some(lock), actions: 0 })
+    }
+}
+
 /// Executes the plans in order. See the module docs for what happens when a step cannot run.
 pub fn execute(plans: &[InstallPlan], opts: &ExecOptions) -> Result<RunReport, ExecError> {
     let outcomes_planned = || {
@@ -463,14 +472,7 @@ pub fn resume(run: &JournalRun, opts: &ExecOptions) -> Result<RunReport, ExecErr
     }
     let folded = run.fold();
     check_indices(&run, &folded)?;
-    let mut s = Session {
-        opts,
-        journal: Some(
-            JournalWriter::open(&run.path).map_err(|source| ExecError::Journal { path: run.path.clone(), source })?,
-        ),
-        lock: Some(lock),
-        actions: 0,
-    };
+    let mut s = Session::reopen(opts, &run, lock)?;
     if state == RunState::Interrupted {
         s.record(&Record::Resumed { at: journal::utc_now() })?;
     }
@@ -524,14 +526,7 @@ fn undo_run(run: &JournalRun, opts: &ExecOptions) -> Result<UndoReport, ExecErro
         return Err(ExecError::AlreadyUndone { id: run.run_id });
     }
     check_indices(&run, &f)?;
-    let mut s = Session {
-        opts,
-        journal: Some(
-            JournalWriter::open(&run.path).map_err(|source| ExecError::Journal { path: run.path.clone(), source })?,
-        ),
-        lock: Some(lock),
-        actions: 0,
-    };
+    let mut s = Session::reopen(opts, &run, lock)?;
     if !f.undo_started {
         s.record(&Record::UndoStarted { at: journal::utc_now() })?;
     }

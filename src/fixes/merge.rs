@@ -45,6 +45,17 @@ impl<'t> Index<'t> {
     }
 }
 
+/// Moves a real `models/` folder's whole content into the global folder and removes the
+/// emptied folder, noting totals, duplicates and conflicts for the prompt.
+pub fn merge_models_dir(ctx: &mut Ctx, draft: &mut Draft, check: &str, tree: &DirTree, models: &Path, global: &Path) {
+    let mut report = MergeReport::default();
+    let index = Index::new(tree);
+    let job = MoveJob { check, index: &index, src_root: models, global };
+    move_tree(ctx, draft, &job, Path::new(""), &mut report);
+    draft.notes.extend(report.into_notes(&ctx.backup_root));
+    ctx.act(draft, check, Action::RemoveEmptyDir { path: models.to_path_buf() });
+}
+
 /// Totals and lists for the confirmation prompt.
 #[derive(Debug, Default)]
 pub struct MergeReport {

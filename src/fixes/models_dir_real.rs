@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::merge::{Index, MergeReport, MoveJob, move_tree, short_list};
+use super::merge::{merge_models_dir, short_list};
 use super::{Ctx, Draft, Strategy};
 use crate::inspect::{EntryKind, Inspection, ModelsState};
 use crate::plan::Action;
@@ -16,14 +16,7 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
     let models = inspection.install.models_path();
     draft.needs_confirmation = true;
     match ctx.strategy {
-        Strategy::Merge => {
-            let mut report = MergeReport::default();
-            let index = Index::new(tree);
-            let job = MoveJob { check: ID, index: &index, src_root: &models, global: &global.dir.path };
-            move_tree(ctx, draft, &job, Path::new(""), &mut report);
-            draft.notes.extend(report.into_notes(&ctx.backup_root));
-            ctx.act(draft, ID, Action::RemoveEmptyDir { path: models.clone() });
-        }
+        Strategy::Merge => merge_models_dir(ctx, draft, ID, tree, &models, &global.dir.path),
         Strategy::Backup => {
             let backup = inspection.install.root.join(format!("models.comfydoctor-backup-{}", ctx.stamp));
             let hidden: Vec<String> = tree
