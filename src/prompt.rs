@@ -17,12 +17,20 @@ pub fn confirm(question: &str) -> bool {
     Confirm::with_theme(&SimpleTheme).with_prompt(question).default(false).interact().unwrap_or(false)
 }
 
-/// Merge or backup, defaulting to merge; `None` when the user aborts.
-pub fn strategy(install: &str) -> Option<Strategy> {
-    let items = [
-        "merge: move every file into the global folder (conflicts and duplicates are backed up)",
-        "backup: keep the current models folder under a backup name, only link",
-    ];
+/// Merge or backup, defaulting to merge; `None` when the user aborts. `relink`: the models are
+/// behind a link to another folder (which is only ever read), not in a real folder.
+pub fn strategy(install: &str, relink: bool) -> Option<Strategy> {
+    let items = if relink {
+        [
+            "merge: bring what the old folder holds into the global folder (hard links or verified copies; the old folder is only read)",
+            "backup: only re-point the link; the old folder stays as it is and ComfyUI no longer sees it",
+        ]
+    } else {
+        [
+            "merge: move every file into the global folder (duplicates and conflicts are kept in a backup folder)",
+            "backup: rename the current models folder to a backup name, then link",
+        ]
+    };
     Select::with_theme(&SimpleTheme)
         .with_prompt(format!("{install}: how should the models already there be handled?"))
         .items(items)

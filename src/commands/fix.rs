@@ -107,7 +107,11 @@ pub fn run(args: &FixArgs) -> Result<i32> {
                 && !args.dry_run
                 && report.findings.iter().any(|f| STRATEGY_CHECKS.contains(&f.check)) =>
             {
-                match prompt::strategy(&install.name) {
+                for f in report.findings.iter().filter(|f| STRATEGY_CHECKS.contains(&f.check)) {
+                    eprintln!("{}: {}", install.name, f.message);
+                }
+                let relink = report.findings.iter().any(|f| f.check == "link-wrong-target");
+                match prompt::strategy(&install.name, relink) {
                     Some(s) => s,
                     None => {
                         held_back = true;
@@ -134,14 +138,15 @@ pub fn run(args: &FixArgs) -> Result<i32> {
             }
         };
         // A question is never asked about steps the user has not seen, even with --quiet.
-        let will_ask = plan.needs_confirmation && interactive && !args.dry_run;
+        // Interactive runs confirm every install; otherwise only what touches user data waits.
+        let will_ask = interactive && !args.dry_run && !plan.steps.is_empty();
         if !quiet || args.dry_run || will_ask {
             print_plan(report, &plan);
         }
         if plan.steps.is_empty() {
             continue;
         }
-        if plan.needs_confirmation && !args.yes && !args.dry_run {
+        if (plan.needs_confirmation || will_ask) && !args.yes && !args.dry_run {
             let approved = interactive
                 && prompt::confirm(&format!("Apply these {} step(s) to {}?", plan.steps.len(), install.name));
             if !approved {
