@@ -589,3 +589,175 @@ fn demo_workspace_round_trip() {
     undo(&ws).expect(0, "undo");
     assert_restored(&ws, &refs, &b, "demo undo");
 }
+
+// ---------------------------------------------------------------------------------------------
+// More merge cases
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+#[ignore = "bug: View::get maps a path under a folder moved by an earlier install to its source, which is already marked missing"]
+fn two_installs_merge_into_one_global_folder_in_one_run() {
+    let ws = Ws::new();
+    let a = ws.env("a");
+    let b = ws.env("b");
+    for c in [&a, &b] {
+        write(&c.join("models/checkpoints/same.safetensors"), &bytes(1));
+        write(&c.join("models/mine/shared.pt"), &bytes(2));
+    }
+    write(&a.join("models/loras/clash.safetensors"), &bytes(3));
+    write(&b.join("models/loras/clash.safetensors"), &bytes(4));
+    write(&a.join("models/mine/only-a.pt"), &bytes(5));
+    write(&b.join("models/mine/only-b.pt"), &bytes(6));
+    full_cycle(&ws, &[&a, &b], &["--yes"], |_| {
+        let g = &ws.global;
+        assert_eq!(read(&g.join("loras/clash.safetensors")), bytes(3), "the first install's file lands first");
+        assert_eq!(read(&g.join("mine/only-a.pt")), bytes(5));
+        assert_eq!(read(&g.join("mine/only-b.pt")), bytes(6));
+        assert_eq!(read(&only_backup(&b).join("loras/clash.safetensors")), bytes(4));
+        assert_eq!(read(&only_backup(&b).join("mine/shared.pt")), bytes(2));
+    });
+}
+
+#[test]
+fn file_and_folder_of_the_same_name_conflict() {
+    let ws = Ws::new();
+    let c = ws.env("e");
+    let m = c.join("models");
+    write(&m.join("thing/inside.safetensors"), &bytes(1));
+    write(&ws.global.join("thing"), &bytes(2));
+    write(&m.join("other"), &bytes(3));
+    write(&ws.global.join("other/inside.safetensors"), &bytes(4));
+    // A non-empty file with a placeholder's name is data, and an empty model file is listed.
+    write(&m.join("loras/put_loras_here"), &bytes(5));
+    write(&m.join("loras/empty.safetensors"), b"");
+    full_cycle(&ws, &[&c], &["--yes"], |_| {
+        let backup = only_backup(&c);
+        assert_eq!(read(&backup.join("thing/inside.safetensors")), bytes(1));
+        assert_eq!(read(&backup.join("other")), bytes(3));
+        assert_eq!(read(&ws.global.join("loras/put_loras_here")), bytes(5));
+        assert!(ws.global.join("loras/empty.safetensors").is_file());
+    });
+}
+
+#[test]
+#[ignore = "bug: a special file (FIFO) in models/ is planned into the backup, but the executor refuses to move it (exit 2, half-migrated)"]
+fn special_files_go_to_backup() {
+    let ws = Ws::new();
+    let c = ws.env("e");
+    let m = c.join("models");
+    write(&m.join("checkpoints/a.safetensors"), &bytes(1));
+    let st = std::process::Command::new("mkfifo").arg(m.join("checkpoints/pipe")).status();
+    if !st.is_ok_and(|s| s.success()) {
+        eprintln!("SKIPPED: mkfifo not available");
+        return;
+    }
+    full_cycle(&ws, &[&c], &["--yes"], |_| {
+        let backup = only_backup(&c);
+        assert!(exists_nofollow(&backup.join("checkpoints/pipe")), "the FIFO must be kept in the backup");
+    });
+}
+
+/// No link under `dir` (walked without following links) resolves to its own folder or one of
+/// its ancestors.
+fn assert_no_link_loop(dir: &Path) {
+    for e in walkdir::WalkDir::new(dir).follow_links(false) {
+        let e = e.unwrap();
+        if !e.path_is_symlink() {
+            continue;
+        }
+        if let (Ok(t), Ok(parent)) = (e.path().canonicalize(), e.path().parent().unwrap().canonicalize()) {
+            assert!(
+                !parent.starts_with(&t),
+                "link loop in {}: {} -> {}",
+                dir.display(),
+                e.path().display(),
+                t.display()
+            );
+        }
+    }
+}
+
+#[test]
+#[ignore = "bug: a nested link into the global folder is moved into it and becomes a link loop"]
+fn a_nested_link_into_the_global_folder_does_not_become_a_loop() {
+    // models/loras/shared -> <global>/loras and models/everything -> <global>: moved as they
+    // are, each would sit inside its own target, a loop every install then walks.
+    let ws = Ws::new();
+    let c = ws.env("e");
+    let m = c.join("models");
+    write(&ws.global.join("loras/g.safetensors"), &bytes(1));
+    write(&m.join("checkpoints/own.safetensors"), &bytes(2));
+    link(ws.global.join("loras"), &m.join("loras/shared"));
+    link(&ws.global, &m.join("everything"));
+    let b = before(&ws, &[&c]);
+    fix(&ws, &["--yes"]).expect(0, "fix --yes");
+    assert_no_link_loop(&ws.global);
+    assert_kept(&ws, &[&c], &b, "after fix --yes");
+    scan(&ws).expect(0, "scan");
+    undo(&ws).expect(0, "undo");
+    assert_restored(&ws, &[&c], &b, "after undo");
+}
+
+#[test]
+fn a_global_folder_that_is_itself_a_link() {
+    let ws = Ws::new();
+    let real_global = ws.base.join("real-global");
+    std::fs::rename(&ws.global, &real_global).unwrap();
+    link(&real_global, &ws.global);
+    let c = ws.env("e");
+    write(&c.join("models/checkpoints/mine.safetensors"), &bytes(1));
+    let wrong = ws.env("wrong");
+    link(&real_global, &wrong.join("models"));
+    let b = before(&ws, &[&c, &wrong]);
+    fix(&ws, &["--yes"]).expect(0, "fix --yes");
+    assert_linked(&ws, &c);
+    assert_eq!(read(&real_global.join("checkpoints/mine.safetensors")), bytes(1));
+    assert_still_listed(&b.listings[0], &comfy_listing(&c), "global behind a link");
+    assert_nothing_lost(&b.content, &ws.content(), "global behind a link");
+    scan(&ws).expect(0, "scan");
+    let settled = ws.everything();
+    fix(&ws, &["--yes"]).expect(0, "second fix");
+    assert_same(&settled, &ws.everything(), "second fix --yes must change nothing");
+    undo(&ws).expect(0, "undo");
+    assert_same(&b.installs[0], &lstat_inventory(c.parent().unwrap(), false), "undo");
+}
+
+#[test]
+fn listing_emulation_sees_what_comfyui_sees() {
+    let ws = Ws::new();
+    let c = ws.env("e");
+    let m = c.join("models");
+    write(&m.join("checkpoints/a.SafeTensors"), &bytes(1));
+    write(&m.join("checkpoints/readme.txt"), &bytes(2));
+    write(&m.join("clip/t5.sft"), &bytes(3));
+    write(&m.join("unet/u.gguf"), &bytes(4));
+    write(&m.join("unet/sub/u.pt2"), &bytes(4));
+    write(&m.join("configs/c.yaml"), &bytes(5));
+    write(&m.join("configs/c.ckpt"), &bytes(5));
+    write(&ws.outside.join("store/s.pkl"), &bytes(6));
+    link(ws.outside.join("store"), &m.join("t2i_adapter/linked"));
+    link("..", &m.join("loras/loop"));
+    link("missing.bin", &m.join("vae/dangling.bin"));
+    let got = comfy_listing(&c);
+    let want: Listing = [
+        ("checkpoints", "a.SafeTensors"),
+        ("text_encoders", "t5.sft"),
+        ("diffusion_models", "sub/u.pt2"),
+        ("configs", "c.yaml"),
+        ("controlnet", "linked/s.pkl"),
+        ("vae", "dangling.bin"),
+    ]
+    .into_iter()
+    .map(|(k, p)| (k.to_string(), PathBuf::from(p)))
+    .collect();
+    assert_eq!(got, want);
+    // And the helpers notice a loss, even of one copy among two.
+    let before = ws.content();
+    write(&m.join("unet/new.bin"), &bytes(9));
+    assert_nothing_lost(&before, &ws.content(), "a new file loses nothing");
+    std::fs::remove_file(m.join("configs/c.yaml")).unwrap();
+    let lost = std::panic::catch_unwind(|| assert_nothing_lost(&before, &ws.content(), "x"));
+    assert!(lost.is_err(), "a lost file must be noticed");
+    let listed = std::panic::catch_unwind(|| assert_still_listed(&got, &comfy_listing(&c), "x"));
+    assert!(listed.is_err(), "a vanished model must be noticed");
+}
