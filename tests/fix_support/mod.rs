@@ -183,8 +183,11 @@ impl Ws {
         roots
     }
 
+    /// The content inventory, leaving out the tool's own journal folder (its files change
+    /// with every run; they are not user data).
     pub fn content(&self) -> Content {
-        content(&self.content_roots())
+        let journal = self.journal_dir();
+        content_except(&self.content_roots(), &|p: &Path| p.starts_with(&journal))
     }
 
     /// Everything there is, with mtimes (the temp folder, and the global folder when elsewhere).
@@ -377,9 +380,13 @@ pub fn assert_same(before: &Inventory, after: &Inventory, what: &str) {
 pub type Content = BTreeMap<String, usize>;
 
 pub fn content(roots: &[PathBuf]) -> Content {
+    content_except(roots, &|_| false)
+}
+
+pub fn content_except(roots: &[PathBuf], skip: &dyn Fn(&Path) -> bool) -> Content {
     let mut out = Content::new();
     for root in roots {
-        for e in walkdir::WalkDir::new(root).follow_links(false) {
+        for e in walkdir::WalkDir::new(root).follow_links(false).into_iter().filter_entry(|e| !skip(e.path())) {
             let e = e.unwrap();
             if e.file_type().is_file() && e.metadata().unwrap().len() > 0 {
                 let mut h = Sha256::new();
