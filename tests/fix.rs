@@ -404,16 +404,24 @@ fn non_utf8_names_survive() {
 
 #[test]
 fn five_thousand_small_files() {
+    // 1,000 files move one by one (the global folder has `loras/`), 4,000 in 40 subfolders the
+    // global folder lacks (one move each): every file is planned, checked and accounted for,
+    // while the journal stays at about a thousand actions to keep the suite fast.
     let ws = Ws::new();
     let c = ws.env("e");
     let m = c.join("models");
     for i in 0..5000u32 {
-        let dir = if i % 2 == 0 { "loras" } else { "checkpoints" };
-        write(&m.join(dir).join(format!("f{i:04}.safetensors")), format!("small {i}").as_bytes());
+        let path = if i < 1000 {
+            m.join("loras").join(format!("f{i:04}.safetensors"))
+        } else {
+            m.join("checkpoints").join(format!("set{:02}", i / 100)).join(format!("f{i:04}.safetensors"))
+        };
+        write(&path, format!("small {i}").as_bytes());
     }
     full_cycle(&ws, &[&c], &["--yes"], |_| {
         assert!(ws.global.join("loras/f0000.safetensors").is_file());
-        assert!(ws.global.join("checkpoints/f4999.safetensors").is_file());
+        assert!(ws.global.join("checkpoints/set49/f4999.safetensors").is_file());
+        assert_eq!(comfy_listing(&c).len(), 5000);
     });
 }
 
