@@ -208,13 +208,7 @@ impl JournalRun {
         }
         let mut it = records.into_iter();
         match it.next() {
-            Some(Record::Header {
-                format,
-                run_id,
-                started_at,
-                tool_version,
-                plans,
-            }) => {
+            Some(Record::Header { format, run_id, started_at, tool_version, plans }) => {
                 if format > FORMAT {
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidData,
@@ -233,10 +227,7 @@ impl JournalRun {
                     records: it.collect(),
                 })
             }
-            _ => Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("{}: no journal header", path.display()),
-            )),
+            _ => Err(io::Error::new(io::ErrorKind::InvalidData, format!("{}: no journal header", path.display()))),
         }
     }
 
@@ -244,12 +235,7 @@ impl JournalRun {
         let mut f = Folded::default();
         for r in &self.records {
             match r {
-                Record::Step {
-                    install,
-                    step,
-                    state,
-                    detail,
-                } => {
+                Record::Step { install, step, state, detail } => {
                     let key = (*install, *step);
                     if !f.forward.contains_key(&key) {
                         f.started_order.push(key);
@@ -264,20 +250,12 @@ impl JournalRun {
                     }
                     f.forward.insert(key, (*state, detail));
                 }
-                Record::Stopped {
-                    install,
-                    step,
-                    message,
-                } => {
+                Record::Stopped { install, step, message } => {
                     f.stopped.insert(*install, (*step, message.clone()));
                 }
                 Record::Complete { .. } => f.complete = true,
                 Record::UndoStarted { .. } => f.undo_started = true,
-                Record::Undo {
-                    install,
-                    step,
-                    state,
-                } => {
+                Record::Undo { install, step, state } => {
                     f.undo.insert((*install, *step), *state);
                 }
                 Record::UndoStopped { .. } => {}
@@ -336,9 +314,7 @@ pub fn read_all(dir: &Path) -> io::Result<Vec<JournalRun>> {
             runs.push(JournalRun::read(&ent.path())?);
         }
     }
-    runs.sort_by(|a, b| {
-        (b.started_at.as_str(), b.run_id.as_str()).cmp(&(a.started_at.as_str(), a.run_id.as_str()))
-    });
+    runs.sort_by(|a, b| (b.started_at.as_str(), b.run_id.as_str()).cmp(&(a.started_at.as_str(), a.run_id.as_str())));
     Ok(runs)
 }
 
@@ -355,10 +331,7 @@ impl JournalWriter {
             return Err(io::Error::other("a journal starts with its header"));
         };
         let path = dir.join(format!("{PREFIX}{run_id}{SUFFIX}"));
-        let file = OpenOptions::new()
-            .append(true)
-            .create_new(true)
-            .open(&path)?;
+        let file = OpenOptions::new().append(true).create_new(true).open(&path)?;
         let mut w = JournalWriter { file, path };
         w.append(header)?;
         sync_dir(dir);
@@ -368,10 +341,7 @@ impl JournalWriter {
     /// Reopens an existing journal to add records (resume, undo).
     pub fn open(path: &Path) -> io::Result<JournalWriter> {
         let file = OpenOptions::new().append(true).open(path)?;
-        Ok(JournalWriter {
-            file,
-            path: path.to_path_buf(),
-        })
+        Ok(JournalWriter { file, path: path.to_path_buf() })
     }
 
     pub fn path(&self) -> &Path {
@@ -400,19 +370,11 @@ pub fn sync_dir(dir: &Path) {
 
 /// The current UTC time as `YYYY-MM-DDTHH:MM:SS.mmmZ`, which sorts as text.
 pub fn utc_now() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let secs = now.as_secs();
     let (y, m, d) = civil_from_days((secs / 86_400) as i64);
     let s = secs % 86_400;
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        s / 3600,
-        (s / 60) % 60,
-        s % 60,
-        now.subsec_millis()
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", s / 3600, (s / 60) % 60, s % 60, now.subsec_millis())
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian date (era arithmetic: 400-year cycles of
@@ -463,13 +425,8 @@ mod tests {
             plans: vec![],
         };
         let mut w = JournalWriter::create(dir.path(), &header).unwrap();
-        w.append(&Record::Step {
-            install: 0,
-            step: 0,
-            state: StepState::Started,
-            detail: StepDetail::default(),
-        })
-        .unwrap();
+        w.append(&Record::Step { install: 0, step: 0, state: StepState::Started, detail: StepDetail::default() })
+            .unwrap();
         let path = w.path().to_path_buf();
         drop(w);
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();

@@ -380,12 +380,23 @@ fn a_link_into_models_goes_to_backup_and_loses_nothing() {
 
 #[test]
 fn non_utf8_names_survive() {
-    let ws = Ws::new();
+    non_utf8_case(Ws::new());
+}
+
+#[test]
+fn non_utf8_names_survive_a_move_to_another_filesystem() {
+    if let Some(ws) = Ws::on_other_fs() {
+        non_utf8_case(ws);
+    }
+}
+
+fn non_utf8_case(ws: Ws) {
     let c = ws.env("e");
     let m = c.join("models");
     let name = |b: &[u8]| OsStr::from_bytes(b).to_os_string();
     write(&m.join("loras").join(name(b"caf\xe9.safetensors")), &bytes(1));
     write(&m.join(name(b"\xff\xfe-dir")).join("x.safetensors"), &bytes(2));
+    write(&m.join(name(b"\xff\xfe-dir")).join(name(b"\xe0-empty.pt")), b"");
     write(&m.join("checkpoints").join(name(b"\xe9t\xe9")).join("y.ckpt"), &bytes(3));
     write(&m.join("vae").join(name(b"d\xfcp.safetensors")), &bytes(4));
     write(&ws.global.join("vae").join(name(b"d\xfcp.safetensors")), &bytes(4));
@@ -397,6 +408,7 @@ fn non_utf8_names_survive() {
     full_cycle(&ws, &[&c], &["--yes"], |_| {
         assert_eq!(read(&ws.global.join("loras").join(name(b"caf\xe9.safetensors"))), bytes(1));
         assert_eq!(read(&ws.global.join("checkpoints").join(name(b"\xe9t\xe9")).join("y.ckpt")), bytes(3));
+        assert!(ws.global.join(name(b"\xff\xfe-dir")).join(name(b"\xe0-empty.pt")).is_file());
         let backup = only_backup(&c);
         assert_eq!(read(&backup.join("vae").join(name(b"cl\xe4sh.pt"))), bytes(5));
     });

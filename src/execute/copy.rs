@@ -31,13 +31,10 @@ impl Progress {
         if !wants_progress(asked, total, io::stderr().is_terminal()) {
             return Progress(None);
         }
-        let bar = indicatif::ProgressBar::with_draw_target(
-            Some(total),
-            indicatif::ProgressDrawTarget::stderr(),
-        );
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{msg} {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-        ) {
+        let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{msg} {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
+        {
             bar.set_style(style);
         }
         bar.set_message(format!("copying {}", what.display()));
@@ -58,10 +55,7 @@ impl Progress {
 }
 
 pub(super) fn io_step(path: &Path, what: &str, e: io::Error) -> StepError {
-    StepError {
-        path: path.to_path_buf(),
-        message: format!("{}: {what}: {e}", path.display()),
-    }
+    StepError { path: path.to_path_buf(), message: format!("{}: {what}: {e}", path.display()) }
 }
 
 /// Length and sha256 (hex) of a file's bytes.
@@ -98,11 +92,7 @@ pub(super) fn temp_path(dest: &Path, tag: &str) -> PathBuf {
 /// Copies file `from` to `tmp` (new, or a leftover regular file of the same run), fsyncs it,
 /// reads it back and compares with the source's hash. Keeps permissions and mtime so the copy
 /// looks like the original to ComfyUI and to backup tools.
-pub(super) fn copy_verified(
-    from: &Path,
-    tmp: &Path,
-    progress: &Progress,
-) -> Result<(u64, String), StepError> {
+pub(super) fn copy_verified(from: &Path, tmp: &Path, progress: &Progress) -> Result<(u64, String), StepError> {
     match platform::entry(tmp).map_err(|e| io_step(tmp, "cannot read", e))? {
         Entry::Missing | Entry::File { .. } => {}
         other => {
@@ -117,9 +107,7 @@ pub(super) fn copy_verified(
         }
     }
     let mut src = File::open(from).map_err(|e| io_step(from, "cannot open", e))?;
-    let meta = src
-        .metadata()
-        .map_err(|e| io_step(from, "cannot stat", e))?;
+    let meta = src.metadata().map_err(|e| io_step(from, "cannot stat", e))?;
     let mut dst = OpenOptions::new()
         .write(true)
         .create(true)
@@ -130,15 +118,12 @@ pub(super) fn copy_verified(
     let mut buf = vec![0u8; BUF];
     let mut len = 0u64;
     loop {
-        let n = src
-            .read(&mut buf)
-            .map_err(|e| io_step(from, "cannot read", e))?;
+        let n = src.read(&mut buf).map_err(|e| io_step(from, "cannot read", e))?;
         if n == 0 {
             break;
         }
         h.update(&buf[..n]);
-        dst.write_all(&buf[..n])
-            .map_err(|e| io_step(tmp, "cannot write (disk full?)", e))?;
+        dst.write_all(&buf[..n]).map_err(|e| io_step(tmp, "cannot write (disk full?)", e))?;
         len += n as u64;
         progress.inc(n as u64);
     }
@@ -146,8 +131,7 @@ pub(super) fn copy_verified(
     if let Ok(m) = meta.modified() {
         let _ = dst.set_modified(m);
     }
-    dst.sync_all()
-        .map_err(|e| io_step(tmp, "cannot flush to disk", e))?;
+    dst.sync_all().map_err(|e| io_step(tmp, "cannot flush to disk", e))?;
     drop(dst);
     let want = hex(&h.finalize());
     let (got_len, got) = hash_file(tmp).map_err(|e| io_step(tmp, "cannot read back", e))?;
@@ -168,22 +152,12 @@ pub(super) fn copy_verified(
 #[derive(Debug, Clone)]
 pub(super) enum Node {
     Dir,
-    File {
-        len: u64,
-    },
-    Link {
-        raw: PathBuf,
-        kind: LinkKind,
-        target_is_dir: bool,
-    },
+    File { len: u64 },
+    Link { raw: PathBuf, kind: LinkKind, target_is_dir: bool },
 }
 
 fn join_rel(root: &Path, rel: &Path) -> PathBuf {
-    if rel.as_os_str().is_empty() {
-        root.to_path_buf()
-    } else {
-        root.join(rel)
-    }
+    if rel.as_os_str().is_empty() { root.to_path_buf() } else { root.join(rel) }
 }
 
 /// Lists a tree parents-first without following links; refuses special files, which have no
@@ -196,11 +170,9 @@ pub(super) fn scan(root: &Path) -> Result<Vec<(PathBuf, Node)>, StepError> {
         let node = match platform::entry(&p).map_err(|e| io_step(&p, "cannot read", e))? {
             Entry::Dir => Node::Dir,
             Entry::File { len } => Node::File { len },
-            Entry::Link(info) => Node::Link {
-                raw: info.raw_target,
-                kind: info.kind,
-                target_is_dir: info.target_is_dir,
-            },
+            Entry::Link(info) => {
+                Node::Link { raw: info.raw_target, kind: info.kind, target_is_dir: info.target_is_dir }
+            }
             Entry::Missing => continue,
             Entry::Other => {
                 return Err(StepError {
@@ -253,9 +225,7 @@ pub(super) fn copy_file_into_place(
     tag: &str,
     progress_asked: bool,
 ) -> Result<(u64, String), StepError> {
-    let len = fs::symlink_metadata(from)
-        .map_err(|e| io_step(from, "cannot stat", e))?
-        .len();
+    let len = fs::symlink_metadata(from).map_err(|e| io_step(from, "cannot stat", e))?.len();
     let parent = to.parent().unwrap_or(Path::new("."));
     no_space(parent, len)?;
     let tmp = temp_path(to, tag);
@@ -263,8 +233,7 @@ pub(super) fn copy_file_into_place(
     let res = copy_verified(from, &tmp, &progress);
     progress.finish();
     let (len, sha) = res?;
-    fs::rename(&tmp, to)
-        .map_err(|e| io_step(to, "cannot rename the verified copy into place", e))?;
+    fs::rename(&tmp, to).map_err(|e| io_step(to, "cannot rename the verified copy into place", e))?;
     sync_dir(parent);
     Ok((len, sha))
 }
@@ -297,15 +266,9 @@ pub(super) fn cross_device_move(
         .into());
     };
     let source_kind = match root {
-        Node::Link {
-            raw,
-            kind,
-            target_is_dir,
-        } => {
-            platform::create_link_like(&raw, to, kind, target_is_dir).map_err(|e| StepError {
-                path: to.to_path_buf(),
-                message: e.to_string(),
-            })?;
+        Node::Link { raw, kind, target_is_dir } => {
+            platform::create_link_like(&raw, to, kind, target_is_dir)
+                .map_err(|e| StepError { path: to.to_path_buf(), message: e.to_string() })?;
             sync_dir(parent);
             on_copied()?;
             platform::remove_link(from).map_err(|e| io_step(from, "cannot remove link", e))?;
@@ -323,8 +286,7 @@ pub(super) fn cross_device_move(
             let res = copy_tree(from, &tmp, &nodes, &progress);
             progress.finish();
             res?;
-            fs::rename(&tmp, to)
-                .map_err(|e| io_step(to, "cannot rename the verified copy into place", e))?;
+            fs::rename(&tmp, to).map_err(|e| io_step(to, "cannot rename the verified copy into place", e))?;
             sync_dir(parent);
             on_copied()?;
             remove_tree(from, &nodes, None)?;
@@ -334,52 +296,34 @@ pub(super) fn cross_device_move(
     if let Some(p) = from.parent() {
         sync_dir(p);
     }
-    Ok(StepDetail {
-        source_kind: Some(source_kind.into()),
-        copied: true,
-        ..StepDetail::default()
-    })
+    Ok(StepDetail { source_kind: Some(source_kind.into()), copied: true, ..StepDetail::default() })
 }
 
-fn copy_tree(
-    from: &Path,
-    tmp: &Path,
-    nodes: &[(PathBuf, Node)],
-    progress: &Progress,
-) -> Result<(), StepError> {
+fn copy_tree(from: &Path, tmp: &Path, nodes: &[(PathBuf, Node)], progress: &Progress) -> Result<(), StepError> {
     for (rel, node) in nodes {
         let src = join_rel(from, rel);
         let dst = join_rel(tmp, rel);
         let existing = platform::entry(&dst).map_err(|e| io_step(&dst, "cannot read", e))?;
         match node {
             Node::Dir => match existing {
-                Entry::Missing => {
-                    fs::create_dir(&dst).map_err(|e| io_step(&dst, "cannot create folder", e))?
-                }
+                Entry::Missing => fs::create_dir(&dst).map_err(|e| io_step(&dst, "cannot create folder", e))?,
                 Entry::Dir => {} // left by a killed attempt of this same run
                 other => return Err(taken(&dst, &other)),
             },
             Node::File { .. } => {
                 copy_verified(&src, &dst, progress)?;
             }
-            Node::Link {
-                raw,
-                kind,
-                target_is_dir,
-            } => {
+            Node::Link { raw, kind, target_is_dir } => {
                 match existing {
                     Entry::Missing => {}
                     Entry::Link(info) if info.raw_target == *raw => continue,
-                    Entry::Link(_) => platform::remove_link(&dst)
-                        .map_err(|e| io_step(&dst, "cannot remove link", e))?,
+                    Entry::Link(_) => {
+                        platform::remove_link(&dst).map_err(|e| io_step(&dst, "cannot remove link", e))?
+                    }
                     other => return Err(taken(&dst, &other)),
                 }
-                platform::create_link_like(raw, &dst, *kind, *target_is_dir).map_err(|e| {
-                    StepError {
-                        path: dst.clone(),
-                        message: e.to_string(),
-                    }
-                })?;
+                platform::create_link_like(raw, &dst, *kind, *target_is_dir)
+                    .map_err(|e| StepError { path: dst.clone(), message: e.to_string() })?;
             }
         }
     }
@@ -400,11 +344,7 @@ fn copy_tree(
 fn taken(p: &Path, e: &Entry) -> StepError {
     StepError {
         path: p.to_path_buf(),
-        message: format!(
-            "{}: expected to be free for the copy, found {}",
-            p.display(),
-            super::ops::kind_name(e)
-        ),
+        message: format!("{}: expected to be free for the copy, found {}", p.display(), super::ops::kind_name(e)),
     }
 }
 
@@ -439,11 +379,7 @@ pub(super) fn remove_tree(
                     if b.as_ref() != Some(&a) {
                         return Err(StepError {
                             path: p.clone(),
-                            message: format!(
-                                "{}: its copy {} is missing or differs; kept",
-                                p.display(),
-                                q.display()
-                            ),
+                            message: format!("{}: its copy {} is missing or differs; kept", p.display(), q.display()),
                         });
                     }
                 }
@@ -469,13 +405,8 @@ pub(super) fn remove_tree(
                 platform::remove_link(&p).map_err(|e| io_step(&p, "cannot remove link", e))?;
             }
             (Node::Dir, Entry::Dir) => {
-                fs::remove_dir(&p).map_err(|e| {
-                    io_step(
-                        &p,
-                        "cannot remove folder (something new appeared in it?)",
-                        e,
-                    )
-                })?;
+                fs::remove_dir(&p)
+                    .map_err(|e| io_step(&p, "cannot remove folder (something new appeared in it?)", e))?;
             }
             (_, other) => {
                 return Err(StepError {
@@ -495,10 +426,7 @@ pub(super) fn remove_tree(
 /// Finishes a cross-filesystem move that was killed after its copy was in place: removes what
 /// is left of the source, each entry only if `to` holds the same.
 pub(super) fn finish_copied_move(from: &Path, to: &Path) -> Result<(), StepError> {
-    if matches!(
-        platform::entry(to).map_err(|e| io_step(to, "cannot read", e))?,
-        Entry::Missing
-    ) {
+    if matches!(platform::entry(to).map_err(|e| io_step(to, "cannot read", e))?, Entry::Missing) {
         return Err(StepError {
             path: to.to_path_buf(),
             message: format!(

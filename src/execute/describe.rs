@@ -11,11 +11,7 @@ use crate::platform::LinkKind;
 /// Windows names cannot hold `"`).
 pub fn quote(path: &Path) -> String {
     let s = path.to_string_lossy();
-    if cfg!(windows) {
-        format!("\"{s}\"")
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
+    if cfg!(windows) { format!("\"{s}\"") } else { format!("'{}'", s.replace('\'', r"'\''")) }
 }
 
 /// One shell line for one action, with a trailing `#` comment where the command alone would
@@ -55,36 +51,17 @@ pub fn describe(action: &Action) -> String {
                 format!("ln -s {} {}", q(target), q(link))
             }
         }
-        Action::ReplaceLink {
-            link,
-            old_target,
-            new_target,
-        } => {
+        Action::ReplaceLink { link, old_target, new_target } => {
             if win {
-                format!(
-                    "rmdir {l} && mklink /J {l} {}  & rem was {}",
-                    q(new_target),
-                    q(old_target),
-                    l = q(link)
-                )
+                format!("rmdir {l} && mklink /J {l} {}  & rem was {}", q(new_target), q(old_target), l = q(link))
             } else {
-                format!(
-                    "ln -sfn {} {}  # was -> {}",
-                    q(new_target),
-                    q(link),
-                    q(old_target)
-                )
+                format!("ln -sfn {} {}  # was -> {}", q(new_target), q(link), q(old_target))
             }
         }
-        Action::CreateLinkLike {
-            link,
-            raw_target,
-            kind,
-            target_is_dir,
-        } => link_cmd(link, raw_target, *kind, *target_is_dir),
-        Action::RemoveLink {
-            link, raw_target, ..
-        } => {
+        Action::CreateLinkLike { link, raw_target, kind, target_is_dir } => {
+            link_cmd(link, raw_target, *kind, *target_is_dir)
+        }
+        Action::RemoveLink { link, raw_target, .. } => {
             if win {
                 format!("rmdir {}  & rem link to {}", q(link), q(raw_target))
             } else {
@@ -121,10 +98,7 @@ mod tests {
 
     #[test]
     fn quotes_are_shell_safe() {
-        let a = Action::Move {
-            from: PathBuf::from("/m/it's here"),
-            to: PathBuf::from("/g/$x `y`"),
-        };
+        let a = Action::Move { from: PathBuf::from("/m/it's here"), to: PathBuf::from("/g/$x `y`") };
         assert_eq!(describe(&a), r"mv '/m/it'\''s here' '/g/$x `y`'");
     }
 
@@ -140,10 +114,7 @@ mod tests {
 
     #[test]
     fn links_read_as_ln() {
-        let a = Action::CreateLink {
-            link: PathBuf::from("/c/models"),
-            target: PathBuf::from("/g/models"),
-        };
+        let a = Action::CreateLink { link: PathBuf::from("/c/models"), target: PathBuf::from("/g/models") };
         assert_eq!(describe(&a), "ln -s '/g/models' '/c/models'");
     }
 }

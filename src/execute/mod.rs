@@ -21,9 +21,7 @@ use std::time::Duration;
 
 pub use describe::{describe, quote};
 
-use crate::journal::{
-    self, Folded, JournalRun, JournalWriter, Record, RunState, RunSummary, StepDetail, StepState,
-};
+use crate::journal::{self, Folded, JournalRun, JournalWriter, Record, RunState, RunSummary, StepDetail, StepState};
 use crate::lock::{self, LockFailure, RunLock};
 use crate::plan::{Action, InstallPlan};
 
@@ -91,18 +89,12 @@ impl Failpoint {
             "after" => FailAt::After,
             _ => return None,
         };
-        Some(Failpoint {
-            at,
-            n: n.parse().ok()?,
-            exit: true,
-        })
+        Some(Failpoint { at, n: n.parse().ok()?, exit: true })
     }
 
     pub fn from_env() -> Option<Failpoint> {
         if cfg!(debug_assertions) {
-            std::env::var("COMFYDOCTOR_FAILPOINT")
-                .ok()
-                .and_then(|v| Failpoint::parse(&v))
+            std::env::var("COMFYDOCTOR_FAILPOINT").ok().and_then(|v| Failpoint::parse(&v))
         } else {
             None
         }
@@ -137,9 +129,7 @@ pub enum ExecError {
     NothingToUndo { dir: PathBuf },
     #[error("run {id} was already undone")]
     AlreadyUndone { id: String },
-    #[error(
-        "run {id} is {state} and cannot be resumed; run `comfydoctor undo` to finish undoing it"
-    )]
+    #[error("run {id} is {state} and cannot be resumed; run `comfydoctor undo` to finish undoing it")]
     NotResumable { id: String, state: RunState },
     #[error("simulated crash ({0}, test failpoint)")]
     Failpoint(String),
@@ -218,11 +208,7 @@ impl From<ExecError> for Fail {
 }
 
 fn stop_of(step: usize, e: StepError) -> Stop {
-    Stop {
-        step,
-        path: e.path,
-        message: e.message,
-    }
+    Stop { step, path: e.path, message: e.message }
 }
 
 fn lock_err(f: LockFailure) -> ExecError {
@@ -245,10 +231,7 @@ impl Session<'_> {
         let Some(j) = self.journal.as_mut() else {
             return Ok(());
         };
-        j.append(r).map_err(|source| ExecError::Journal {
-            path: j.path().to_path_buf(),
-            source,
-        })
+        j.append(r).map_err(|source| ExecError::Journal { path: j.path().to_path_buf(), source })
     }
 
     fn failpoint(&self, at: FailAt) -> Result<(), ExecError> {
@@ -270,29 +253,14 @@ pub fn execute(plans: &[InstallPlan], opts: &ExecOptions) -> Result<RunReport, E
     let outcomes_planned = || {
         plans
             .iter()
-            .map(|p| InstallOutcome {
-                install: p.install.clone(),
-                steps: p.steps.len(),
-                applied: 0,
-                stopped: None,
-            })
+            .map(|p| InstallOutcome { install: p.install.clone(), steps: p.steps.len(), applied: 0, stopped: None })
             .collect()
     };
     if opts.dry_run || plans.iter().all(|p| p.steps.is_empty()) {
-        return Ok(RunReport {
-            run_id: None,
-            journal: None,
-            dry_run: opts.dry_run,
-            installs: outcomes_planned(),
-        });
+        return Ok(RunReport { run_id: None, journal: None, dry_run: opts.dry_run, installs: outcomes_planned() });
     }
     let run_id = journal::new_run_id();
-    let mut s = Session {
-        opts,
-        journal: None,
-        lock: None,
-        actions: 0,
-    };
+    let mut s = Session { opts, journal: None, lock: None, actions: 0 };
     let header = Record::Header {
         format: journal::FORMAT,
         run_id: run_id.clone(),
@@ -303,16 +271,9 @@ pub fn execute(plans: &[InstallPlan], opts: &ExecOptions) -> Result<RunReport, E
     let installs = forward(&mut s, plans, &run_id, None, Some(&header))?;
     let journal = s.journal.as_ref().map(|j| j.path().to_path_buf());
     if journal.is_some() {
-        s.record(&Record::Complete {
-            at: journal::utc_now(),
-        })?;
+        s.record(&Record::Complete { at: journal::utc_now() })?;
     }
-    Ok(RunReport {
-        run_id: journal.as_ref().map(|_| run_id),
-        journal,
-        dry_run: false,
-        installs,
-    })
+    Ok(RunReport { run_id: journal.as_ref().map(|_| run_id), journal, dry_run: false, installs })
 }
 
 /// Runs every install's remaining steps. `prior` is the folded journal of a resumed run;
@@ -324,43 +285,25 @@ fn forward(
     prior: Option<&Folded>,
     header: Option<&Record>,
 ) -> Result<Vec<InstallOutcome>, ExecError> {
-    let env = ops::Env {
-        tag: run_id,
-        progress: s.opts.progress,
-    };
+    let env = ops::Env { tag: run_id, progress: s.opts.progress };
     // Stops of installs that refused before the journal existed, written once it does.
     let mut pending: Vec<Record> = Vec::new();
     let mut outcomes = Vec::new();
     for (i, plan) in plans.iter().enumerate() {
-        let mut out = InstallOutcome {
-            install: plan.install.clone(),
-            steps: plan.steps.len(),
-            applied: 0,
-            stopped: None,
-        };
+        let mut out =
+            InstallOutcome { install: plan.install.clone(), steps: plan.steps.len(), applied: 0, stopped: None };
         if let Some((step, message)) = prior.and_then(|f| f.stopped.get(&i)) {
             out.applied = (0..plan.steps.len())
-                .filter(|j| {
-                    prior.and_then(|f| f.forward.get(&(i, *j))).map(|x| x.0)
-                        == Some(StepState::Done)
-                })
+                .filter(|j| prior.and_then(|f| f.forward.get(&(i, *j))).map(|x| x.0) == Some(StepState::Done))
                 .count();
-            out.stopped = Some(Stop {
-                step: *step,
-                path: plan.install.clone(),
-                message: message.clone(),
-            });
+            out.stopped = Some(Stop { step: *step, path: plan.install.clone(), message: message.clone() });
             outcomes.push(out);
             continue;
         }
         for (j, step) in plan.steps.iter().enumerate() {
             let action = &step.action;
             let stop = |s: &mut Session, e: StepError| -> Result<Stop, ExecError> {
-                s.record(&Record::Stopped {
-                    install: i,
-                    step: j,
-                    message: e.message.clone(),
-                })?;
+                s.record(&Record::Stopped { install: i, step: j, message: e.message.clone() })?;
                 Ok(stop_of(j, e))
             };
             // A step of a resumed run that was already under way.
@@ -372,10 +315,7 @@ fn forward(
                     }
                     StepState::Copied => {
                         let Action::Move { from, to } = action else {
-                            return Err(corrupt(
-                                s,
-                                "a `copied` record on a step that is not a move",
-                            ));
+                            return Err(corrupt(s, "a `copied` record on a step that is not a move"));
                         };
                         if let Err(e) = copy::finish_copied_move(from, to) {
                             out.stopped = Some(stop(s, e)?);
@@ -401,11 +341,7 @@ fn forward(
             }
             if let Err(e) = ops::precondition(action) {
                 if s.journal.is_none() {
-                    pending.push(Record::Stopped {
-                        install: i,
-                        step: j,
-                        message: e.message.clone(),
-                    });
+                    pending.push(Record::Stopped { install: i, step: j, message: e.message.clone() });
                     out.stopped = Some(stop_of(j, e));
                 } else {
                     out.stopped = Some(stop(s, e)?);
@@ -465,22 +401,13 @@ fn forward(
 
 fn corrupt(s: &Session, what: &str) -> ExecError {
     ExecError::JournalCorrupt {
-        path: s
-            .journal
-            .as_ref()
-            .map(|j| j.path().to_path_buf())
-            .unwrap_or_default(),
+        path: s.journal.as_ref().map(|j| j.path().to_path_buf()).unwrap_or_default(),
         what: what.into(),
     }
 }
 
 fn done_record(install: usize, step: usize, detail: StepDetail) -> Record {
-    Record::Step {
-        install,
-        step,
-        state: StepState::Done,
-        detail,
-    }
+    Record::Step { install, step, state: StepState::Done, detail }
 }
 
 fn open_new(s: &mut Session, header: Option<&Record>) -> Result<(), ExecError> {
@@ -489,47 +416,32 @@ fn open_new(s: &mut Session, header: Option<&Record>) -> Result<(), ExecError> {
     };
     let dir = &s.opts.journal_dir;
     s.lock = Some(lock::acquire(dir, s.opts.lock_wait).map_err(lock_err)?);
-    let w = JournalWriter::create(dir, header).map_err(|source| ExecError::Journal {
-        path: dir.clone(),
-        source,
-    })?;
+    let w = JournalWriter::create(dir, header).map_err(|source| ExecError::Journal { path: dir.clone(), source })?;
     s.journal = Some(w);
     Ok(())
 }
 
 fn read_run(path: &Path) -> Result<JournalRun, ExecError> {
-    JournalRun::read(path).map_err(|source| ExecError::JournalRead {
-        path: path.to_path_buf(),
-        source,
-    })
+    JournalRun::read(path).map_err(|source| ExecError::JournalRead { path: path.to_path_buf(), source })
 }
 
 fn journal_dir_of(run: &JournalRun) -> PathBuf {
-    run.path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
+    run.path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// Every run in the journal folder, newest first.
 pub fn list_runs(journal_dir: &Path) -> Result<Vec<RunSummary>, ExecError> {
-    let runs = journal::read_all(journal_dir).map_err(|source| ExecError::JournalRead {
-        path: journal_dir.to_path_buf(),
-        source,
-    })?;
+    let runs = journal::read_all(journal_dir)
+        .map_err(|source| ExecError::JournalRead { path: journal_dir.to_path_buf(), source })?;
     Ok(runs.iter().map(JournalRun::summary).collect())
 }
 
 /// The newest run that was interrupted (or whose undo was), for the CLI to offer resume or
 /// rollback before anything else.
 pub fn find_unfinished(journal_dir: &Path) -> Result<Option<JournalRun>, ExecError> {
-    let runs = journal::read_all(journal_dir).map_err(|source| ExecError::JournalRead {
-        path: journal_dir.to_path_buf(),
-        source,
-    })?;
-    Ok(runs
-        .into_iter()
-        .find(|r| matches!(r.state(), RunState::Interrupted | RunState::UndoIncomplete)))
+    let runs = journal::read_all(journal_dir)
+        .map_err(|source| ExecError::JournalRead { path: journal_dir.to_path_buf(), source })?;
+    Ok(runs.into_iter().find(|r| matches!(r.state(), RunState::Interrupted | RunState::UndoIncomplete)))
 }
 
 /// Finishes an interrupted run: from each install's first step without a `done` record,
@@ -541,57 +453,35 @@ pub fn resume(run: &JournalRun, opts: &ExecOptions) -> Result<RunReport, ExecErr
     let run = read_run(&run.path)?;
     let state = run.state();
     if matches!(state, RunState::Undone | RunState::UndoIncomplete) {
-        return Err(ExecError::NotResumable {
-            id: run.run_id,
-            state,
-        });
+        return Err(ExecError::NotResumable { id: run.run_id, state });
     }
     let folded = run.fold();
     check_indices(&run, &folded)?;
     let mut s = Session {
         opts,
         journal: Some(
-            JournalWriter::open(&run.path).map_err(|source| ExecError::Journal {
-                path: run.path.clone(),
-                source,
-            })?,
+            JournalWriter::open(&run.path).map_err(|source| ExecError::Journal { path: run.path.clone(), source })?,
         ),
         lock: Some(lock),
         actions: 0,
     };
     if state == RunState::Interrupted {
-        s.record(&Record::Resumed {
-            at: journal::utc_now(),
-        })?;
+        s.record(&Record::Resumed { at: journal::utc_now() })?;
     }
     let installs = forward(&mut s, &run.plans, &run.run_id, Some(&folded), None)?;
     if state == RunState::Interrupted {
-        s.record(&Record::Complete {
-            at: journal::utc_now(),
-        })?;
+        s.record(&Record::Complete { at: journal::utc_now() })?;
     }
     drop(s.lock.take());
-    Ok(RunReport {
-        run_id: Some(run.run_id.clone()),
-        journal: Some(run.path.clone()),
-        dry_run: false,
-        installs,
-    })
+    Ok(RunReport { run_id: Some(run.run_id.clone()), journal: Some(run.path.clone()), dry_run: false, installs })
 }
 
 fn check_indices(run: &JournalRun, f: &Folded) -> Result<(), ExecError> {
-    let ok = f
-        .forward
-        .keys()
-        .chain(f.undo.keys())
-        .all(|&(i, j)| run.plans.get(i).is_some_and(|p| j < p.steps.len()));
+    let ok = f.forward.keys().chain(f.undo.keys()).all(|&(i, j)| run.plans.get(i).is_some_and(|p| j < p.steps.len()));
     if ok {
         Ok(())
     } else {
-        Err(ExecError::JournalCorrupt {
-            path: run.path.clone(),
-            what: "a step index outside the plan".into(),
-        })
+        Err(ExecError::JournalCorrupt { path: run.path.clone(), what: "a step index outside the plan".into() })
     }
 }
 
@@ -605,19 +495,12 @@ pub fn rollback(run: &JournalRun, opts: &ExecOptions) -> Result<UndoReport, Exec
 /// or with an unfinished undo), newest action first.
 pub fn undo(run_id: Option<&str>, opts: &ExecOptions) -> Result<UndoReport, ExecError> {
     let dir = &opts.journal_dir;
-    let runs = journal::read_all(dir).map_err(|source| ExecError::JournalRead {
-        path: dir.clone(),
-        source,
-    })?;
+    let runs = journal::read_all(dir).map_err(|source| ExecError::JournalRead { path: dir.clone(), source })?;
     let run = match run_id {
-        Some(id) => {
-            runs.into_iter()
-                .find(|r| r.run_id == id)
-                .ok_or_else(|| ExecError::NoSuchRun {
-                    id: id.into(),
-                    dir: dir.clone(),
-                })?
-        }
+        Some(id) => runs
+            .into_iter()
+            .find(|r| r.run_id == id)
+            .ok_or_else(|| ExecError::NoSuchRun { id: id.into(), dir: dir.clone() })?,
         None => runs
             .into_iter()
             .find(|r| r.state() != RunState::Undone)
@@ -638,24 +521,16 @@ fn undo_run(run: &JournalRun, opts: &ExecOptions) -> Result<UndoReport, ExecErro
     let mut s = Session {
         opts,
         journal: Some(
-            JournalWriter::open(&run.path).map_err(|source| ExecError::Journal {
-                path: run.path.clone(),
-                source,
-            })?,
+            JournalWriter::open(&run.path).map_err(|source| ExecError::Journal { path: run.path.clone(), source })?,
         ),
         lock: Some(lock),
         actions: 0,
     };
     if !f.undo_started {
-        s.record(&Record::UndoStarted {
-            at: journal::utc_now(),
-        })?;
+        s.record(&Record::UndoStarted { at: journal::utc_now() })?;
     }
     let undo_tag = format!("{}-undo", run.run_id);
-    let env = ops::Env {
-        tag: &undo_tag,
-        progress: opts.progress,
-    };
+    let env = ops::Env { tag: &undo_tag, progress: opts.progress };
     let mut report = UndoReport {
         run_id: run.run_id.clone(),
         journal: run.path.clone(),
@@ -670,11 +545,7 @@ fn undo_run(run: &JournalRun, opts: &ExecOptions) -> Result<UndoReport, ExecErro
             continue;
         }
         let stop = |s: &mut Session, e: StepError| -> Result<Option<(usize, Stop)>, ExecError> {
-            s.record(&Record::UndoStopped {
-                install: i,
-                step: j,
-                message: e.message.clone(),
-            })?;
+            s.record(&Record::UndoStopped { install: i, step: j, message: e.message.clone() })?;
             Ok(Some((i, stop_of(j, e))))
         };
         let Some((fstate, fdetail)) = f.forward.get(&(i, j)) else {
@@ -687,19 +558,13 @@ fn undo_run(run: &JournalRun, opts: &ExecOptions) -> Result<UndoReport, ExecErro
             (_, Some(_)) => fdetail.clone(),
             (StepState::Copied, None) => {
                 let Action::Move { from, to } = action else {
-                    return Err(corrupt(
-                        &s,
-                        "a `copied` record on a step that is not a move",
-                    ));
+                    return Err(corrupt(&s, "a `copied` record on a step that is not a move"));
                 };
                 if let Err(e) = copy::finish_copied_move(from, to) {
                     report.stopped = stop(&mut s, e)?;
                     return Ok(report);
                 }
-                StepDetail {
-                    copied: true,
-                    ..fdetail.clone()
-                }
+                StepDetail { copied: true, ..fdetail.clone() }
             }
             (StepState::Started, None) => match ops::took_effect(action, fdetail) {
                 Ok(Some(d)) => d,
@@ -717,10 +582,7 @@ fn undo_run(run: &JournalRun, opts: &ExecOptions) -> Result<UndoReport, ExecErro
         match undo_state {
             Some(StepState::Copied) => {
                 let Action::Move { from, to } = action else {
-                    return Err(corrupt(
-                        &s,
-                        "a `copied` record on a step that is not a move",
-                    ));
+                    return Err(corrupt(&s, "a `copied` record on a step that is not a move"));
                 };
                 if let Err(e) = copy::finish_copied_move(to, from) {
                     report.stopped = stop(&mut s, e)?;
@@ -769,18 +631,12 @@ fn undo_run(run: &JournalRun, opts: &ExecOptions) -> Result<UndoReport, ExecErro
             Err(Fail::Fatal(e)) => return Err(e),
         }
     }
-    s.record(&Record::Undone {
-        at: journal::utc_now(),
-    })?;
+    s.record(&Record::Undone { at: journal::utc_now() })?;
     Ok(report)
 }
 
 fn undo_record(install: usize, step: usize, state: StepState) -> Record {
-    Record::Undo {
-        install,
-        step,
-        state,
-    }
+    Record::Undo { install, step, state }
 }
 
 /// A step killed before it took effect may have left a partial copy under this run's temporary
@@ -792,10 +648,7 @@ fn note_leftover(action: &Action, tag: &str, report: &mut UndoReport) {
     };
     match crate::platform::entry(&tmp) {
         Ok(crate::platform::Entry::File { .. }) if std::fs::remove_file(&tmp).is_ok() => {
-            report.notes.push(format!(
-                "removed the partial copy {} left by the interrupted step",
-                tmp.display()
-            ));
+            report.notes.push(format!("removed the partial copy {} left by the interrupted step", tmp.display()));
         }
         _ => report.notes.push(format!(
             "{}: a partial copy left by the interrupted step; its source is intact, remove it once you have checked it",
@@ -810,18 +663,8 @@ mod tests {
 
     #[test]
     fn failpoint_parses() {
-        assert_eq!(
-            Failpoint::parse("after:3"),
-            Some(Failpoint {
-                at: FailAt::After,
-                n: 3,
-                exit: true
-            })
-        );
-        assert_eq!(
-            Failpoint::parse("before-done:1").map(|f| f.at),
-            Some(FailAt::BeforeDone)
-        );
+        assert_eq!(Failpoint::parse("after:3"), Some(Failpoint { at: FailAt::After, n: 3, exit: true }));
+        assert_eq!(Failpoint::parse("before-done:1").map(|f| f.at), Some(FailAt::BeforeDone));
         assert_eq!(Failpoint::parse("later:1"), None);
         assert_eq!(Failpoint::parse("after:x"), None);
     }

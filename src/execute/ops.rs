@@ -47,11 +47,7 @@ fn mismatch(path: &Path, expected: &str, found: &Entry) -> StepError {
 }
 
 fn points_at(info: &LinkInfo, target: &Path) -> bool {
-    info.raw_target == target
-        || info
-            .resolved
-            .as_deref()
-            .is_some_and(|r| platform::same_dir(r, target))
+    info.raw_target == target || info.resolved.as_deref().is_some_and(|r| platform::same_dir(r, target))
 }
 
 fn is_link_to(e: &Entry, target: &Path) -> bool {
@@ -74,18 +70,11 @@ fn want_parent_dir(path: &Path) -> Result<(), StepError> {
         return Ok(());
     };
     // The parent may itself be a link to a folder (e.g. the global models folder).
-    if parent.is_dir() {
-        Ok(())
-    } else {
-        Err(mismatch(parent, "a folder", &read(parent)?))
-    }
+    if parent.is_dir() { Ok(()) } else { Err(mismatch(parent, "a folder", &read(parent)?)) }
 }
 
 fn is_empty_dir(path: &Path) -> Result<bool, StepError> {
-    Ok(fs::read_dir(path)
-        .map_err(|e| io_step(path, "cannot list", e))?
-        .next()
-        .is_none())
+    Ok(fs::read_dir(path).map_err(|e| io_step(path, "cannot list", e))?.next().is_none())
 }
 
 /// The kind of a `Move`'s source, recorded when it starts so a half-done move can be told
@@ -93,11 +82,7 @@ fn is_empty_dir(path: &Path) -> Result<bool, StepError> {
 pub(super) fn start_detail(action: &Action) -> StepDetail {
     match action {
         Action::Move { from, .. } => StepDetail {
-            source_kind: platform::entry(from)
-                .ok()
-                .as_ref()
-                .and_then(kind_tag)
-                .map(str::to_owned),
+            source_kind: platform::entry(from).ok().as_ref().and_then(kind_tag).map(str::to_owned),
             ..StepDetail::default()
         },
         _ => StepDetail::default(),
@@ -149,32 +134,20 @@ pub(super) fn precondition(action: &Action) -> Result<(), StepError> {
             want_missing(link)?;
             want_parent_dir(link)
         }
-        Action::ReplaceLink {
-            link, old_target, ..
-        } => {
+        Action::ReplaceLink { link, old_target, .. } => {
             let e = read(link)?;
             if is_link_to(&e, old_target) {
                 Ok(())
             } else {
-                Err(mismatch(
-                    link,
-                    &format!("a link to {}", old_target.display()),
-                    &e,
-                ))
+                Err(mismatch(link, &format!("a link to {}", old_target.display()), &e))
             }
         }
-        Action::RemoveLink {
-            link, raw_target, ..
-        } => {
+        Action::RemoveLink { link, raw_target, .. } => {
             let e = read(link)?;
             if is_link_raw(&e, raw_target) {
                 Ok(())
             } else {
-                Err(mismatch(
-                    link,
-                    &format!("a link to {}", raw_target.display()),
-                    &e,
-                ))
+                Err(mismatch(link, &format!("a link to {}", raw_target.display()), &e))
             }
         }
         Action::WriteFile { path, .. } => {
@@ -195,11 +168,7 @@ fn file_id(path: &Path) -> io::Result<(u64, u64)> {
 fn file_detail(to: &Path) -> Result<StepDetail, StepError> {
     let (len, sha) = copy::hash_file(to).map_err(|e| io_step(to, "cannot read", e))?;
     #[allow(unused_mut)]
-    let mut d = StepDetail {
-        len: Some(len),
-        sha256: Some(sha),
-        ..StepDetail::default()
-    };
+    let mut d = StepDetail { len: Some(len), sha256: Some(sha), ..StepDetail::default() };
     #[cfg(unix)]
     if let Ok((dev, ino)) = file_id(to) {
         d.dev = Some(dev);
@@ -212,11 +181,7 @@ fn hardlink_detail(to: &Path) -> Result<StepDetail, StepError> {
     #[cfg(unix)]
     {
         let (dev, ino) = file_id(to).map_err(|e| io_step(to, "cannot stat", e))?;
-        Ok(StepDetail {
-            dev: Some(dev),
-            ino: Some(ino),
-            ..StepDetail::default()
-        })
+        Ok(StepDetail { dev: Some(dev), ino: Some(ino), ..StepDetail::default() })
     }
     #[cfg(not(unix))]
     file_detail(to)
@@ -235,10 +200,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 /// For a step that started but has no `done` record: `Some(detail)` when its effect is fully in
 /// place (so it counts as done), `None` when it did not happen (so it may be redone).
-pub(super) fn took_effect(
-    action: &Action,
-    started: &StepDetail,
-) -> Result<Option<StepDetail>, StepError> {
+pub(super) fn took_effect(action: &Action, started: &StepDetail) -> Result<Option<StepDetail>, StepError> {
     Ok(match action {
         Action::MakeDir { path } => matches!(read(path)?, Entry::Dir).then(StepDetail::default),
         Action::Move { from, to } => {
@@ -260,9 +222,7 @@ pub(super) fn took_effect(
             if matches!(read(to)?, Entry::File { .. }) {
                 let d = file_detail(to)?;
                 let src = copy::hash_file(from).ok();
-                (src.as_ref().map(|(l, s)| (Some(*l), Some(s.clone())))
-                    == Some((d.len, d.sha256.clone())))
-                .then_some(d)
+                (src.as_ref().map(|(l, s)| (Some(*l), Some(s.clone()))) == Some((d.len, d.sha256.clone()))).then_some(d)
             } else {
                 None
             }
@@ -270,23 +230,15 @@ pub(super) fn took_effect(
         Action::RemovePlaceholder { path } | Action::RemoveEmptyDir { path } => {
             matches!(read(path)?, Entry::Missing).then(StepDetail::default)
         }
-        Action::CreateLink { link, target } => {
-            is_link_to(&read(link)?, target).then(StepDetail::default)
-        }
-        Action::ReplaceLink {
-            link,
-            old_target,
-            new_target,
-        } => {
+        Action::CreateLink { link, target } => is_link_to(&read(link)?, target).then(StepDetail::default),
+        Action::ReplaceLink { link, old_target, new_target } => {
             let e = read(link)?;
             (is_link_to(&e, new_target) && !is_link_to(&e, old_target)).then(StepDetail::default)
         }
-        Action::CreateLinkLike {
-            link, raw_target, ..
-        } => is_link_raw(&read(link)?, raw_target).then(StepDetail::default),
-        Action::RemoveLink { link, .. } => {
-            matches!(read(link)?, Entry::Missing).then(StepDetail::default)
+        Action::CreateLinkLike { link, raw_target, .. } => {
+            is_link_raw(&read(link)?, raw_target).then(StepDetail::default)
         }
+        Action::RemoveLink { link, .. } => matches!(read(link)?, Entry::Missing).then(StepDetail::default),
         Action::WriteFile { path, contents } => {
             (fs::read(path).ok().as_deref() == Some(contents.as_bytes())).then(StepDetail::default)
         }
@@ -294,10 +246,7 @@ pub(super) fn took_effect(
 }
 
 fn link_err(path: &Path, e: platform::LinkError) -> StepError {
-    StepError {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
+    StepError { path: path.to_path_buf(), message: e.to_string() }
 }
 
 fn sync_parent(path: &Path) {
@@ -319,10 +268,7 @@ pub(super) fn move_path(
         Ok(()) => {
             sync_parent(to);
             sync_parent(from);
-            Ok(StepDetail {
-                source_kind,
-                ..StepDetail::default()
-            })
+            Ok(StepDetail { source_kind, ..StepDetail::default() })
         }
         Err(e) if e.kind() == io::ErrorKind::CrossesDevices => {
             copy::cross_device_move(from, to, tag, progress, on_copied)
@@ -340,9 +286,7 @@ fn write_atomic(path: &Path, contents: &[u8], tag: &str) -> Result<(), StepError
         other => return Err(mismatch(&tmp, "a free temporary name", &other)),
     }
     let mut f = File::create(&tmp).map_err(|e| io_step(&tmp, "cannot create", e))?;
-    f.write_all(contents)
-        .and_then(|_| f.sync_all())
-        .map_err(|e| io_step(&tmp, "cannot write", e))?;
+    f.write_all(contents).and_then(|_| f.sync_all()).map_err(|e| io_step(&tmp, "cannot write", e))?;
     drop(f);
     fs::rename(&tmp, path).map_err(|e| io_step(path, "cannot rename into place", e))?;
     sync_parent(path);
@@ -369,9 +313,8 @@ pub(super) fn apply(
         }
         Action::Move { from, to } => move_path(from, to, env.tag, env.progress, on_copied),
         Action::HardLink { from, to } => {
-            fs::hard_link(from, to).map_err(|e| {
-                io_step(to, &format!("cannot hard-link {} here", from.display()), e)
-            })?;
+            fs::hard_link(from, to)
+                .map_err(|e| io_step(to, &format!("cannot hard-link {} here", from.display()), e))?;
             sync_parent(to);
             Ok(hardlink_detail(to)?)
         }
@@ -403,21 +346,13 @@ pub(super) fn apply(
             sync_parent(link);
             Ok(none)
         }
-        Action::ReplaceLink {
-            link, new_target, ..
-        } => {
+        Action::ReplaceLink { link, new_target, .. } => {
             platform::replace_dir_link(new_target, link).map_err(|e| link_err(link, e))?;
             sync_parent(link);
             Ok(none)
         }
-        Action::CreateLinkLike {
-            link,
-            raw_target,
-            kind,
-            target_is_dir,
-        } => {
-            platform::create_link_like(raw_target, link, *kind, *target_is_dir)
-                .map_err(|e| link_err(link, e))?;
+        Action::CreateLinkLike { link, raw_target, kind, target_is_dir } => {
+            platform::create_link_like(raw_target, link, *kind, *target_is_dir).map_err(|e| link_err(link, e))?;
             sync_parent(link);
             Ok(none)
         }
@@ -447,10 +382,7 @@ fn file_detail_quick(to: &Path) -> StepDetail {
 }
 
 fn refuse(path: &Path, why: String) -> StepError {
-    StepError {
-        path: path.to_path_buf(),
-        message: format!("{}: {why}; left as it is", path.display()),
-    }
+    StepError { path: path.to_path_buf(), message: format!("{}: {why}; left as it is", path.display()) }
 }
 
 /// Whether a half-done undo already restored the state before the action.
@@ -462,22 +394,14 @@ pub(super) fn undo_took_effect(action: &Action) -> Result<bool, StepError> {
         | Action::CopyVerify { to: path, .. }
         | Action::CreateLink { link: path, .. }
         | Action::CreateLinkLike { link: path, .. } => matches!(read(path)?, Entry::Missing),
-        Action::Move { from, to } => {
-            !matches!(read(from)?, Entry::Missing) && matches!(read(to)?, Entry::Missing)
-        }
+        Action::Move { from, to } => !matches!(read(from)?, Entry::Missing) && matches!(read(to)?, Entry::Missing),
         Action::RemovePlaceholder { path } => matches!(read(path)?, Entry::File { len: 0 }),
         Action::RemoveEmptyDir { path } => matches!(read(path)?, Entry::Dir),
-        Action::ReplaceLink {
-            link,
-            old_target,
-            new_target,
-        } => {
+        Action::ReplaceLink { link, old_target, new_target } => {
             let e = read(link)?;
             is_link_to(&e, old_target) && !is_link_to(&e, new_target)
         }
-        Action::RemoveLink {
-            link, raw_target, ..
-        } => is_link_raw(&read(link)?, raw_target),
+        Action::RemoveLink { link, raw_target, .. } => is_link_raw(&read(link)?, raw_target),
     })
 }
 
@@ -530,10 +454,7 @@ pub(super) fn apply_undo(
             if !same {
                 return Err(refuse(
                     to,
-                    format!(
-                        "no longer the same file as {} (it would be the only copy)",
-                        from.display()
-                    ),
+                    format!("no longer the same file as {} (it would be the only copy)", from.display()),
                 )
                 .into());
             }
@@ -553,10 +474,7 @@ pub(super) fn apply_undo(
             if src.map(|(l, s)| (Some(l), Some(s))) != Some(want) {
                 return Err(refuse(
                     to,
-                    format!(
-                        "its source {} is gone or changed, so this may be the only copy",
-                        from.display()
-                    ),
+                    format!("its source {} is gone or changed, so this may be the only copy", from.display()),
                 )
                 .into());
             }
@@ -579,39 +497,23 @@ pub(super) fn apply_undo(
             }
             platform::remove_link(link).map_err(|e| io_step(link, "cannot remove link", e))?;
         }
-        Action::ReplaceLink {
-            link,
-            old_target,
-            new_target,
-        } => {
+        Action::ReplaceLink { link, old_target, new_target } => {
             let e = read(link)?;
             if !is_link_to(&e, new_target) {
-                return Err(
-                    mismatch(link, &format!("a link to {}", new_target.display()), &e).into(),
-                );
+                return Err(mismatch(link, &format!("a link to {}", new_target.display()), &e).into());
             }
             platform::replace_dir_link(old_target, link).map_err(|e| link_err(link, e))?;
         }
-        Action::CreateLinkLike {
-            link, raw_target, ..
-        } => {
+        Action::CreateLinkLike { link, raw_target, .. } => {
             let e = read(link)?;
             if !is_link_raw(&e, raw_target) {
-                return Err(
-                    mismatch(link, &format!("a link to {}", raw_target.display()), &e).into(),
-                );
+                return Err(mismatch(link, &format!("a link to {}", raw_target.display()), &e).into());
             }
             platform::remove_link(link).map_err(|e| io_step(link, "cannot remove link", e))?;
         }
-        Action::RemoveLink {
-            link,
-            raw_target,
-            kind,
-            target_is_dir,
-        } => {
+        Action::RemoveLink { link, raw_target, kind, target_is_dir } => {
             want_missing(link)?;
-            platform::create_link_like(raw_target, link, *kind, *target_is_dir)
-                .map_err(|e| link_err(link, e))?;
+            platform::create_link_like(raw_target, link, *kind, *target_is_dir).map_err(|e| link_err(link, e))?;
         }
         Action::WriteFile { path, contents } => {
             let e = read(path)?;
