@@ -40,6 +40,18 @@ fn build(ws: Ws) -> (Ws, Vec<PathBuf>) {
     (ws, vec![real, missing, wrong])
 }
 
+/// A missing global folder (created with its subfolders), a `models` that is a file, and a
+/// fresh clone's placeholders.
+fn global_missing_case() -> Option<(Ws, Vec<PathBuf>)> {
+    let ws = Ws::bare();
+    let file = ws.env("file");
+    write(&file.join("models"), b"not a folder");
+    let fresh = ws.env("fresh");
+    write(&fresh.join("models/checkpoints/put_checkpoints_here"), b"");
+    write(&fresh.join("models/loras/.gitkeep"), b"");
+    Some((ws, vec![file, fresh]))
+}
+
 fn plan_len(make: fn() -> Option<(Ws, Vec<PathBuf>)>) -> Option<usize> {
     let (ws, _) = make()?;
     let out = fix(&ws, &["--dry-run"]);
@@ -111,12 +123,22 @@ fn every_point(make: fn() -> Option<(Ws, Vec<PathBuf>)>, modes: &[&str], both: b
             reached[i] += usize::from(a);
         }
     }
+    for (mode, n) in modes.iter().zip(&reached) {
+        if *mode != "after-copied" {
+            assert_eq!(*n, steps, "{mode}: every one of the {steps} actions must have the point");
+        }
+    }
     reached
 }
 
 #[test]
 fn killed_after_each_action_then_finished_or_undone() {
     every_point(same_fs_case, &["after", "before-done"], false);
+}
+
+#[test]
+fn killed_while_creating_the_global_folder_then_finished_or_undone() {
+    every_point(global_missing_case, &["after"], false);
 }
 
 #[test]
