@@ -876,3 +876,41 @@ fn a_second_run_waits_for_the_lock_then_gives_up_cleanly() {
     lock.unlock().unwrap();
     fix(&ws, &["--yes"]).expect(0, "fix --yes once the lock is free");
 }
+
+/// The plan lines of an output, with backup stamps blanked (two runs may be a second apart).
+fn plan_lines(out: &Out) -> Vec<String> {
+    let stamp = |l: &str| -> String {
+        let mut s = l.to_string();
+        while let Some(i) = s.find("comfydoctor-backup-2") {
+            let start = i + "comfydoctor-backup-".len();
+            s.replace_range(start..(start + 16).min(s.len()), "STAMP");
+        }
+        s
+    };
+    out.stdout
+        .lines()
+        .take_while(|l| !l.starts_with("Dry run") && !l.starts_with("Applied as run"))
+        .map(stamp)
+        .collect()
+}
+
+#[test]
+fn the_plan_shown_by_a_dry_run_is_the_plan_executed() {
+    let ws = Ws::new();
+    let a = ws.env("a");
+    write(&a.join("models/checkpoints/new.safetensors"), &bytes(1));
+    write(&a.join("models/checkpoints/dup.safetensors"), &bytes(2));
+    write(&ws.global.join("checkpoints/dup.safetensors"), &bytes(2));
+    write(&a.join("models/loras/put_loras_here"), b"");
+    ws.env("b");
+    let old = ws.outside.join("old");
+    write(&old.join("vae/v.safetensors"), &bytes(3));
+    let c = ws.env("c");
+    link(&old, &c.join("models"));
+    let dry = fix(&ws, &["--dry-run"]);
+    dry.expect(1, "dry run");
+    let real = fix(&ws, &["--yes"]);
+    real.expect(0, "fix --yes");
+    assert!(dry.steps() > 5, "{}", dry.stdout);
+    assert_eq!(plan_lines(&dry), plan_lines(&real), "dry run and real run plans differ");
+}

@@ -167,3 +167,34 @@ fn undo_after_a_backup_strategy_run() {
     assert!(backups(&real).is_empty());
     let _: &Path = &real;
 }
+
+#[test]
+fn a_standalone_install_with_models_dir_round_trips() {
+    // No workspace: the install is named by its ComfyUI folder and the global folder by a flag.
+    let ws = Ws::new();
+    let comfy = ws.base.join("standalone/ComfyUI");
+    for f in ["main.py", "folder_paths.py", "nodes.py"] {
+        write(&comfy.join(f), b"#\n");
+    }
+    write(&comfy.join("models/checkpoints/mine.safetensors"), &bytes(1));
+    write(&comfy.join("models/checkpoints/put_checkpoints_here"), b"");
+    let global = ws.base.join("shared-models");
+    mkdir(&global);
+    let inv = lstat_inventory(&comfy, false);
+    let listing = comfy_listing(&comfy);
+    let content = ws.content();
+    let go = |args: &[&str]| {
+        let mut cmd = command(&ws);
+        cmd.arg(args[0]).arg(&comfy).args(&args[1..]);
+        run_cmd(cmd)
+    };
+    let g = global.to_str().unwrap();
+    go(&["fix", "--yes", "--models-dir", g]).expect(0, "fix --yes --models-dir");
+    assert!(is_link(&comfy.join("models")));
+    assert_eq!(read(&global.join("checkpoints/mine.safetensors")), bytes(1));
+    assert_still_listed(&listing, &comfy_listing(&comfy), "standalone");
+    go(&["scan", "--models-dir", g]).expect(0, "scan");
+    go(&["undo"]).expect(0, "undo");
+    assert_same(&inv, &lstat_inventory(&comfy, false), "standalone install after undo");
+    assert_nothing_lost(&content, &content_except(&ws.content_roots(), &|p| p.ends_with(".comfydoctor")), "standalone");
+}
