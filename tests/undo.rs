@@ -1,0 +1,200 @@
+//! `comfydoctor undo`: reverses a `fix` run from its journal, and refuses to destroy anything
+//! that changed since.
+#![cfg(unix)]
+
+mod fix_support;
+
+use std::path::{Path, PathBuf};
+
+use fix_support::*;
+
+/// A workspace with one install holding a real `models/` (new file, duplicate, conflict,
+/// placeholder, plain subfolder, nested link) and one without `models`.
+fn merge_case() -> (Ws, PathBuf, PathBuf) {
+    let ws = Ws::new();
+    let real = ws.env("real");
+    let m = real.join("models");
+    write(&m.join("checkpoints/new.safetensors"), &bytes(1));
+    write(&m.join("checkpoints/dup.safetensors"), &bytes(2));
+    write(&ws.global.join("checkpoints/dup.safetensors"), &bytes(2));
+    write(&m.join("loras/clash.safetensors"), &bytes(3));
+    write(&ws.global.join("loras/clash.safetensors"), &bytes(4));
+    write(&m.join("loras/put_loras_here"), b"");
+    write(&m.join("mine/deep/x.pt"), &bytes(5));
+    write(&ws.outside.join("styles/s.safetensors"), &bytes(6));
+    link("../../../../../../outside/styles", &m.join("vae/styles"));
+    let missing = ws.env("missing");
+    (ws, real, missing)
+}
+
+fn run_id(out: &Out) -> String {
+    let line = out.stdout.lines().find(|l| l.starts_with("Applied as run ")).expect("a run id in the output");
+    line["Applied as run ".len()..].split(';').next().unwrap().trim().to_string()
+}
+
+#[test]
+fn nothing_recorded_is_a_usage_error_and_writes_nothing() {
+    let (ws, _, _) = merge_case();
+    let all = ws.everything();
+    let out = undo(&ws);
+    out.expect(2, "undo with no run recorded");
+    assert!(out.stderr.contains("nothing to undo"), "{}", out.stderr);
+    assert_same(&all, &ws.everything(), "undo with nothing to undo");
+    run(&ws, "undo", &["--list"]).expect(0, "undo --list");
+    assert_same(&all, &ws.everything(), "undo --list");
+}
+
+#[test]
+fn undo_restores_installs_and_the_global_folder_then_has_nothing_left() {
+    let (ws, real, missing) = merge_case();
+    let global_before = lstat_inventory(&ws.global, false);
+    let b = before(&ws, &[&real, &missing]);
+    let out = fix(&ws, &["--yes"]);
+    out.expect(0, "fix --yes");
+    let id = run_id(&out);
+    let list = run(&ws, "undo", &["--list"]);
+    list.expect(0, "undo --list");
+    assert!(list.stdout.contains(&id), "run {id} not listed:\n{}", list.stdout);
+
+    undo(&ws).expect(0, "undo");
+    assert_restored(&ws, &[&real, &missing], &b, "undo");
+    assert_same(&global_before, &lstat_inventory(&ws.global, false), "global folder after undo");
+
+    let all = ws.everything();
+    let out = undo(&ws);
+    out.expect(2, "a second undo");
+    assert_same(&all, &ws.everything(), "a second undo must change nothing");
+
+    // And it can be fixed again, and undone again.
+    fix(&ws, &["--yes"]).expect(0, "fix again");
+    assert_kept(&ws, &[&real, &missing], &b, "fix again");
+    undo(&ws).expect(0, "undo again");
+    assert_restored(&ws, &[&real, &missing], &b, "undo again");
+}
+
+#[test]
+fn undo_finds_the_journal_from_each_kind_of_path() {
+    let (ws, real, missing) = merge_case();
+    let b = before(&ws, &[&real, &missing]);
+    let journal = ws.journal_dir();
+    let env = real.parent().unwrap().to_path_buf();
+    for path in [journal.as_path(), env.as_path(), real.as_path()] {
+        fix(&ws, &["--yes"]).expect(0, "fix --yes");
+        let mut cmd = command(&ws);
+        cmd.arg("undo").arg(path);
+        run_cmd(cmd).expect(0, &format!("undo {}", path.display()));
+        assert_restored(&ws, &[&real, &missing], &b, &format!("undo {}", path.display()));
+    }
+}
+
+#[test]
+fn undo_of_a_chosen_older_run_leaves_the_newer_one() {
+    let ws = Ws::new();
+    let a = ws.env("a");
+    let before_a = lstat_inventory(a.parent().unwrap(), false);
+    let first = fix(&ws, &["--yes"]);
+    first.expect(0, "first fix");
+    let first_id = run_id(&first);
+    let bb = ws.env("b");
+    write(&bb.join("models/loras/b.safetensors"), &bytes(1));
+    fix(&ws, &["--yes"]).expect(0, "second fix");
+    assert_linked(&ws, &bb);
+
+    undo_run(&ws, &first_id).expect(0, "undo --run <first>");
+    assert_same(&before_a, &lstat_inventory(a.parent().unwrap(), false), "install of the first run");
+    assert_linked(&ws, &bb);
+    let out = undo_run(&ws, "no-such-run");
+    out.expect(2, "undo --run of an unknown id");
+}
+
+fn undo_run(ws: &Ws, id: &str) -> Out {
+    run(ws, "undo", &["--run", id])
+}
+
+#[test]
+fn undo_keeps_what_was_added_since() {
+    let (ws, real, missing) = merge_case();
+    let b = before(&ws, &[&real, &missing]);
+    fix(&ws, &["--yes"]).expect(0, "fix --yes");
+    write(&ws.global.join("loras/downloaded-later.safetensors"), &bytes(7));
+    let content = ws.content();
+    undo(&ws).expect(0, "undo");
+    assert_restored(&ws, &[&real, &missing], &b, "undo");
+    assert_nothing_lost(&content, &ws.content(), "undo after a later download");
+    assert_eq!(read(&ws.global.join("loras/downloaded-later.safetensors")), bytes(7));
+}
+
+#[test]
+fn undo_stops_rather_than_destroy_a_changed_link() {
+    let (ws, real, missing) = merge_case();
+    fix(&ws, &["--yes"]).expect(0, "fix --yes");
+    // The user replaces the new link with a real folder holding a model.
+    let models = missing.join("models");
+    std::fs::remove_file(&models).unwrap();
+    write(&models.join("checkpoints/user.safetensors"), &bytes(8));
+    let content = ws.content();
+    let out = undo(&ws);
+    out.expect(2, "undo over a changed link");
+    assert!(out.stderr.contains("models"), "the message must name the path:\n{}", out.stderr);
+    assert_eq!(read(&models.join("checkpoints/user.safetensors")), bytes(8));
+    assert_nothing_lost(&content, &ws.content(), "a stopped undo");
+    let _ = real;
+}
+
+#[test]
+fn undo_stops_rather_than_lose_a_file_changed_since() {
+    let (ws, _real, _missing) = merge_case();
+    fix(&ws, &["--yes"]).expect(0, "fix --yes");
+    // The file moved into the global folder is replaced by another one of the same name.
+    let moved = ws.global.join("checkpoints/new.safetensors");
+    std::fs::remove_file(&moved).unwrap();
+    write(&moved, &bytes(9));
+    let content = ws.content();
+    let out = undo(&ws);
+    assert!(out.code == 0 || out.code == 2, "undo: {}\n{}", out.stdout, out.stderr);
+    assert_nothing_lost(&content, &ws.content(), "undo over a replaced file");
+}
+
+#[test]
+fn undo_after_a_backup_strategy_run() {
+    let (ws, real, missing) = merge_case();
+    let b = before(&ws, &[&real, &missing]);
+    let global_before = lstat_inventory(&ws.global, true);
+    fix(&ws, &["--yes", "--strategy", "backup"]).expect(0, "fix --yes --strategy backup");
+    assert_same(&global_before, &lstat_inventory(&ws.global, true), "--strategy backup leaves the global folder");
+    undo(&ws).expect(0, "undo");
+    assert_restored(&ws, &[&real, &missing], &b, "undo of --strategy backup");
+    assert!(backups(&real).is_empty());
+    let _: &Path = &real;
+}
+
+#[test]
+fn a_standalone_install_with_models_dir_round_trips() {
+    // No workspace: the install is named by its ComfyUI folder and the global folder by a flag.
+    let ws = Ws::new();
+    let comfy = ws.base.join("standalone/ComfyUI");
+    for f in ["main.py", "folder_paths.py", "nodes.py"] {
+        write(&comfy.join(f), b"#\n");
+    }
+    write(&comfy.join("models/checkpoints/mine.safetensors"), &bytes(1));
+    write(&comfy.join("models/checkpoints/put_checkpoints_here"), b"");
+    let global = ws.base.join("shared-models");
+    mkdir(&global);
+    let inv = lstat_inventory(&comfy, false);
+    let listing = comfy_listing(&comfy);
+    let content = ws.content();
+    let go = |args: &[&str]| {
+        let mut cmd = command(&ws);
+        cmd.arg(args[0]).arg(&comfy).args(&args[1..]);
+        run_cmd(cmd)
+    };
+    let g = global.to_str().unwrap();
+    go(&["fix", "--yes", "--models-dir", g]).expect(0, "fix --yes --models-dir");
+    assert!(is_link(&comfy.join("models")));
+    assert_eq!(read(&global.join("checkpoints/mine.safetensors")), bytes(1));
+    assert_still_listed(&listing, &comfy_listing(&comfy), "standalone");
+    go(&["scan", "--models-dir", g]).expect(0, "scan");
+    go(&["undo"]).expect(0, "undo");
+    assert_same(&inv, &lstat_inventory(&comfy, false), "standalone install after undo");
+    assert_nothing_lost(&content, &content_except(&ws.content_roots(), &|p| p.ends_with(".comfydoctor")), "standalone");
+}
