@@ -211,7 +211,6 @@ fn undo_killed_at_each_action_then_undone_again() {
 }
 
 #[test]
-#[ignore = "bug: after an interrupted undo, `fix` advises `fix --yes`, which then fails (exit 2)"]
 fn after_an_interrupted_undo_the_advice_of_fix_works() {
     let (ws, comfys) = same_fs_case().unwrap();
     let refs: Vec<&std::path::Path> = comfys.iter().map(PathBuf::as_path).collect();

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::execute::{self, ExecOptions, describe};
 use crate::exit_codes;
 use crate::fixes::{self, Ctx, Strategy, View};
+use crate::journal::RunState;
 use crate::plan::InstallPlan;
 use crate::prompt;
 use crate::report::{self, InstallReport};
@@ -41,49 +42,10 @@ pub fn run(args: &FixArgs) -> Result<i32> {
     let dirs: Vec<PathBuf> = unique(scan_result.installs.iter().map(|i| journal_dir(&i.inspection.install)));
     let mut resumed = false;
     for dir in &dirs {
-        if let Some(run) = execute::find_unfinished(dir).map_err(|e| Error::Failed(e.to_string()))? {
-            if args.dry_run {
-                eprintln!(
-                    "comfydoctor: run {} in {} was interrupted; `comfydoctor fix` will offer to finish or roll it back",
-                    run.run_id,
-                    display_path(dir)
-                );
-                return Ok(exit_codes::FINDINGS);
-            }
-            let finish = if args.yes {
-                Some(true)
-            } else if interactive {
-                eprintln!("comfydoctor: run {} in {} was interrupted.", run.run_id, display_path(dir));
-                prompt::resume_or_rollback(&run.run_id)
-            } else {
-                eprintln!(
-                    "comfydoctor: run {} in {} was interrupted; run `comfydoctor fix --yes` to finish it, or `comfydoctor undo` to roll it back",
-                    run.run_id,
-                    display_path(dir)
-                );
-                return Ok(exit_codes::FINDINGS);
-            };
-            let opts = ExecOptions::new(dir);
-            match finish {
-                Some(true) => {
-                    let report = execute::resume(&run, &opts).map_err(|e| Error::Failed(e.to_string()))?;
-                    if !report.succeeded() {
-                        print_stops(&report);
-                        return Ok(exit_codes::USAGE_OR_FAILURE);
-                    }
-                    eprintln!("comfydoctor: finished interrupted run {}", run.run_id);
-                }
-                Some(false) => {
-                    let report = execute::rollback(&run, &opts).map_err(|e| Error::Failed(e.to_string()))?;
-                    eprintln!("comfydoctor: rolled back interrupted run {} ({} action(s))", run.run_id, report.undone);
-                    if let Some((_, stop)) = report.stopped {
-                        eprintln!("comfydoctor: rollback stopped at {}: {}", stop.path.display(), stop.message);
-                        return Ok(exit_codes::USAGE_OR_FAILURE);
-                    }
-                }
-                None => return Ok(exit_codes::FINDINGS),
-            }
-            resumed = true;
+        match settle_unfinished(dir, args, interactive)? {
+            Settled::Nothing => {}
+            Settled::Done => resumed = true,
+            Settled::Stop(code) => return Ok(code),
         }
     }
     if resumed {
@@ -209,6 +171,81 @@ pub fn run(args: &FixArgs) -> Result<i32> {
     } else {
         after.exit_code()
     })
+}
+
+/// What became of an unfinished run found before planning.
+enum Settled {
+    Nothing,
+    Done,
+    Stop(i32),
+}
+
+/// An interrupted run (or undo) in `dir` is dealt with before anything else: finished (the
+/// default, and what `--yes` does) or rolled back; without a terminal and `--yes`, only advice.
+fn settle_unfinished(dir: &std::path::Path, args: &FixArgs, interactive: bool) -> Result<Settled> {
+    let Some(run) = execute::find_unfinished(dir).map_err(|e| Error::Failed(e.to_string()))? else {
+        return Ok(Settled::Nothing);
+    };
+    let where_ = display_path(dir);
+    let opts = ExecOptions::new(dir);
+    if run.state() == RunState::UndoIncomplete {
+        // Half undone: the only way forward is to finish the undo.
+        let go = !args.dry_run
+            && (args.yes
+                || (interactive && prompt::confirm(&format!("Finish undoing run {} in {where_}?", run.run_id))));
+        if !go {
+            eprintln!(
+                "comfydoctor: the undo of run {} in {where_} was interrupted; run `comfydoctor undo` to finish it",
+                run.run_id
+            );
+            return Ok(Settled::Stop(exit_codes::FINDINGS));
+        }
+        let report = execute::undo(Some(&run.run_id), &opts).map_err(|e| Error::Failed(e.to_string()))?;
+        if let Some((_, stop)) = report.stopped {
+            eprintln!("comfydoctor: undo stopped at {}: {}", stop.path.display(), stop.message);
+            return Ok(Settled::Stop(exit_codes::USAGE_OR_FAILURE));
+        }
+        eprintln!("comfydoctor: finished undoing run {}", run.run_id);
+        return Ok(Settled::Done);
+    }
+    let finish = if args.dry_run {
+        eprintln!(
+            "comfydoctor: run {} in {where_} was interrupted; `comfydoctor fix` will offer to finish or roll it back",
+            run.run_id
+        );
+        None
+    } else if args.yes {
+        Some(true)
+    } else if interactive {
+        eprintln!("comfydoctor: run {} in {where_} was interrupted.", run.run_id);
+        prompt::resume_or_rollback(&run.run_id)
+    } else {
+        eprintln!(
+            "comfydoctor: run {} in {where_} was interrupted; run `comfydoctor fix --yes` to finish it, or `comfydoctor undo` to roll it back",
+            run.run_id
+        );
+        None
+    };
+    match finish {
+        Some(true) => {
+            let report = execute::resume(&run, &opts).map_err(|e| Error::Failed(e.to_string()))?;
+            if !report.succeeded() {
+                print_stops(&report);
+                return Ok(Settled::Stop(exit_codes::USAGE_OR_FAILURE));
+            }
+            eprintln!("comfydoctor: finished interrupted run {}", run.run_id);
+        }
+        Some(false) => {
+            let report = execute::rollback(&run, &opts).map_err(|e| Error::Failed(e.to_string()))?;
+            eprintln!("comfydoctor: rolled back interrupted run {} ({} action(s))", run.run_id, report.undone);
+            if let Some((_, stop)) = report.stopped {
+                eprintln!("comfydoctor: rollback stopped at {}: {}", stop.path.display(), stop.message);
+                return Ok(Settled::Stop(exit_codes::USAGE_OR_FAILURE));
+            }
+        }
+        None => return Ok(Settled::Stop(exit_codes::FINDINGS)),
+    }
+    Ok(Settled::Done)
 }
 
 fn print_plan(report: &InstallReport, plan: &InstallPlan) {

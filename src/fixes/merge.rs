@@ -200,9 +200,13 @@ fn move_link(ctx: &mut Ctx, draft: &mut Draft, job: &MoveJob, rel: &Path, link: 
     let (src, dst) = (&src_root.join(rel), &job.global.join(rel));
     let shown = rel.display().to_string();
     let absolute = absolute_target(src, link);
-    let loops = link.resolved.as_deref().is_some_and(|t| platform::is_within(t, src_root) || src_root.starts_with(t));
+    // Into models/ (gone after the merge), or at a folder that will hold the link: a loop.
+    let loops = link
+        .resolved
+        .as_deref()
+        .is_some_and(|t| platform::is_within(t, src_root) || platform::is_within(src_root, t) || would_loop(t, dst));
     if loops {
-        report.conflicts.push(format!("{shown} (link back into models/)"));
+        report.conflicts.push(format!("{shown} (link back into models/ or the global folder)"));
         ctx.backup(draft, check, src, rel);
         return;
     }
@@ -240,6 +244,12 @@ fn move_link(ctx: &mut Ctx, draft: &mut Draft, job: &MoveJob, rel: &Path, link: 
     }
 }
 
+/// Whether a link at `at` pointing to `target` would sit inside its own target (ComfyUI's walk
+/// would go round it forever).
+fn would_loop(target: &Path, at: &Path) -> bool {
+    at.parent().is_some_and(|parent| platform::is_within(parent, target))
+}
+
 /// The link's target as an absolute path (resolved when it exists, else joined lexically).
 fn absolute_target(link_path: &Path, link: &LinkInfo) -> PathBuf {
     link.resolved.clone().unwrap_or_else(|| {
@@ -257,6 +267,10 @@ fn unfold(ctx: &mut Ctx, draft: &mut Draft, check: &str, target: &Path, dst: &Pa
         let shown = rel.join(&name).display().to_string();
         let t_is_dir = matches!(entry, Entry::Dir) || matches!(&entry, Entry::Link(l) if l.target_is_dir);
         match ctx.view.get(&d) {
+            Dest::Missing if would_loop(&t, &d) => r.unreachable.push(format!(
+                "{shown}: {} contains the global folder, so it is not linked into it (a loop)",
+                t.display()
+            )),
             Dest::Missing => {
                 let kind = if t_is_dir && cfg!(windows) { LinkKind::Junction } else { LinkKind::Symlink };
                 let action = Action::CreateLinkLike { link: d, raw_target: t, kind, target_is_dir: t_is_dir };
@@ -306,6 +320,11 @@ pub fn copy_tree(
                 copy_tree(ctx, draft, check, &o, &d, &r_rel, r);
             }
             (Entry::Dir, Dest::Dir) => copy_tree(ctx, draft, check, &o, &d, &r_rel, r),
+            (Entry::Link(link), _) if link.resolved.as_deref().is_some_and(|t| would_loop(t, &d)) => {
+                r.unreachable.push(format!(
+                    "{shown}: links to a folder that contains the global folder; not linked into it (a loop)"
+                ));
+            }
             (Entry::Link(link), Dest::Missing) => {
                 let action = Action::CreateLinkLike {
                     link: d,
@@ -314,6 +333,10 @@ pub fn copy_tree(
                     target_is_dir: link.target_is_dir,
                 };
                 ctx.act(draft, check, action);
+            }
+            // A folder link over an existing folder: one link per entry, as for a real models/.
+            (Entry::Link(link), Dest::Dir) if link.target_is_dir => {
+                unfold(ctx, draft, check, &absolute_target(&o, &link), &d, &r_rel, r);
             }
             _ => r.unreachable.push(format!(
                 "{shown}: the global folder already has a different entry of that name; the old target keeps its version (untouched) but ComfyUI will show the global one"

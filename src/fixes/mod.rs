@@ -65,8 +65,10 @@ impl View {
         }
         for anc in path.ancestors().skip(1) {
             if let Some(src) = self.moved_dirs.get(anc) {
+                // A folder moved whole holds, at its new place, what its source holds on disk
+                // now (the source itself reads as gone in the overlay).
                 let rel = path.strip_prefix(anc).unwrap_or(path);
-                return self.get(&src.join(rel));
+                return disk(&src.join(rel));
             }
             if matches!(self.overlay.get(anc), Some(Dest::Missing)) {
                 return Dest::Missing;
@@ -253,6 +255,16 @@ fn refuse_unsafe(inspection: &Inspection) -> Result<(), Refusal> {
     };
     let models = inspection.install.models_path();
     let g = &global.dir.path;
+    if let ModelsState::Link(link) = &inspection.models
+        && let Some(old) = link.resolved.as_deref().filter(|t| !platform::same_dir(t, g))
+        && platform::is_within(g, old)
+    {
+        return Err(Refusal(format!(
+            "the global models folder {} lies inside {}, the folder models/ links to now; choose a global folder outside it with --models-dir",
+            g.display(),
+            old.display()
+        )));
+    }
     if matches!(inspection.models, ModelsState::RealDir(_)) && platform::is_within(g, &models) {
         return Err(Refusal(format!(
             "the global models folder {} lies inside this install's models/ folder; choose a global folder outside it with --models-dir",
