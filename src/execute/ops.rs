@@ -99,10 +99,9 @@ pub(super) fn precondition(action: &Action) -> Result<(), StepError> {
             want_parent_dir(path)
         }
         Action::Move { from, to } => {
-            match read(from)? {
-                // A socket or pipe moves by rename only (no copy exists across filesystems).
-                Entry::Missing => return Err(mismatch(from, "something to move", &Entry::Missing)),
-                _ => {}
+            // Anything present moves (a socket or pipe by rename only: no copy exists of it).
+            if read(from)? == Entry::Missing {
+                return Err(mismatch(from, "something to move", &Entry::Missing));
             }
             want_missing(to)?;
             want_parent_dir(to)
