@@ -12,29 +12,11 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+#[path = "../common/mod.rs"]
+mod common;
+
 /// ComfyUI's standard subfolders of `models/` (as a fresh clone has them).
-pub const STANDARD: [&str; 20] = [
-    "audio_encoders",
-    "checkpoints",
-    "clip",
-    "clip_vision",
-    "configs",
-    "controlnet",
-    "diffusers",
-    "diffusion_models",
-    "embeddings",
-    "gligen",
-    "hypernetworks",
-    "loras",
-    "model_patches",
-    "photomaker",
-    "style_models",
-    "text_encoders",
-    "unet",
-    "upscale_models",
-    "vae",
-    "vae_approx",
-];
+pub use common::STANDARD_SUBFOLDERS as STANDARD;
 
 /// ComfyUI's folder keys and the folders under `models/` each one reads (`diffusers` lists
 /// folders, not files, and is left out).
