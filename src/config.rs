@@ -20,12 +20,6 @@ pub struct Target {
     pub quiet: bool,
 }
 
-impl std::fmt::Debug for Check {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.id)
-    }
-}
-
 impl Target {
     pub fn from_args(args: &TargetArgs) -> Result<Self> {
         let paths = args.paths.iter().map(|p| platform::normalize(p)).collect();

@@ -27,18 +27,8 @@ pub enum Error {
     #[error("unknown check `{id}`; `comfydoctor checks` lists them")]
     UnknownCheck { id: String },
 
-    #[error("{context}: {source}")]
-    Io {
-        context: String,
-        #[source]
-        source: std::io::Error,
-    },
-
     #[error("{0}")]
     Usage(String),
-
-    #[error("{0}")]
-    Failed(String),
 
     #[error(transparent)]
     Exec(#[from] crate::execute::ExecError),
@@ -52,15 +42,9 @@ impl Error {
             | Error::NoInstalls { .. }
             | Error::WorkspaceJson { .. }
             | Error::UnknownCheck { .. }
-            | Error::Io { .. }
             | Error::Usage(_)
-            | Error::Failed(_)
             | Error::Exec(_) => exit_codes::USAGE_OR_FAILURE,
         }
-    }
-
-    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        Error::Io { context: context.into(), source }
     }
 }
 

@@ -75,7 +75,7 @@ pub struct Discovery {
     pub looked: Vec<PathBuf>,
 }
 
-/// The workspace root for `dir`, when it is one.
+/// Whether `dir` is a ComfyDock/ComfyGit workspace root.
 pub fn is_workspace(dir: &Path) -> bool {
     dir.join(".metadata").join("workspace.json").is_file() || dir.join("environments").is_dir()
 }

@@ -266,3 +266,18 @@ fn without_git_the_git_fix_is_skipped_and_explained() {
     assert!(out.contains("no `git` on PATH"), "{out}");
     r.assert_linked();
 }
+
+#[test]
+fn a_repository_without_info_folder_gets_one_and_a_clean_status() {
+    if skip_without_git() {
+        return;
+    }
+    let r = Repo::new();
+    fs::remove_dir_all(r.clone.join(".git/info")).unwrap();
+    r.fix();
+    r.assert_linked();
+    let exclude = fs::read_to_string(r.clone.join(".git/info/exclude")).unwrap();
+    assert!(exclude.lines().any(|l| l == "/models"), "{exclude}");
+    assert_eq!(r.status(), "");
+    assert_eq!(r.scan_code(), 0);
+}

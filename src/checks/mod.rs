@@ -62,6 +62,12 @@ pub struct Check {
     pub run: fn(&Inspection, Option<&GlobalState>) -> Option<Finding>,
 }
 
+impl std::fmt::Debug for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id)
+    }
+}
+
 /// Every check, in report order: the global folder, then `models`, then the YAML, then git.
 pub const ALL: &[&Check] = &[
     &models_dir_unknown::CHECK,

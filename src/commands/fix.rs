@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use crate::cli::FixArgs;
 use crate::commands::scan;
 use crate::config::Target;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::execute::{self, ExecOptions, describe};
 use crate::exit_codes;
 use crate::fixes::{self, Ctx, Strategy, View};
@@ -143,7 +143,7 @@ pub fn run(args: &FixArgs) -> Result<i32> {
     for (dir, plans) in &groups {
         let mut opts = ExecOptions::new(dir);
         opts.progress = !quiet;
-        let report = execute::execute(plans, &opts).map_err(|e| Error::Failed(e.to_string()))?;
+        let report = execute::execute(plans, &opts)?;
         for (plan, outcome) in plans.iter().zip(&report.installs) {
             if quiet {
                 for step in plan.steps.iter().take(outcome.applied) {
@@ -183,7 +183,7 @@ enum Settled {
 /// An interrupted run (or undo) in `dir` is dealt with before anything else: finished (the
 /// default, and what `--yes` does) or rolled back; without a terminal and `--yes`, only advice.
 fn settle_unfinished(dir: &std::path::Path, args: &FixArgs, interactive: bool) -> Result<Settled> {
-    let Some(run) = execute::find_unfinished(dir).map_err(|e| Error::Failed(e.to_string()))? else {
+    let Some(run) = execute::find_unfinished(dir)? else {
         return Ok(Settled::Nothing);
     };
     let where_ = display_path(dir);
@@ -200,7 +200,7 @@ fn settle_unfinished(dir: &std::path::Path, args: &FixArgs, interactive: bool) -
             );
             return Ok(Settled::Stop(exit_codes::FINDINGS));
         }
-        let report = execute::undo(Some(&run.run_id), &opts).map_err(|e| Error::Failed(e.to_string()))?;
+        let report = execute::undo(Some(&run.run_id), &opts)?;
         if let Some((_, stop)) = report.stopped {
             eprintln!("comfydoctor: undo stopped at {}: {}", stop.path.display(), stop.message);
             return Ok(Settled::Stop(exit_codes::USAGE_OR_FAILURE));
@@ -228,7 +228,7 @@ fn settle_unfinished(dir: &std::path::Path, args: &FixArgs, interactive: bool) -
     };
     match finish {
         Some(true) => {
-            let report = execute::resume(&run, &opts).map_err(|e| Error::Failed(e.to_string()))?;
+            let report = execute::resume(&run, &opts)?;
             if !report.succeeded() {
                 print_stops(&report);
                 return Ok(Settled::Stop(exit_codes::USAGE_OR_FAILURE));
@@ -236,7 +236,7 @@ fn settle_unfinished(dir: &std::path::Path, args: &FixArgs, interactive: bool) -
             eprintln!("comfydoctor: finished interrupted run {}", run.run_id);
         }
         Some(false) => {
-            let report = execute::rollback(&run, &opts).map_err(|e| Error::Failed(e.to_string()))?;
+            let report = execute::rollback(&run, &opts)?;
             eprintln!("comfydoctor: rolled back interrupted run {} ({} action(s))", run.run_id, report.undone);
             if let Some((_, stop)) = report.stopped {
                 eprintln!("comfydoctor: rollback stopped at {}: {}", stop.path.display(), stop.message);

@@ -39,7 +39,7 @@ pub fn run(args: &UndoArgs) -> Result<i32> {
     let dirs = journal_dirs(args)?;
     let mut runs = Vec::new();
     for dir in &dirs {
-        for run in execute::list_runs(dir).map_err(|e| Error::Failed(e.to_string()))? {
+        for run in execute::list_runs(dir)? {
             runs.push((dir.clone(), run));
         }
     }
@@ -71,7 +71,7 @@ pub fn run(args: &UndoArgs) -> Result<i32> {
             None => Error::Usage("nothing to undo: no run of `comfydoctor fix` is recorded here".into()),
         });
     };
-    let report = execute::undo(Some(&run.run_id), &ExecOptions::new(dir)).map_err(|e| Error::Failed(e.to_string()))?;
+    let report = execute::undo(Some(&run.run_id), &ExecOptions::new(dir))?;
     for note in &report.notes {
         eprintln!("note: {note}");
     }

@@ -55,7 +55,16 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
     let common = git::common_dir(&repo.git_dir);
     let expects_outside = git::query(root, &["config", "--bool", "sparse.expectFilesOutsideOfPatterns"])
         .is_some_and(|o| String::from_utf8_lossy(&o).trim() == "true");
-    if !repo.sparse_excludes_models || !expects_outside {
+    let exclude = common.join("info").join("exclude");
+    let current = std::fs::read_to_string(&exclude).unwrap_or_default();
+    let missing: Vec<&str> =
+        EXCLUDES.iter().copied().filter(|l| !current.lines().any(|c| c.trim_end() == *l)).collect();
+    let needs_sparse = !repo.sparse_excludes_models || !expects_outside;
+    if needs_sparse || !missing.is_empty() {
+        // `info/` is missing in rare hand-made repositories; made before git would make it.
+        ctx.ensure_dir(draft, ID, &common.join("info"));
+    }
+    if needs_sparse {
         let sparse_file = repo.git_dir.join("info").join("sparse-checkout");
         let saved: Vec<SavedFile> = [common.join("config"), repo.git_dir.join("config.worktree"), sparse_file.clone()]
             .into_iter()
@@ -76,19 +85,7 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
         patterns.push("!/models/".into());
         ctx.act(draft, ID, Action::GitSparseCheckout { repo: root.clone(), patterns, saved });
     }
-    let exclude = common.join("info").join("exclude");
-    let current = std::fs::read_to_string(&exclude).unwrap_or_default();
-    for line in EXCLUDES {
-        if !current.lines().any(|l| l.trim_end() == *line) {
-            ctx.act(draft, ID, Action::AppendLine { path: exclude.clone(), line: (*line).to_string() });
-        }
+    for line in missing {
+        ctx.act(draft, ID, Action::AppendLine { path: exclude.clone(), line: line.to_string() });
     }
-    if common.join("info").exists() || draft.steps.iter().all(|s| !matches!(s.action, Action::AppendLine { .. })) {
-        return;
-    }
-    // `info/` is missing in rare hand-made repositories: make it first.
-    let pos = draft.steps.iter().position(|s| matches!(s.action, Action::AppendLine { .. })).unwrap_or(0);
-    draft
-        .steps
-        .insert(pos, crate::plan::Step { action: Action::MakeDir { path: common.join("info") }, check: ID.into() });
 }

@@ -85,6 +85,21 @@ pub fn expandvars_nt(path: &str, env: &dyn Fn(&str) -> Option<String>) -> String
     let mut i = 0;
     let take = |from: usize, to: usize| -> String { chars[from..to].iter().collect() };
     let find = |from: usize, c: char| chars[from..].iter().position(|&x| x == c).map(|p| p + from);
+    // `%name%` and `${name}`: the name runs from `i + open` to `close`; unknown names and an
+    // unclosed form stay as written. Returns where to go on.
+    let delimited = |i: usize, open: usize, close: char, out: &mut String| match find(i + open, close) {
+        Some(end) => {
+            match env(&take(i + open, end)) {
+                Some(value) => out.push_str(&value),
+                None => out.push_str(&take(i, end + 1)),
+            }
+            end + 1
+        }
+        None => {
+            out.push_str(&take(i, chars.len()));
+            chars.len()
+        }
+    };
     while i < chars.len() {
         match chars[i] {
             '\'' => match find(i + 1, '\'') {
@@ -101,38 +116,12 @@ pub fn expandvars_nt(path: &str, env: &dyn Fn(&str) -> Option<String>) -> String
                 out.push('%');
                 i += 2;
             }
-            '%' => match find(i + 1, '%') {
-                Some(end) => {
-                    let name = take(i + 1, end);
-                    match env(&name) {
-                        Some(value) => out.push_str(&value),
-                        None => out.push_str(&take(i, end + 1)),
-                    }
-                    i = end + 1;
-                }
-                None => {
-                    out.push_str(&take(i, chars.len()));
-                    i = chars.len();
-                }
-            },
+            '%' => i = delimited(i, 1, '%', &mut out),
             '$' if chars.get(i + 1) == Some(&'$') => {
                 out.push('$');
                 i += 2;
             }
-            '$' if chars.get(i + 1) == Some(&'{') => match find(i + 2, '}') {
-                Some(end) => {
-                    let name = take(i + 2, end);
-                    match env(&name) {
-                        Some(value) => out.push_str(&value),
-                        None => out.push_str(&take(i, end + 1)),
-                    }
-                    i = end + 1;
-                }
-                None => {
-                    out.push_str(&take(i, chars.len()));
-                    i = chars.len();
-                }
-            },
+            '$' if chars.get(i + 1) == Some(&'{') => i = delimited(i, 2, '}', &mut out),
             '$' => {
                 let start = i + 1;
                 let mut end = start;

@@ -565,6 +565,12 @@ pub fn assert_kept(ws: &Ws, comfys: &[&Path], b: &Before, what: &str) {
     for (c, listing) in comfys.iter().zip(&b.listings) {
         assert_still_listed(listing, &comfy_listing(c), &format!("{what} ({})", c.display()));
     }
+    assert_nothing_lost_or_touched(ws, comfys, b, what);
+}
+
+/// No content lost, and nothing outside the installs and the global folder touched.
+#[track_caller]
+fn assert_nothing_lost_or_touched(ws: &Ws, comfys: &[&Path], b: &Before, what: &str) {
     assert_nothing_lost(&b.content, &ws.content(), what);
     assert_same(
         &b.untouchable,
@@ -580,12 +586,7 @@ pub fn assert_restored(ws: &Ws, comfys: &[&Path], b: &Before, what: &str) {
     for (c, inv) in comfys.iter().zip(&b.installs) {
         assert_same(inv, &lstat_inventory(c.parent().unwrap(), false), &format!("{what}: install {}", c.display()));
     }
-    assert_nothing_lost(&b.content, &ws.content(), what);
-    assert_same(
-        &b.untouchable,
-        &ws.untouchable(comfys),
-        &format!("{what}: outside the installs and the global folder"),
-    );
+    assert_nothing_lost_or_touched(ws, comfys, b, what);
 }
 
 /// Each install's `models` is a link to the global folder.
