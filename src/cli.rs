@@ -4,8 +4,6 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-pub use crate::fixes::Strategy;
-
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  nothing to report: no error or warning finding
@@ -103,7 +101,7 @@ pub struct FixArgs {
 
     /// How to handle models already in the way of the link (default: ask, or merge with --yes).
     #[arg(long, value_enum)]
-    pub strategy: Option<Strategy>,
+    pub strategy: Option<StrategyArg>,
 }
 
 #[derive(Debug, Args)]
@@ -123,6 +121,15 @@ pub struct UndoArgs {
     /// How deep to search a folder that is not a workspace or an install.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub max_depth: usize,
+}
+
+/// How user data in the way of the link is handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StrategyArg {
+    /// Move or link every entry into the global folder; conflicts go to a backup folder.
+    Merge,
+    /// Keep the old folder (renamed) or leave the old target alone; only link.
+    Backup,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

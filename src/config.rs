@@ -1,28 +1,51 @@
 //! Raw flags turned into validated settings before any work starts (as ripgrep does): paths made
-//! absolute, check IDs resolved, the models-folder override given its source.
+//! absolute, check IDs resolved, the models-folder override given its source, and whether the
+//! user can be asked decided once. Commands read only these settings, never the flags.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use crate::checks::{self, Check};
-use crate::cli::TargetArgs;
-use crate::error::{Error, Result};
+use crate::checks::CheckId;
+use crate::cli::{ColorChoice, FixArgs, Format, ScanArgs, StrategyArg, TargetArgs, UndoArgs};
+use crate::exit_codes::ErrorKind;
+use crate::fixes::Strategy;
 use crate::platform;
+use crate::prompt;
+use crate::report::ReportFormat;
 use crate::workspace::{ModelsDir, ModelsDirSource};
 
+/// A flag's value that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("unknown check `{id}`; `comfydoctor checks` lists them")]
+    UnknownCheck { id: String },
+}
+
+impl SettingsError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            SettingsError::UnknownCheck { .. } => ErrorKind::Usage,
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, SettingsError>;
+
 /// What to look at and how.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Target {
     pub paths: Vec<PathBuf>,
     pub models_dir: Option<ModelsDir>,
     pub max_depth: usize,
-    pub checks: Vec<&'static Check>,
+    /// The checks to run, each once, in the order given (all of them by default).
+    pub checks: Vec<CheckId>,
     pub verbose: bool,
     pub quiet: bool,
 }
 
 impl Target {
     pub fn from_args(args: &TargetArgs) -> Result<Self> {
-        let paths = args.paths.iter().map(|p| platform::normalize(p)).collect();
+        let paths = normalized(&args.paths);
         let flag = args.models_dir.as_ref().filter(|p| !p.as_os_str().is_empty());
         let from_env = std::env::var_os("COMFYDOCTOR_MODELS_DIR").filter(|v| !v.is_empty()).map(PathBuf::from);
         let models_dir = match (flag, from_env) {
@@ -31,13 +54,13 @@ impl Target {
             (None, None) => None,
         };
         let checks = if args.checks.is_empty() {
-            checks::ALL.to_vec()
+            CheckId::ALL.to_vec()
         } else {
             let mut selected = Vec::new();
             for id in &args.checks {
-                let check = checks::find(id).ok_or_else(|| Error::UnknownCheck { id: id.clone() })?;
-                if !selected.iter().any(|c: &&Check| c.id == check.id) {
-                    selected.push(check);
+                let id = id.parse::<CheckId>().map_err(|e| SettingsError::UnknownCheck { id: e.0 })?;
+                if !selected.contains(&id) {
+                    selected.push(id);
                 }
             }
             selected
@@ -47,6 +70,122 @@ impl Target {
 
     /// Whether git has to be asked at all.
     pub fn wants_git(&self) -> bool {
-        self.checks.iter().any(|c| c.id == "git-tracks-models")
+        self.checks.contains(&CheckId::GitTracksModels)
+    }
+}
+
+/// `comfydoctor scan`.
+#[derive(Debug, Clone)]
+pub struct ScanSettings {
+    pub target: Target,
+    pub format: ReportFormat,
+}
+
+impl ScanSettings {
+    pub fn from_args(args: &ScanArgs) -> Result<Self> {
+        let format = match args.format {
+            Format::Table => ReportFormat::Table,
+            Format::Json => ReportFormat::Json,
+        };
+        Ok(ScanSettings { target: Target::from_args(&args.target)?, format })
+    }
+}
+
+/// Whether a change that needs a confirmation may be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consent {
+    /// A terminal is there: ask.
+    Ask,
+    /// `--yes`: take the default answer.
+    Yes,
+    /// No terminal and no `--yes`: never ask, never block; apply only what needs no question.
+    No,
+}
+
+impl Consent {
+    fn detect(yes: bool) -> Consent {
+        if yes {
+            Consent::Yes
+        } else if prompt::interactive() {
+            Consent::Ask
+        } else {
+            Consent::No
+        }
+    }
+}
+
+/// `comfydoctor fix`.
+#[derive(Debug, Clone)]
+pub struct FixSettings {
+    pub target: Target,
+    /// Chosen on the command line; `None`: ask where it matters (merge without a terminal).
+    pub strategy: Option<Strategy>,
+    pub consent: Consent,
+    pub dry_run: bool,
+    /// How long to wait for another run's lock.
+    pub wait: Duration,
+}
+
+/// How long a run waits for another run's lock before it gives up.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(2);
+
+impl FixSettings {
+    pub fn from_args(args: &FixArgs) -> Result<Self> {
+        Ok(FixSettings {
+            target: Target::from_args(&args.target)?,
+            strategy: args.strategy.map(strategy),
+            consent: Consent::detect(args.yes),
+            dry_run: args.dry_run,
+            wait: DEFAULT_LOCK_WAIT,
+        })
+    }
+
+    /// Whether questions are put to the user in this run (never in a dry run).
+    pub fn asks(&self) -> bool {
+        self.consent == Consent::Ask && !self.dry_run
+    }
+}
+
+/// `comfydoctor undo`.
+#[derive(Debug, Clone)]
+pub struct UndoSettings {
+    pub paths: Vec<PathBuf>,
+    pub max_depth: usize,
+    /// Only list the runs.
+    pub list: bool,
+    /// The run to undo; `None`: the newest one not yet undone.
+    pub run: Option<String>,
+    pub wait: Duration,
+}
+
+impl UndoSettings {
+    pub fn from_args(args: &UndoArgs) -> Result<Self> {
+        Ok(UndoSettings {
+            paths: normalized(&args.paths),
+            max_depth: args.max_depth,
+            list: args.list,
+            run: args.run.clone(),
+            wait: DEFAULT_LOCK_WAIT,
+        })
+    }
+}
+
+fn strategy(arg: StrategyArg) -> Strategy {
+    match arg {
+        StrategyArg::Merge => Strategy::Merge,
+        StrategyArg::Backup => Strategy::Backup,
+    }
+}
+
+fn normalized(paths: &[PathBuf]) -> Vec<PathBuf> {
+    paths.iter().map(|p| platform::normalize(p)).collect()
+}
+
+/// Applies `--color` (with `NO_COLOR` and `CLICOLOR_FORCE` honoured by the colour crate on auto).
+pub fn apply_color(choice: ColorChoice) {
+    match choice {
+        ColorChoice::Always => owo_colors::set_override(true),
+        ColorChoice::Never => owo_colors::set_override(false),
+        ColorChoice::Auto => {}
     }
 }

@@ -1,49 +1,35 @@
-//! Typed errors of the library. Each knows its exit code, so `main` only prints and exits.
+//! The error a command returns: one variant per layer that can fail, each of which knows its
+//! [`ErrorKind`]. It sits at the top, above the layers it wraps, so no layer below reaches
+//! another through it.
 
-use std::path::PathBuf;
-
-use crate::exit_codes;
+use crate::config::SettingsError;
+use crate::execute::ExecError;
+use crate::exit_codes::ErrorKind;
+use crate::workspace::DiscoveryError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error(
-        "{path}: no such file or folder (check the spelling, or run `comfydoctor scan` with no PATH to use the default workspace)"
-    )]
-    PathNotFound { path: PathBuf },
-
-    #[error(
-        "{path}: not a folder; pass a ComfyDock workspace, an environment, a ComfyUI folder, or a folder to search"
-    )]
-    PathNotDir { path: PathBuf },
-
-    #[error("no ComfyUI install found; looked in: {looked}. Pass the folder that holds it: `comfydoctor scan PATH`")]
-    NoInstalls { looked: String },
-
-    #[error(
-        "{path}: cannot read the workspace file: {reason}. Repair or move the file, or pass `--models-dir DIR` and the install folder"
-    )]
-    WorkspaceJson { path: PathBuf, reason: String },
-
-    #[error("unknown check `{id}`; `comfydoctor checks` lists them")]
-    UnknownCheck { id: String },
-
-    #[error("{0}")]
-    Usage(String),
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
 
     #[error(transparent)]
-    Exec(#[from] crate::execute::ExecError),
+    Discovery(#[from] DiscoveryError),
+
+    #[error(transparent)]
+    Exec(#[from] ExecError),
+
+    /// A request that names something the journal does not hold (a run ID, a run to undo).
+    #[error("{0}")]
+    Usage(String),
 }
 
 impl Error {
-    pub fn exit_code(&self) -> i32 {
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::PathNotFound { .. }
-            | Error::PathNotDir { .. }
-            | Error::NoInstalls { .. }
-            | Error::WorkspaceJson { .. }
-            | Error::UnknownCheck { .. }
-            | Error::Usage(_)
-            | Error::Exec(_) => exit_codes::USAGE_OR_FAILURE,
+            Error::Settings(e) => e.kind(),
+            Error::Discovery(e) => e.kind(),
+            Error::Exec(e) => e.kind(),
+            Error::Usage(_) => ErrorKind::Usage,
         }
     }
 }

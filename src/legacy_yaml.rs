@@ -1,4 +1,5 @@
-//! `extra_model_paths.yaml`, resolved exactly as ComfyUI's loader would (see domain.md §2).
+//! `extra_model_paths.yaml`, resolved exactly as ComfyUI's loader (`utils/extra_config.py`,
+//! `load_extra_path_config`) would.
 //!
 //! A migration may only drop an entry when the models link really serves it, so the reader
 //! reproduces ComfyUI's `load_extra_path_config` (PyYAML `safe_load`, YAML 1.1) rather than

@@ -2,11 +2,13 @@
 //! link to one global models folder without losing a byte.
 //!
 //! Layers, each using only those below it:
-//! `commands` → `fixes`, `report` → `checks` → `workspace`, `inspect`, `execute` →
-//! `legacy_yaml`, `journal`, `git`, `platform`, `plan`, `stock`, `error`.
+//! `main` → `config` (flags → settings), `error` (one variant per failing layer) →
+//! `commands` → `pipeline` → `fixes`, `report` → `checks` → `inspect`, `workspace`, `execute` →
+//! `legacy_yaml`, `journal`, `git`, `platform`, `plan`, `stock`, `check_id`, `exit_codes`.
 //! Inspection reads the disk once into plain data; checks are pure; the plan is data; only
 //! `execute` (through `platform`) writes.
 
+pub mod check_id;
 pub mod checks;
 pub mod cli;
 pub mod commands;
@@ -20,6 +22,7 @@ pub mod inspect;
 pub mod journal;
 pub mod legacy_yaml;
 pub mod lock;
+pub mod pipeline;
 pub mod plan;
 pub mod platform;
 pub mod prompt;

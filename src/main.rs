@@ -1,33 +1,35 @@
-//! Thin CLI: parse, run one command, map its error to a documented exit code.
+//! Thin CLI: parse, turn flags into settings, run one command, map its outcome to an exit code.
 
 use clap::{CommandFactory, Parser};
 
-use comfydoctor::cli::{Cli, ColorChoice, Command};
+use comfydoctor::cli::{Cli, Command};
 use comfydoctor::commands;
+use comfydoctor::config::{self, FixSettings, ScanSettings, UndoSettings};
+use comfydoctor::error::Result;
+use comfydoctor::exit_codes::ExitCode;
 
-fn main() {
-    let cli = Cli::parse();
-    match cli.color {
-        ColorChoice::Always => owo_colors::set_override(true),
-        ColorChoice::Never => owo_colors::set_override(false),
-        ColorChoice::Auto => {}
-    }
-    let result = match &cli.command {
-        Command::Scan(args) => commands::scan::run(args),
-        Command::Fix(args) => commands::fix::run(args),
-        Command::Undo(args) => commands::undo::run(args),
+fn run(cli: &Cli) -> Result<ExitCode> {
+    config::apply_color(cli.color);
+    match &cli.command {
+        Command::Scan(args) => commands::scan::run(&ScanSettings::from_args(args)?),
+        Command::Fix(args) => commands::fix::run(&FixSettings::from_args(args)?),
+        Command::Undo(args) => commands::undo::run(&UndoSettings::from_args(args)?),
         Command::Checks => commands::checks::list(),
         Command::Explain { id } => commands::checks::explain(id),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "comfydoctor", &mut std::io::stdout());
-            Ok(0)
-        }
-    };
-    match result {
-        Ok(code) => std::process::exit(code),
-        Err(e) => {
-            eprintln!("comfydoctor: {e}");
-            std::process::exit(e.exit_code());
+            Ok(ExitCode::Healthy)
         }
     }
+}
+
+fn main() {
+    let code = match run(&Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("comfydoctor: {e}");
+            ExitCode::from(e.kind())
+        }
+    };
+    std::process::exit(code.code());
 }

@@ -138,7 +138,7 @@ pub struct SavedFile {
 pub struct Step {
     pub action: Action,
     /// Which check's fix planned it (a check ID).
-    pub check: String,
+    pub check: crate::check_id::CheckId,
 }
 
 /// What `fix` will do to one install, in order.

@@ -5,8 +5,16 @@ use owo_colors::{OwoColorize, Stream};
 use serde::Serialize;
 
 use crate::checks::{Finding, Severity};
+use crate::exit_codes::ExitCode;
 use crate::inspect::Inspection;
 use crate::workspace::display_path;
+
+/// How `scan` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Table,
+    Json,
+}
 
 /// One install and its findings.
 pub struct InstallReport {
@@ -47,10 +55,10 @@ impl Scan {
         dirs.all(|d| d.as_ref() == Some(&first)).then(|| first.display().to_string())
     }
 
-    /// 0 when no error or warning remains, else 1.
-    pub fn exit_code(&self) -> i32 {
+    /// Healthy when no error or warning remains.
+    pub fn exit_code(&self) -> ExitCode {
         let s = self.summary();
-        if s.errors + s.warnings > 0 { crate::exit_codes::FINDINGS } else { crate::exit_codes::HEALTHY }
+        if s.errors + s.warnings > 0 { ExitCode::Findings } else { ExitCode::Healthy }
     }
 }
 

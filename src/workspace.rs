@@ -8,14 +8,50 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::exit_codes::ErrorKind;
 use crate::platform;
+
+/// Why the installs or their global folder could not be found.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoveryError {
+    #[error(
+        "{path}: no such file or folder (check the spelling, or run `comfydoctor scan` with no PATH to use the default workspace)"
+    )]
+    PathNotFound { path: PathBuf },
+
+    #[error(
+        "{path}: not a folder; pass a ComfyDock workspace, an environment, a ComfyUI folder, or a folder to search"
+    )]
+    PathNotDir { path: PathBuf },
+
+    #[error("no ComfyUI install found; looked in: {looked}. Pass the folder that holds it: `comfydoctor scan PATH`")]
+    NoInstalls { looked: String },
+
+    #[error(
+        "{path}: cannot read the workspace file: {reason}. Repair or move the file, or pass `--models-dir DIR` and the install folder"
+    )]
+    WorkspaceJson { path: PathBuf, reason: String },
+}
+
+impl DiscoveryError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            DiscoveryError::PathNotFound { .. } | DiscoveryError::PathNotDir { .. } => ErrorKind::Usage,
+            DiscoveryError::NoInstalls { .. } | DiscoveryError::WorkspaceJson { .. } => ErrorKind::Config,
+        }
+    }
+}
+
+type Result<T, E = DiscoveryError> = std::result::Result<T, E>;
 
 /// Folders a search never descends into: model stores, VCS data, virtualenvs, node trees.
 const PRUNED: &[&str] = &["models", ".git", ".venv", "venv", "custom_nodes", "node_modules"];
 
 /// Files and folders that mark a ComfyUI checkout; three of them make one.
 const COMFY_MARKERS: &[&str] = &["main.py", "folder_paths.py", "nodes.py", "comfy", "comfy_extras"];
+
+/// The name of the folder that holds journals and the run lock.
+pub const JOURNAL_DIR: &str = ".comfydoctor";
 
 /// One ComfyUI install.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +67,16 @@ pub struct Install {
 impl Install {
     pub fn models_path(&self) -> PathBuf {
         self.root.join("models")
+    }
+
+    /// Where this install's journal (and lock) live: `<workspace>/.comfydoctor/`, or beside the
+    /// ComfyUI folder when there is no workspace. Runs over installs of one workspace share it,
+    /// so one `undo` reverses a whole `fix`.
+    pub fn journal_dir(&self) -> PathBuf {
+        match &self.workspace {
+            Some(ws) => ws.join(JOURNAL_DIR),
+            None => self.root.parent().unwrap_or(&self.root).join(JOURNAL_DIR),
+        }
     }
 }
 
@@ -101,8 +147,8 @@ pub fn discover(paths: &[PathBuf], max_depth: usize) -> Result<Discovery> {
     } else {
         for path in paths {
             match std::fs::metadata(path) {
-                Err(_) => return Err(Error::PathNotFound { path: path.clone() }),
-                Ok(m) if !m.is_dir() => return Err(Error::PathNotDir { path: path.clone() }),
+                Err(_) => return Err(DiscoveryError::PathNotFound { path: path.clone() }),
+                Ok(m) if !m.is_dir() => return Err(DiscoveryError::PathNotDir { path: path.clone() }),
                 Ok(_) => {}
             }
             found.looked.push(path.clone());
@@ -214,11 +260,11 @@ pub fn workspace_models_dir(ws: &Path) -> Result<Option<ModelsDir>> {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
-            return Err(Error::WorkspaceJson { path: file, reason: e.to_string() });
+            return Err(DiscoveryError::WorkspaceJson { path: file, reason: e.to_string() });
         }
     };
-    let json: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| Error::WorkspaceJson { path: file.clone(), reason: e.to_string() })?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| DiscoveryError::WorkspaceJson { path: file.clone(), reason: e.to_string() })?;
     match json.get("global_model_directory").and_then(|g| g.get("path")) {
         Some(serde_json::Value::String(p)) if !p.is_empty() => {
             let p = Path::new(p);
@@ -226,7 +272,7 @@ pub fn workspace_models_dir(ws: &Path) -> Result<Option<ModelsDir>> {
             Ok(Some(ModelsDir { path, source: ModelsDirSource::WorkspaceJson(file) }))
         }
         Some(serde_json::Value::Null) | None => Ok(None),
-        Some(other) => Err(Error::WorkspaceJson {
+        Some(other) => Err(DiscoveryError::WorkspaceJson {
             path: file,
             reason: format!("global_model_directory.path should be a string, found {other}"),
         }),

@@ -74,7 +74,10 @@ fn opts(journal: &Path) -> ExecOptions {
 fn plan(install: &Path, actions: Vec<Action>) -> InstallPlan {
     InstallPlan {
         install: install.to_path_buf(),
-        steps: actions.into_iter().map(|action| Step { action, check: "test".into() }).collect(),
+        steps: actions
+            .into_iter()
+            .map(|action| Step { action, check: comfydoctor::checks::CheckId::LinkMissing })
+            .collect(),
         notes: vec![],
         needs_confirmation: false,
     }
@@ -313,7 +316,7 @@ fn a_second_concurrent_run_fails_cleanly() {
     let err = execute(&migration(&d.tree), &opts(&d.journal)).unwrap_err();
     assert!(matches!(err, ExecError::Locked { .. }), "{err}");
     assert!(err.to_string().contains("another comfydoctor run"));
-    assert_eq!(comfydoctor::error::Error::from(err).exit_code(), 2);
+    assert_eq!(comfydoctor::exit_codes::ExitCode::from(comfydoctor::error::Error::from(err).kind()).code(), 2);
     assert_eq!(inventory(&d.tree, false), before);
     drop(held);
     assert!(execute(&migration(&d.tree), &opts(&d.journal)).unwrap().succeeded());

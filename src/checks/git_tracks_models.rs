@@ -1,11 +1,12 @@
 //! `git-tracks-models`: a git checkout that a `models/` link would break.
 
-use super::{Check, Finding, Severity};
+use super::{Check, CheckId, Finding, Severity};
 use crate::git::GitState;
 use crate::inspect::{GlobalState, Inspection};
 
 pub const CHECK: Check = Check {
-    id: "git-tracks-models",
+    id: CheckId::GitTracksModels,
+    severity: Severity::Warning,
     summary: "the install is a git checkout whose index tracks models/, so a link breaks git pull",
     explain: "ComfyUI's repository tracks models/ (placeholders and stock configs). Once models/ \
 is a link, `git pull` aborts (\"untracked working tree files would be overwritten\" or \"beyond a \
@@ -14,6 +15,7 @@ mark the tracked models/ paths skip-worktree, add a non-cone sparse-checkout rul
 everything but /models/ (merged with existing rules), and add /models to .git/info/exclude. \
 `comfydoctor undo` restores the previous state.",
     needs_global: false,
+    about_global: false,
     run,
 };
 

@@ -1,16 +1,18 @@
 //! `global-layout`: the global folder lacks some of ComfyUI's standard subfolders.
 
-use super::{Check, Finding, Severity};
+use super::{Check, CheckId, Finding, Severity};
 use crate::inspect::{GlobalKind, GlobalState, Inspection};
 use crate::workspace::display_path;
 
 pub const CHECK: Check = Check {
-    id: "global-layout",
+    id: CheckId::GlobalLayout,
+    severity: Severity::Info,
     summary: "the global models folder lacks some of ComfyUI's standard subfolders",
     explain: "A fresh ComfyUI has one subfolder per model kind (checkpoints, loras, vae, ...). \
 Some custom nodes and model downloaders expect them to exist. This is informational: ComfyUI \
 itself works without them.\n\nFix: create the missing subfolders (empty).",
     needs_global: true,
+    about_global: true,
     run,
 };
 

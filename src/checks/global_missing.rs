@@ -1,11 +1,12 @@
 //! `global-missing`: the global models folder does not exist or is not a folder.
 
-use super::{Check, Finding, Severity};
+use super::{Check, CheckId, Finding, Severity};
 use crate::inspect::{GlobalKind, GlobalState, Inspection};
 use crate::workspace::display_path;
 
 pub const CHECK: Check = Check {
-    id: "global-missing",
+    id: CheckId::GlobalMissing,
+    severity: Severity::Error,
     summary: "the global models folder does not exist or is not a folder",
     explain: "Every install's models/ should link to the global models folder, so it must exist. \
 When it is missing, links to it dangle and ComfyUI lists no models at all.\n\n\
@@ -13,6 +14,7 @@ Fix: create the folder (after asking; --yes accepts) and ComfyUI's standard subf
 When the path exists but is a file, nothing is changed: move the file away or choose another \
 folder with --models-dir.",
     needs_global: true,
+    about_global: true,
     run,
 };
 

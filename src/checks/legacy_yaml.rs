@@ -1,11 +1,12 @@
 //! `legacy-yaml`: `extra_model_paths.yaml` next to `main.py`.
 
-use super::{Check, Finding, Severity};
+use super::{Check, CheckId, Finding, Severity};
 use crate::inspect::{GlobalState, Inspection};
 use crate::legacy_yaml::{self, Coverage};
 
 pub const CHECK: Check = Check {
-    id: "legacy-yaml",
+    id: CheckId::LegacyYaml,
+    severity: Severity::Warning,
     summary: "extra_model_paths.yaml is present next to main.py",
     explain: "Environment managers such as ComfyDock pointed ComfyUI at the shared models through \
 extra_model_paths.yaml. Many custom nodes ignore that file, so they miss models; a models/ link \
@@ -15,6 +16,7 @@ disk): those entries must stay.\n\nFix: when every entry is served by the link, 
 and write a new file holding only the others; when none are, leave it. A file that does not \
 parse is never touched: repair it first (the finding names the line).",
     needs_global: false,
+    about_global: false,
     run,
 };
 

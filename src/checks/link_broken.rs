@@ -1,16 +1,18 @@
 //! `link-broken`: `models` is a link whose target does not exist.
 
-use super::{Check, Finding, Severity};
+use super::{Check, CheckId, Finding, Severity};
 use crate::inspect::{GlobalState, Inspection, ModelsState};
 
 pub const CHECK: Check = Check {
-    id: "link-broken",
+    id: CheckId::LinkBroken,
+    severity: Severity::Error,
     summary: "models is a link whose target does not exist",
     explain: "A dangling models link makes ComfyUI list no models, and some ComfyUI versions \
 crash while building the model list. Usually the global folder was moved or renamed, or an \
 updater removed it.\n\nFix: point the link at the global models folder (the old link is removed; \
 links hold no data).",
     needs_global: false,
+    about_global: false,
     run,
 };
 

@@ -1,16 +1,18 @@
 //! `link-missing`: the install has no `models` entry at all.
 
-use super::{Check, Finding, Severity};
+use super::{Check, CheckId, Finding, Severity};
 use crate::inspect::{GlobalState, Inspection, ModelsState};
 use crate::workspace::display_path;
 
 pub const CHECK: Check = Check {
-    id: "link-missing",
+    id: CheckId::LinkMissing,
+    severity: Severity::Error,
     summary: "the install has no models folder or link at all",
     explain: "ComfyUI looks for models under <ComfyUI>/models. Without it, ComfyUI lists no \
 models (and recreates an empty folder on start).\n\nFix: create models as a link to the global \
 models folder (a symlink on Linux/macOS, a junction on Windows).",
     needs_global: false,
+    about_global: false,
     run,
 };
 

@@ -1,12 +1,13 @@
 //! `link-wrong-target`: `models` links to an existing folder other than the global one.
 
-use super::{Check, Finding, Severity};
+use super::{Check, CheckId, Finding, Severity};
 use crate::inspect::{GlobalState, Inspection, ModelsState};
 use crate::platform;
 use crate::workspace::display_path;
 
 pub const CHECK: Check = Check {
-    id: "link-wrong-target",
+    id: CheckId::LinkWrongTarget,
+    severity: Severity::Warning,
     summary: "models links to a folder other than the global models folder",
     explain: "The install sees the models of another folder, not the shared ones. This happens \
 when the global folder moved, or another tool linked the install elsewhere.\n\nFix: with \
@@ -15,6 +16,7 @@ lacks into the global folder (hard links on one filesystem, verified copies othe
 target is only read), then re-point the link atomically. With --strategy backup, only re-point \
 the link and list what ComfyUI will no longer see.",
     needs_global: true,
+    about_global: false,
     run,
 };
 

@@ -1,8 +1,12 @@
 //! The check set. Each check is a pure function of an [`Inspection`]; one file per check, named
 //! by its ID. IDs, severities and the JSON they end up in are part of the CLI contract.
+//!
+//! [`check`] maps every [`CheckId`] to its check with an exhaustive `match`, and `fixes::fix` does
+//! the same for its fix, so a new ID cannot compile without both.
 
 use serde::Serialize;
 
+pub use crate::check_id::{CheckId, UnknownCheckId};
 use crate::inspect::{GlobalState, Inspection};
 
 mod git_tracks_models;
@@ -38,7 +42,7 @@ impl Severity {
 /// One thing wrong (or worth knowing) about one install.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    pub check: &'static str,
+    pub check: CheckId,
     pub severity: Severity,
     pub message: String,
     /// What `comfydoctor fix` would do, in one sentence; `None` when nothing.
@@ -46,60 +50,63 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(check: &'static str, severity: Severity, message: impl Into<String>, fix: Option<String>) -> Self {
+    pub fn new(check: CheckId, severity: Severity, message: impl Into<String>, fix: Option<String>) -> Self {
         Finding { check, severity, message: message.into(), fix }
     }
 }
 
-/// A check: its contract (ID, one-line summary, explanation) and its logic.
+/// A check: its contract (ID, usual severity, one-line summary, explanation) and its logic.
 pub struct Check {
-    pub id: &'static str,
+    pub id: CheckId,
+    /// The severity its finding usually has (some findings say more or less, e.g. a YAML that
+    /// does not parse is an error).
+    pub severity: Severity,
     pub summary: &'static str,
     /// What it means, why it matters, what the fix does.
     pub explain: &'static str,
     /// Whether it needs the global folder; without one it yields to `models-dir-unknown`.
     pub needs_global: bool,
+    /// Whether it is about the global folder itself (reported once, not per install).
+    pub about_global: bool,
     pub run: fn(&Inspection, Option<&GlobalState>) -> Option<Finding>,
 }
 
 impl std::fmt::Debug for Check {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.id)
+        f.write_str(self.id.as_str())
     }
 }
 
-/// Every check, in report order: the global folder, then `models`, then the YAML, then git.
-pub const ALL: &[&Check] = &[
-    &models_dir_unknown::CHECK,
-    &global_missing::CHECK,
-    &global_layout::CHECK,
-    &link_missing::CHECK,
-    &link_broken::CHECK,
-    &link_wrong_target::CHECK,
-    &models_not_dir::CHECK,
-    &placeholder_only::CHECK,
-    &models_dir_real::CHECK,
-    &legacy_yaml::CHECK,
-    &git_tracks_models::CHECK,
-];
-
-/// Checks about the global folder itself rather than one install.
-pub fn is_global_check(id: &str) -> bool {
-    id == global_missing::CHECK.id || id == global_layout::CHECK.id
+/// The check behind an ID.
+pub fn check(id: CheckId) -> &'static Check {
+    match id {
+        CheckId::ModelsDirUnknown => &models_dir_unknown::CHECK,
+        CheckId::GlobalMissing => &global_missing::CHECK,
+        CheckId::GlobalLayout => &global_layout::CHECK,
+        CheckId::LinkMissing => &link_missing::CHECK,
+        CheckId::LinkBroken => &link_broken::CHECK,
+        CheckId::LinkWrongTarget => &link_wrong_target::CHECK,
+        CheckId::ModelsNotDir => &models_not_dir::CHECK,
+        CheckId::PlaceholderOnly => &placeholder_only::CHECK,
+        CheckId::ModelsDirReal => &models_dir_real::CHECK,
+        CheckId::LegacyYaml => &legacy_yaml::CHECK,
+        CheckId::GitTracksModels => &git_tracks_models::CHECK,
+    }
 }
 
-pub fn find(id: &str) -> Option<&'static Check> {
-    ALL.iter().copied().find(|c| c.id == id)
+/// Every check, in report order.
+pub fn all() -> impl Iterator<Item = &'static Check> {
+    CheckId::ALL.into_iter().map(check)
 }
 
 /// Runs the selected checks on one install. Checks that need an unknown global folder are
 /// replaced by one `models-dir-unknown` finding.
-pub fn run(inspection: &Inspection, selected: &[&'static Check]) -> Vec<Finding> {
+pub fn run(inspection: &Inspection, selected: &[CheckId]) -> Vec<Finding> {
     let global = inspection.global.as_ref();
     let mut findings = Vec::new();
     let mut global_needed = false;
-    for check in selected {
-        if check.id == models_dir_unknown::CHECK.id {
+    for check in selected.iter().map(|&id| check(id)) {
+        if check.id == CheckId::ModelsDirUnknown {
             continue;
         }
         if check.needs_global && global.is_none() {
@@ -108,7 +115,7 @@ pub fn run(inspection: &Inspection, selected: &[&'static Check]) -> Vec<Finding>
         }
         findings.extend((check.run)(inspection, global));
     }
-    if global.is_none() && (global_needed || selected.iter().any(|c| c.id == models_dir_unknown::CHECK.id)) {
+    if global.is_none() && (global_needed || selected.contains(&CheckId::ModelsDirUnknown)) {
         findings.insert(0, models_dir_unknown::finding(inspection));
     }
     findings

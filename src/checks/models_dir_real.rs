@@ -1,11 +1,12 @@
 //! `models-dir-real`: a real `models/` folder holding user data.
 
-use super::{Check, Finding, Severity};
+use super::{Check, CheckId, Finding, Severity};
 use crate::inspect::{GlobalState, Inspection, ModelsState, human_bytes};
 use crate::workspace::display_path;
 
 pub const CHECK: Check = Check {
-    id: "models-dir-real",
+    id: CheckId::ModelsDirReal,
+    severity: Severity::Warning,
     summary: "models is a real folder holding models or other user files",
     explain: "The install keeps its own models instead of the shared ones, so they use disk \
 twice and other installs cannot see them.\n\nFix: with --strategy merge (default), move every \
@@ -15,6 +16,7 @@ links move as links (or are unfolded over an existing folder); then link models/
 --strategy backup, rename models/ to models.comfydoctor-backup-<time> and link; the prompt lists \
 what ComfyUI will no longer see. Every change is journaled and `comfydoctor undo` reverses it.",
     needs_global: false,
+    about_global: false,
     run,
 };
 

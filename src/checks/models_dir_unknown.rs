@@ -1,10 +1,11 @@
 //! `models-dir-unknown`: nothing says where the global models folder is.
 
-use super::{Check, Finding, Severity};
+use super::{Check, CheckId, Finding, Severity};
 use crate::inspect::{GlobalState, Inspection};
 
 pub const CHECK: Check = Check {
-    id: "models-dir-unknown",
+    id: CheckId::ModelsDirUnknown,
+    severity: Severity::Error,
     summary: "the global models folder is not known, so the link checks cannot run",
     explain: "comfydoctor links every install's models/ to one global models folder. It takes that \
 folder from --models-dir, else COMFYDOCTOR_MODELS_DIR, else the workspace's \
@@ -13,6 +14,7 @@ extra_model_paths.yaml agrees on. None of them said anything, so the checks that
 the global folder (link-wrong-target, global-missing, global-layout) were not run.\n\n\
 Fix: none automatic; tell comfydoctor the folder with one of the sources above.",
     needs_global: false,
+    about_global: false,
     run,
 };
 

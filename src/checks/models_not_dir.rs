@@ -1,15 +1,17 @@
 //! `models-not-dir`: `models` is a file, a link to a file, or something else that is no folder.
 
-use super::{Check, Finding, Severity};
+use super::{Check, CheckId, Finding, Severity};
 use crate::inspect::{GlobalState, Inspection, ModelsState};
 
 pub const CHECK: Check = Check {
-    id: "models-not-dir",
+    id: CheckId::ModelsNotDir,
+    severity: Severity::Error,
     summary: "models is a regular file or something else that is not a folder",
     explain: "ComfyUI needs models to be a folder. A file there (often left by a failed copy or \
 a zip tool) hides every model.\n\nFix: rename the file to a backup name beside it (nothing is \
 deleted), then create the link.",
     needs_global: false,
+    about_global: false,
     run,
 };
 

@@ -1,10 +1,11 @@
 //! `placeholder-only`: a real `models/` holding nothing but what a fresh ComfyUI clone ships.
 
-use super::{Check, Finding, Severity};
+use super::{Check, CheckId, Finding, Severity};
 use crate::inspect::{GlobalState, Inspection, ModelsState};
 
 pub const CHECK: Check = Check {
-    id: "placeholder-only",
+    id: CheckId::PlaceholderOnly,
+    severity: Severity::Warning,
     summary: "models is a real folder holding only ComfyUI's stock files",
     explain: "A fresh ComfyUI clone has a real models/ folder with 0-byte put_*_here \
 placeholders and 11 stock YAML files in models/configs. Nothing user-made is there, but the \
@@ -12,6 +13,7 @@ install does not see the shared models.\n\nFix (no prompt needed): merge the sto
 the global folder when absent there (identical copies are dropped), remove the 0-byte \
 placeholders and the then-empty folders, and link models/ to the global folder.",
     needs_global: false,
+    about_global: false,
     run,
 };
 

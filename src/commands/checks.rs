@@ -1,18 +1,21 @@
 //! `comfydoctor checks` and `comfydoctor explain ID`.
 
-use crate::checks;
-use crate::error::{Error, Result};
+use crate::checks::{self, CheckId};
+use crate::config::SettingsError;
+use crate::error::Result;
+use crate::exit_codes::ExitCode;
 
-pub fn list() -> Result<i32> {
-    let width = checks::ALL.iter().map(|c| c.id.len()).max().unwrap_or(0);
-    for c in checks::ALL {
-        println!("{:width$}  {}", c.id, c.summary);
+pub fn list() -> Result<ExitCode> {
+    let width = checks::all().map(|c| c.id.as_str().len()).max().unwrap_or(0);
+    for c in checks::all() {
+        println!("{:width$}  {}", c.id.as_str(), c.summary);
     }
-    Ok(0)
+    Ok(ExitCode::Healthy)
 }
 
-pub fn explain(id: &str) -> Result<i32> {
-    let check = checks::find(id).ok_or_else(|| Error::UnknownCheck { id: id.to_string() })?;
+pub fn explain(id: &str) -> Result<ExitCode> {
+    let id: CheckId = id.parse().map_err(|e: checks::UnknownCheckId| SettingsError::UnknownCheck { id: e.0 })?;
+    let check = checks::check(id);
     println!("{}: {}\n\n{}", check.id, check.summary, check.explain);
-    Ok(0)
+    Ok(ExitCode::Healthy)
 }

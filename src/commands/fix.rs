@@ -5,144 +5,171 @@
 //! (one workspace) run as one journaled run, so `undo` reverses the whole `fix`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::cli::FixArgs;
-use crate::commands::scan;
-use crate::config::Target;
+use crate::checks::CheckId;
+use crate::config::{Consent, FixSettings};
 use crate::error::Result;
 use crate::execute::{self, ExecOptions, describe};
-use crate::exit_codes;
+use crate::exit_codes::ExitCode;
 use crate::fixes::{self, Ctx, Strategy, View};
 use crate::journal::RunState;
+use crate::pipeline;
 use crate::plan::InstallPlan;
 use crate::prompt;
-use crate::report::{self, InstallReport};
-use crate::workspace::{Install, display_path};
+use crate::report::{self, InstallReport, Scan};
+use crate::workspace::display_path;
 
-/// Where an install's journal (and lock) live: `<workspace>/.comfydoctor/`, or beside the
-/// ComfyUI folder when there is no workspace.
-pub fn journal_dir(install: &Install) -> PathBuf {
-    match &install.workspace {
-        Some(ws) => ws.join(".comfydoctor"),
-        None => install.root.parent().unwrap_or(&install.root).join(".comfydoctor"),
-    }
-}
-
-/// Checks whose fix moves or replaces user data, so the strategy question applies.
-const STRATEGY_CHECKS: &[&str] = &["models-dir-real", "link-wrong-target"];
-
-pub fn run(args: &FixArgs) -> Result<i32> {
-    let target = Target::from_args(&args.target)?;
-    let interactive = !args.yes && prompt::interactive();
-    let quiet = target.quiet;
-    let mut scan_result = scan::collect(&target)?;
+pub fn run(settings: &FixSettings) -> Result<ExitCode> {
+    let target = &settings.target;
+    let mut scan = pipeline::collect(target)?;
 
     // An interrupted run comes first: finishing or rolling it back changes what is on disk.
-    let dirs: Vec<PathBuf> = unique(scan_result.installs.iter().map(|i| journal_dir(&i.inspection.install)));
+    let dirs: Vec<PathBuf> = unique(scan.installs.iter().map(|i| i.inspection.install.journal_dir()));
     let mut resumed = false;
     for dir in &dirs {
-        match settle_unfinished(dir, args, interactive)? {
+        match settle_unfinished(dir, settings)? {
             Settled::Nothing => {}
             Settled::Done => resumed = true,
             Settled::Stop(code) => return Ok(code),
         }
     }
     if resumed {
-        scan_result = scan::collect(&target)?;
+        scan = pipeline::collect(target)?;
     }
 
+    let planned = plan_all(&scan, settings);
+    if settings.dry_run {
+        let steps: usize = planned.groups.values().flatten().map(|p| p.steps.len()).sum();
+        println!("Dry run: {steps} step(s) planned, nothing changed.");
+        return Ok(if planned.refused {
+            ExitCode::Failure
+        } else if steps > 0 {
+            ExitCode::Findings
+        } else {
+            scan.exit_code()
+        });
+    }
+
+    let failed = execute_all(&planned.groups, settings)?;
+    let after = pipeline::collect(target)?;
+    let table = report::table(&after, target.quiet);
+    if !table.is_empty() {
+        print!("{table}");
+    }
+    Ok(if failed || planned.refused {
+        ExitCode::Failure
+    } else if planned.held_back {
+        ExitCode::Findings
+    } else {
+        after.exit_code()
+    })
+}
+
+/// The approved plans of one `fix`, grouped by journal folder (one journaled run each).
+struct Planned {
+    groups: BTreeMap<PathBuf, Vec<InstallPlan>>,
+    /// An install was declined, or needs `--yes`.
+    held_back: bool,
+    /// An install cannot be fixed as it is (the reason is printed).
+    refused: bool,
+}
+
+/// Plans every install in turn, printing each plan and asking where the settings say so. A
+/// [`View`] carries what earlier plans will have changed, so the plan shown is the plan executed.
+fn plan_all(scan: &Scan, settings: &FixSettings) -> Planned {
     let stamp = compact_stamp();
     let mut view = View::default();
-    let mut groups: BTreeMap<PathBuf, Vec<InstallPlan>> = BTreeMap::new();
-    let mut held_back = false;
-    let mut refused = false;
-    for report in &scan_result.installs {
+    let mut planned = Planned { groups: BTreeMap::new(), held_back: false, refused: false };
+    for report in &scan.installs {
         if !report.findings.iter().any(|f| f.fix.is_some()) {
             continue;
         }
         let install = &report.inspection.install;
-        let dir = journal_dir(install);
-        let strategy = match args.strategy {
-            Some(s) => s,
-            None if interactive
-                && !args.dry_run
-                && report.findings.iter().any(|f| STRATEGY_CHECKS.contains(&f.check)) =>
-            {
-                for f in report.findings.iter().filter(|f| STRATEGY_CHECKS.contains(&f.check)) {
-                    eprintln!("{}: {}", install.name, f.message);
-                }
-                let relink = report.findings.iter().any(|f| f.check == "link-wrong-target");
-                match prompt::strategy(&install.name, relink) {
-                    Some(s) => s,
-                    None => {
-                        held_back = true;
-                        continue;
-                    }
-                }
-            }
-            None => Strategy::Merge,
+        let Some(strategy) = choose_strategy(report, settings) else {
+            planned.held_back = true;
+            continue;
         };
         let snapshot = view.clone();
         let mut ctx = Ctx {
             strategy,
             stamp: &stamp,
             backup_root: install.root.join(format!("models.comfydoctor-backup-{stamp}")),
-            journal_dir: dir.clone(),
+            journal_dir: install.journal_dir(),
             view: &mut view,
         };
         let plan = match fixes::plan_install(&report.inspection, &report.findings, &mut ctx) {
             Ok(plan) => plan,
             Err(fixes::Refusal(why)) => {
                 eprintln!("comfydoctor: {}: not fixed: {why}", install.name);
-                refused = true;
+                planned.refused = true;
                 continue;
             }
         };
         // A question is never asked about steps the user has not seen, even with --quiet.
-        // Interactive runs confirm every install; otherwise only what touches user data waits.
-        let will_ask = interactive && !args.dry_run && !plan.steps.is_empty();
-        if !quiet || args.dry_run || will_ask {
+        let will_ask = settings.asks() && !plan.steps.is_empty();
+        if !settings.target.quiet || settings.dry_run || will_ask {
             print_plan(report, &plan);
         }
         if plan.steps.is_empty() {
             continue;
         }
-        if (plan.needs_confirmation || will_ask) && !args.yes && !args.dry_run {
-            let approved = interactive
-                && prompt::confirm(&format!("Apply these {} step(s) to {}?", plan.steps.len(), install.name));
-            if !approved {
-                if !interactive {
-                    eprintln!(
-                        "comfydoctor: {}: {} step(s) move or back up user data and need a confirmation; nothing applied. Run `comfydoctor fix --yes` to apply them",
-                        install.name,
-                        plan.steps.len()
-                    );
-                }
-                view = snapshot;
-                held_back = true;
-                continue;
-            }
+        if !approve(&install.name, &plan, settings) {
+            view = snapshot;
+            planned.held_back = true;
+            continue;
         }
-        groups.entry(dir).or_default().push(plan);
+        planned.groups.entry(install.journal_dir()).or_default().push(plan);
     }
+    planned
+}
 
-    if args.dry_run {
-        let planned: usize = groups.values().flatten().map(|p| p.steps.len()).sum();
-        println!("Dry run: {planned} step(s) planned, nothing changed.");
-        return Ok(if refused {
-            exit_codes::USAGE_OR_FAILURE
-        } else if planned > 0 {
-            exit_codes::FINDINGS
-        } else {
-            scan_result.exit_code()
-        });
+/// The strategy for one install: the flag's, else asked where user data is in the way (on a
+/// terminal), else merge. `None` when the user aborts the question.
+fn choose_strategy(report: &InstallReport, settings: &FixSettings) -> Option<Strategy> {
+    if let Some(s) = settings.strategy {
+        return Some(s);
     }
+    let in_the_way: Vec<_> = report.findings.iter().filter(|f| fixes::asks_strategy(f)).collect();
+    if !settings.asks() || in_the_way.is_empty() {
+        return Some(Strategy::Merge);
+    }
+    let install = &report.inspection.install;
+    for f in &in_the_way {
+        eprintln!("{}: {}", install.name, f.message);
+    }
+    let relink = in_the_way.iter().any(|f| f.check == CheckId::LinkWrongTarget);
+    prompt::strategy(&install.name, relink)
+}
 
+/// Whether a shown plan may run: a dry run and `--yes` approve; a terminal asks for every
+/// install; without one, only plans that touch no user data go ahead.
+fn approve(name: &str, plan: &InstallPlan, settings: &FixSettings) -> bool {
+    if settings.dry_run {
+        return true;
+    }
+    match settings.consent {
+        Consent::Yes => true,
+        Consent::Ask => prompt::confirm(&format!("Apply these {} step(s) to {name}?", plan.steps.len())),
+        Consent::No if !plan.needs_confirmation => true,
+        Consent::No => {
+            eprintln!(
+                "comfydoctor: {name}: {} step(s) move or back up user data and need a confirmation; nothing applied. Run `comfydoctor fix --yes` to apply them",
+                plan.steps.len()
+            );
+            false
+        }
+    }
+}
+
+/// Runs each group as one journaled run; true when some install stopped.
+fn execute_all(groups: &BTreeMap<PathBuf, Vec<InstallPlan>>, settings: &FixSettings) -> Result<bool> {
+    let quiet = settings.target.quiet;
     let mut failed = false;
-    for (dir, plans) in &groups {
+    for (dir, plans) in groups {
         let mut opts = ExecOptions::new(dir);
         opts.progress = !quiet;
+        opts.lock_wait = settings.wait;
         let report = execute::execute(plans, &opts)?;
         for (plan, outcome) in plans.iter().zip(&report.installs) {
             if quiet {
@@ -158,63 +185,52 @@ pub fn run(args: &FixArgs) -> Result<i32> {
             println!("Applied as run {id}; `comfydoctor undo` reverses it.\n");
         }
     }
-
-    let after = scan::collect(&target)?;
-    let table = report::table(&after, quiet);
-    if !table.is_empty() {
-        print!("{table}");
-    }
-    Ok(if failed || refused {
-        exit_codes::USAGE_OR_FAILURE
-    } else if held_back {
-        exit_codes::FINDINGS
-    } else {
-        after.exit_code()
-    })
+    Ok(failed)
 }
 
 /// What became of an unfinished run found before planning.
 enum Settled {
     Nothing,
     Done,
-    Stop(i32),
+    Stop(ExitCode),
 }
 
 /// An interrupted run (or undo) in `dir` is dealt with before anything else: finished (the
 /// default, and what `--yes` does) or rolled back; without a terminal and `--yes`, only advice.
-fn settle_unfinished(dir: &std::path::Path, args: &FixArgs, interactive: bool) -> Result<Settled> {
+fn settle_unfinished(dir: &Path, settings: &FixSettings) -> Result<Settled> {
     let Some(run) = execute::find_unfinished(dir)? else {
         return Ok(Settled::Nothing);
     };
     let where_ = display_path(dir);
-    let opts = ExecOptions::new(dir);
+    let mut opts = ExecOptions::new(dir);
+    opts.lock_wait = settings.wait;
+    let (yes, interactive) = (settings.consent == Consent::Yes, settings.consent == Consent::Ask);
     if run.state() == RunState::UndoIncomplete {
         // Half undone: the only way forward is to finish the undo.
-        let go = !args.dry_run
-            && (args.yes
-                || (interactive && prompt::confirm(&format!("Finish undoing run {} in {where_}?", run.run_id))));
+        let go = !settings.dry_run
+            && (yes || (interactive && prompt::confirm(&format!("Finish undoing run {} in {where_}?", run.run_id))));
         if !go {
             eprintln!(
                 "comfydoctor: the undo of run {} in {where_} was interrupted; run `comfydoctor undo` to finish it",
                 run.run_id
             );
-            return Ok(Settled::Stop(exit_codes::FINDINGS));
+            return Ok(Settled::Stop(ExitCode::Findings));
         }
         let report = execute::undo(Some(&run.run_id), &opts)?;
         if let Some((_, stop)) = report.stopped {
             eprintln!("comfydoctor: undo stopped at {}: {}", stop.path.display(), stop.message);
-            return Ok(Settled::Stop(exit_codes::USAGE_OR_FAILURE));
+            return Ok(Settled::Stop(ExitCode::Failure));
         }
         eprintln!("comfydoctor: finished undoing run {}", run.run_id);
         return Ok(Settled::Done);
     }
-    let finish = if args.dry_run {
+    let finish = if settings.dry_run {
         eprintln!(
             "comfydoctor: run {} in {where_} was interrupted; `comfydoctor fix` will offer to finish or roll it back",
             run.run_id
         );
         None
-    } else if args.yes {
+    } else if yes {
         Some(true)
     } else if interactive {
         eprintln!("comfydoctor: run {} in {where_} was interrupted.", run.run_id);
@@ -231,7 +247,7 @@ fn settle_unfinished(dir: &std::path::Path, args: &FixArgs, interactive: bool) -
             let report = execute::resume(&run, &opts)?;
             if !report.succeeded() {
                 print_stops(&report);
-                return Ok(Settled::Stop(exit_codes::USAGE_OR_FAILURE));
+                return Ok(Settled::Stop(ExitCode::Failure));
             }
             eprintln!("comfydoctor: finished interrupted run {}", run.run_id);
         }
@@ -240,10 +256,10 @@ fn settle_unfinished(dir: &std::path::Path, args: &FixArgs, interactive: bool) -
             eprintln!("comfydoctor: rolled back interrupted run {} ({} action(s))", run.run_id, report.undone);
             if let Some((_, stop)) = report.stopped {
                 eprintln!("comfydoctor: rollback stopped at {}: {}", stop.path.display(), stop.message);
-                return Ok(Settled::Stop(exit_codes::USAGE_OR_FAILURE));
+                return Ok(Settled::Stop(ExitCode::Failure));
             }
         }
-        None => return Ok(Settled::Stop(exit_codes::FINDINGS)),
+        None => return Ok(Settled::Stop(ExitCode::Findings)),
     }
     Ok(Settled::Done)
 }

@@ -1,73 +1,19 @@
-//! `comfydoctor scan`: discover → inspect → resolve the global folder → check → report.
+//! `comfydoctor scan`: the read-only pipeline, then the report.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+use crate::config::ScanSettings;
+use crate::error::Result;
+use crate::exit_codes::ExitCode;
+use crate::pipeline;
+use crate::report::{self, ReportFormat};
 
-use crate::checks;
-use crate::cli::{Format, ScanArgs};
-use crate::config::Target;
-use crate::error::{Error, Result};
-use crate::inspect::{self, GlobalState, ModelsState};
-use crate::legacy_yaml;
-use crate::report::{self, InstallReport, Scan};
-use crate::workspace::{self, display_path};
-
-/// Runs discovery, inspection and every selected check. Reads only.
-pub fn collect(target: &Target) -> Result<Scan> {
-    let found = workspace::discover(&target.paths, target.max_depth)?;
-    if target.verbose {
-        for (path, why) in &found.skipped {
-            eprintln!("skipped {}: {why}", display_path(path));
-        }
-    }
-    if found.installs.is_empty() {
-        let looked: Vec<String> = found.looked.iter().map(|p| display_path(p)).collect();
-        return Err(Error::NoInstalls { looked: looked.join(", ") });
-    }
-    let mut inspections: Vec<_> =
-        found.installs.iter().map(|i| inspect::inspect_install(i, target.wants_git())).collect();
-    let inferred: Vec<Option<PathBuf>> = inspections
-        .iter()
-        .map(|i| i.yaml.as_ref().and_then(|y| y.as_ref().ok()).and_then(legacy_yaml::infer_global))
-        .collect();
-    let linked: Vec<Option<PathBuf>> = inspections
-        .iter()
-        .map(|i| match &i.models {
-            ModelsState::Link(l) if l.target_is_dir => l.resolved.clone(),
-            _ => None,
-        })
-        .collect();
-    let dirs = workspace::resolve_models_dirs(&found.installs, target.models_dir.as_ref(), &inferred, &linked)?;
-    let mut globals: HashMap<PathBuf, GlobalState> = HashMap::new();
-    for (inspection, dir) in inspections.iter_mut().zip(dirs) {
-        inspection.global =
-            dir.map(|d| globals.entry(d.path.clone()).or_insert_with(|| inspect::inspect_global(&d)).clone());
-    }
-    // A global folder's own findings are reported once, on the first install that uses it.
-    let mut reported = std::collections::HashSet::new();
-    let installs = inspections
-        .into_iter()
-        .map(|inspection| {
-            let mut findings = checks::run(&inspection, &target.checks);
-            if let Some(g) = &inspection.global
-                && !reported.insert(g.dir.path.clone())
-            {
-                findings.retain(|f| !checks::is_global_check(f.check));
-            }
-            InstallReport { inspection, findings }
-        })
-        .collect();
-    Ok(Scan { installs })
-}
-
-pub fn run(args: &ScanArgs) -> Result<i32> {
-    let target = Target::from_args(&args.target)?;
-    let scan = collect(&target)?;
-    match args.format {
+pub fn run(settings: &ScanSettings) -> Result<ExitCode> {
+    let scan = pipeline::collect(&settings.target)?;
+    let quiet = settings.target.quiet;
+    match settings.format {
         // Quiet means silent when healthy, whatever the format.
-        Format::Json if target.quiet && scan.exit_code() == crate::exit_codes::HEALTHY => {}
-        Format::Json => println!("{}", report::json(&scan)),
-        Format::Table => print!("{}", report::table(&scan, target.quiet)),
+        ReportFormat::Json if quiet && scan.exit_code() == ExitCode::Healthy => {}
+        ReportFormat::Json => println!("{}", report::json(&scan)),
+        ReportFormat::Table => print!("{}", report::table(&scan, quiet)),
     }
     Ok(scan.exit_code())
 }

@@ -2,30 +2,28 @@
 
 use std::path::PathBuf;
 
-use crate::cli::UndoArgs;
-use crate::commands::fix::journal_dir;
+use crate::config::UndoSettings;
 use crate::error::{Error, Result};
 use crate::execute::{self, ExecOptions};
-use crate::exit_codes;
-use crate::platform;
-use crate::workspace::{self, display_path};
+use crate::exit_codes::ExitCode;
+use crate::journal::RunState;
+use crate::workspace::{self, JOURNAL_DIR, display_path};
 
 /// Journal folders of the installs under the given PATHs (or the default places), plus a
 /// `.comfydoctor` folder given directly.
-fn journal_dirs(args: &UndoArgs) -> Result<Vec<PathBuf>> {
-    let paths: Vec<PathBuf> = args.paths.iter().map(|p| platform::normalize(p)).collect();
+fn journal_dirs(settings: &UndoSettings) -> Result<Vec<PathBuf>> {
     let mut dirs: Vec<PathBuf> = Vec::new();
-    for p in &paths {
-        if p.file_name().is_some_and(|n| n == ".comfydoctor") && p.is_dir() {
+    for p in &settings.paths {
+        if p.file_name().is_some_and(|n| n == JOURNAL_DIR) && p.is_dir() {
             dirs.push(p.clone());
         } else if workspace::is_workspace(p) {
-            dirs.push(p.join(".comfydoctor"));
+            dirs.push(p.join(JOURNAL_DIR));
         }
     }
     if dirs.is_empty() {
-        let found = workspace::discover(&paths, args.max_depth)?;
+        let found = workspace::discover(&settings.paths, settings.max_depth)?;
         for install in &found.installs {
-            let dir = journal_dir(install);
+            let dir = install.journal_dir();
             if !dirs.contains(&dir) {
                 dirs.push(dir);
             }
@@ -35,8 +33,8 @@ fn journal_dirs(args: &UndoArgs) -> Result<Vec<PathBuf>> {
     Ok(dirs)
 }
 
-pub fn run(args: &UndoArgs) -> Result<i32> {
-    let dirs = journal_dirs(args)?;
+pub fn run(settings: &UndoSettings) -> Result<ExitCode> {
+    let dirs = journal_dirs(settings)?;
     let mut runs = Vec::new();
     for dir in &dirs {
         for run in execute::list_runs(dir)? {
@@ -44,7 +42,7 @@ pub fn run(args: &UndoArgs) -> Result<i32> {
         }
     }
     runs.sort_by(|a, b| b.1.started_at.cmp(&a.1.started_at));
-    if args.list {
+    if settings.list {
         if runs.is_empty() {
             println!("No runs recorded.");
         }
@@ -59,19 +57,21 @@ pub fn run(args: &UndoArgs) -> Result<i32> {
                 r.installs.iter().map(|p| display_path(p)).collect::<Vec<_>>().join(", ")
             );
         }
-        return Ok(exit_codes::HEALTHY);
+        return Ok(ExitCode::Healthy);
     }
-    let chosen = match &args.run {
+    let chosen = match &settings.run {
         Some(id) => runs.iter().find(|(_, r)| &r.run_id == id),
-        None => runs.iter().find(|(_, r)| r.state != crate::journal::RunState::Undone),
+        None => runs.iter().find(|(_, r)| r.state != RunState::Undone),
     };
     let Some((dir, run)) = chosen else {
-        return Err(match &args.run {
+        return Err(match &settings.run {
             Some(id) => Error::Usage(format!("no run `{id}` found; `comfydoctor undo --list` shows the runs")),
             None => Error::Usage("nothing to undo: no run of `comfydoctor fix` is recorded here".into()),
         });
     };
-    let report = execute::undo(Some(&run.run_id), &ExecOptions::new(dir))?;
+    let mut opts = ExecOptions::new(dir);
+    opts.lock_wait = settings.wait;
+    let report = execute::undo(Some(&run.run_id), &opts)?;
     for note in &report.notes {
         eprintln!("note: {note}");
     }
@@ -82,8 +82,8 @@ pub fn run(args: &UndoArgs) -> Result<i32> {
             stop.path.display(),
             stop.message
         );
-        return Ok(exit_codes::USAGE_OR_FAILURE);
+        return Ok(ExitCode::Failure);
     }
     println!("Undid run {} ({} action(s) reversed).", report.run_id, report.undone);
-    Ok(exit_codes::HEALTHY)
+    Ok(ExitCode::Healthy)
 }

@@ -136,6 +136,23 @@ pub enum ExecError {
     Failpoint(String),
 }
 
+impl ExecError {
+    pub fn kind(&self) -> crate::exit_codes::ErrorKind {
+        use crate::exit_codes::ErrorKind;
+        match self {
+            ExecError::NoSuchRun { .. }
+            | ExecError::NothingToUndo { .. }
+            | ExecError::AlreadyUndone { .. }
+            | ExecError::NotResumable { .. } => ErrorKind::Usage,
+            ExecError::Locked { .. }
+            | ExecError::Journal { .. }
+            | ExecError::JournalRead { .. }
+            | ExecError::JournalCorrupt { .. }
+            | ExecError::Failpoint(_) => ErrorKind::Failure,
+        }
+    }
+}
+
 /// Why an install's plan stopped, naming the path at fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stop {

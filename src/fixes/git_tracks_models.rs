@@ -1,16 +1,18 @@
-//! Fix for `git-tracks-models`, run once the link is in place (domain.md §4, in this order):
+//! Fix for `git-tracks-models`, run once the link is in place, in this order (the one found to
+//! leave `git status` clean and `git pull`/`git checkout` working with git 2.47):
 //! mark the tracked `models/` paths skip-worktree, add a non-cone sparse-checkout rule that keeps
 //! everything but `/models/` (merged with existing rules), and exclude `/models` so the link is
 //! not untracked. Setting the sparse checkout before the migration would make git delete the
 //! stock files before they could be merged.
 
 use super::{Ctx, Dest, Draft, Refusal};
+use crate::checks::CheckId;
 use crate::git::{self, GitState};
 use crate::inspect::Inspection;
 use crate::plan::{Action, SavedFile};
 use crate::platform;
 
-const ID: &str = "git-tracks-models";
+const ID: CheckId = CheckId::GitTracksModels;
 
 /// Lines added to `info/exclude`: the link, and backup folders made beside it.
 const EXCLUDES: &[&str] = &["/models", "/models.comfydoctor-backup-*"];

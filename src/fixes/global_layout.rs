@@ -1,6 +1,7 @@
 //! Fix for `global-layout`: create ComfyUI's standard subfolders that the global folder lacks.
 
 use super::{Ctx, Dest, Draft};
+use crate::checks::CheckId;
 use crate::inspect::Inspection;
 use crate::stock;
 
@@ -12,7 +13,7 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
     for sub in stock::standard_subfolders() {
         let dir = global.dir.path.join(sub);
         if ctx.view.get(&dir) == Dest::Missing {
-            ctx.ensure_dir(draft, "global-layout", &dir);
+            ctx.ensure_dir(draft, CheckId::GlobalLayout, &dir);
         }
     }
 }

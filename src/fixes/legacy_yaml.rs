@@ -2,12 +2,13 @@
 //! dropped from the file; the rest are kept. The original is always backed up first.
 
 use super::{Ctx, Dest, Draft};
+use crate::checks::CheckId;
 use crate::inspect::Inspection;
 use crate::legacy_yaml::{self, Coverage};
 use crate::plan::Action;
 use crate::platform;
 
-const ID: &str = "legacy-yaml";
+const ID: CheckId = CheckId::LegacyYaml;
 
 pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
     let (Some(global), Some(Ok(yaml))) = (&inspection.global, &inspection.yaml) else { return };

@@ -1,6 +1,7 @@
 //! Fix for `link-broken`: point the dangling link at the global folder (one atomic replace).
 
 use super::{Ctx, Draft};
+use crate::checks::CheckId;
 use crate::inspect::{Inspection, ModelsState};
 use crate::plan::Action;
 
@@ -11,5 +12,5 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
         old_target: link.raw_target.clone(),
         new_target: global.dir.path.clone(),
     };
-    ctx.act(draft, "link-broken", action);
+    ctx.act(draft, CheckId::LinkBroken, action);
 }

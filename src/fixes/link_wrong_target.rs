@@ -1,6 +1,7 @@
 //! Fix for `link-wrong-target`: bring what the old target holds into the global folder (merge;
 //! the old target is only read), then re-point the link.
 
+use crate::checks::CheckId;
 use std::path::Path;
 
 use super::merge::{MergeReport, copy_tree};
@@ -8,7 +9,7 @@ use super::{Ctx, Draft, Strategy};
 use crate::inspect::{Inspection, ModelsState};
 use crate::plan::Action;
 
-const ID: &str = "link-wrong-target";
+const ID: CheckId = CheckId::LinkWrongTarget;
 
 pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
     let (Some(global), ModelsState::Link(link)) = (&inspection.global, &inspection.models) else { return };

@@ -4,6 +4,7 @@
 //! Every entry of the source ends up somewhere: in the global folder, in the backup folder, or
 //! (placeholders and emptied folders only) removed. A name ComfyUI listed stays listed.
 
+use crate::checks::CheckId;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -47,7 +48,14 @@ impl<'t> Index<'t> {
 
 /// Moves a real `models/` folder's whole content into the global folder and removes the
 /// emptied folder, noting totals, duplicates and conflicts for the prompt.
-pub fn merge_models_dir(ctx: &mut Ctx, draft: &mut Draft, check: &str, tree: &DirTree, models: &Path, global: &Path) {
+pub fn merge_models_dir(
+    ctx: &mut Ctx,
+    draft: &mut Draft,
+    check: CheckId,
+    tree: &DirTree,
+    models: &Path,
+    global: &Path,
+) {
     let mut report = MergeReport::default();
     let index = Index::new(tree);
     let job = MoveJob { check, index: &index, src_root: models, global };
@@ -108,7 +116,7 @@ pub fn short_list(items: &[String]) -> String {
 
 /// What a move merges: the real folder `src_root` (inspected as `index`) into `global`.
 pub struct MoveJob<'a> {
-    pub check: &'a str,
+    pub check: CheckId,
     pub index: &'a Index<'a>,
     pub src_root: &'a Path,
     pub global: &'a Path,
@@ -260,7 +268,15 @@ fn absolute_target(link_path: &Path, link: &LinkInfo) -> PathBuf {
 
 /// Makes every entry of `target` visible under `dst` by one link per entry, recursing where
 /// both sides hold a folder. The target is only read.
-fn unfold(ctx: &mut Ctx, draft: &mut Draft, check: &str, target: &Path, dst: &Path, rel: &Path, r: &mut MergeReport) {
+fn unfold(
+    ctx: &mut Ctx,
+    draft: &mut Draft,
+    check: CheckId,
+    target: &Path,
+    dst: &Path,
+    rel: &Path,
+    r: &mut MergeReport,
+) {
     for (name, entry) in children_on_disk(target) {
         let t = target.join(&name);
         let d = dst.join(&name);
@@ -291,7 +307,7 @@ fn unfold(ctx: &mut Ctx, draft: &mut Draft, check: &str, target: &Path, dst: &Pa
 pub fn copy_tree(
     ctx: &mut Ctx,
     draft: &mut Draft,
-    check: &str,
+    check: CheckId,
     old: &Path,
     dst: &Path,
     rel: &Path,

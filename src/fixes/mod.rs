@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use crate::checks::Finding;
+use crate::checks::{CheckId, Finding};
 use crate::inspect::{Inspection, ModelsState};
 use crate::plan::{Action, InstallPlan, Step};
 use crate::platform::{self, Entry};
@@ -26,7 +26,7 @@ mod models_not_dir;
 mod placeholder_only;
 
 /// How user data in the way of the link is handled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Strategy {
     /// Move or link every entry into the global folder; conflicts go to a backup folder.
     Merge,
@@ -126,14 +126,14 @@ pub struct Draft {
 }
 
 impl Draft {
-    fn push(&mut self, check: &str, action: Action) {
-        self.steps.push(Step { action, check: check.to_string() });
+    fn push(&mut self, check: CheckId, action: Action) {
+        self.steps.push(Step { action, check });
     }
 }
 
 impl Ctx<'_> {
     /// Records an action in the draft and in the view.
-    fn act(&mut self, draft: &mut Draft, check: &str, action: Action) {
+    fn act(&mut self, draft: &mut Draft, check: CheckId, action: Action) {
         match &action {
             Action::MakeDir { path } => self.view.set(path, Dest::Dir),
             Action::Move { from, to } => {
@@ -171,7 +171,7 @@ impl Ctx<'_> {
     }
 
     /// Plans `MakeDir` for every missing folder from the first missing ancestor of `dir` down.
-    fn ensure_dir(&mut self, draft: &mut Draft, check: &str, dir: &Path) {
+    fn ensure_dir(&mut self, draft: &mut Draft, check: CheckId, dir: &Path) {
         if dir == self.journal_dir || self.view.get(dir) != Dest::Missing {
             return;
         }
@@ -182,7 +182,7 @@ impl Ctx<'_> {
     }
 
     /// Moves `src` to `<backup_root>/<rel>`, creating the folders on the way.
-    fn backup(&mut self, draft: &mut Draft, check: &str, src: &Path, rel: &Path) -> PathBuf {
+    fn backup(&mut self, draft: &mut Draft, check: CheckId, src: &Path, rel: &Path) -> PathBuf {
         let to = self.backup_root.join(rel);
         if let Some(parent) = to.parent() {
             self.ensure_dir(draft, check, parent);
@@ -196,25 +196,66 @@ impl Ctx<'_> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal(pub String);
 
-/// Plans every fix for one install, in the order: global folder, `models`, YAML, git.
+/// A planner: reads the inspection and the [`View`], adds steps and notes to the draft.
+pub type PlanFn = fn(&Inspection, &mut Ctx, &mut Draft);
+
+/// What a check's fix does, and so where it runs in an install's plan.
+pub enum Fix {
+    /// Nothing automatic: the finding says what the user must do.
+    Manual,
+    /// Prepares the global folder; runs first.
+    Global(PlanFn),
+    /// Makes `models` the link to the global folder, once that folder exists. The checks about
+    /// `models` exclude each other, so at most one applies to an install. `asks_strategy`: it
+    /// moves or replaces user data, so the merge/backup question applies.
+    Link { plan: PlanFn, asks_strategy: bool },
+    /// Runs on top of the link (the YAML, git).
+    OnLink(PlanFn),
+}
+
+/// The fix of every check; exhaustive, so a new check cannot compile without one.
+pub fn fix(id: CheckId) -> Fix {
+    match id {
+        CheckId::ModelsDirUnknown => Fix::Manual,
+        CheckId::GlobalMissing => Fix::Global(global_missing::plan),
+        CheckId::GlobalLayout => Fix::Global(global_layout::plan),
+        CheckId::LinkMissing => Fix::Link { plan: link_missing::plan, asks_strategy: false },
+        CheckId::LinkBroken => Fix::Link { plan: link_broken::plan, asks_strategy: false },
+        CheckId::LinkWrongTarget => Fix::Link { plan: link_wrong_target::plan, asks_strategy: true },
+        CheckId::ModelsNotDir => Fix::Link { plan: models_not_dir::plan, asks_strategy: false },
+        CheckId::PlaceholderOnly => Fix::Link { plan: placeholder_only::plan, asks_strategy: false },
+        CheckId::ModelsDirReal => Fix::Link { plan: models_dir_real::plan, asks_strategy: true },
+        CheckId::LegacyYaml => Fix::OnLink(legacy_yaml::plan),
+        CheckId::GitTracksModels => Fix::OnLink(git_tracks_models::plan),
+    }
+}
+
+/// Whether the fix of this finding moves or replaces user data (so merge or backup is asked).
+pub fn asks_strategy(finding: &Finding) -> bool {
+    matches!(fix(finding.check), Fix::Link { asks_strategy: true, .. })
+}
+
+/// Plans every fix for one install, in the order: global folder, `models`, then what builds on
+/// the link (YAML, git).
 pub fn plan_install(inspection: &Inspection, findings: &[Finding], ctx: &mut Ctx) -> Result<InstallPlan, Refusal> {
     refuse_unsafe(inspection)?;
-    let has = |id: &str| findings.iter().any(|f| f.check == id);
-    if has("git-tracks-models") {
+    let mut ids: Vec<CheckId> = findings.iter().map(|f| f.check).collect();
+    ids.sort();
+    ids.dedup();
+    if ids.contains(&CheckId::GitTracksModels) {
         git_tracks_models::refuse_staged(inspection)?;
     }
     let mut draft = Draft::default();
-    if has("global-missing") {
-        global_missing::plan(inspection, ctx, &mut draft);
+    for &id in &ids {
+        if let Fix::Global(plan) = fix(id) {
+            plan(inspection, ctx, &mut draft);
+        }
     }
-    if has("global-missing") || has("global-layout") {
-        global_layout::plan(inspection, ctx, &mut draft);
-    }
-    let models_fix =
-        ["link-missing", "link-broken", "link-wrong-target", "models-not-dir", "placeholder-only", "models-dir-real"]
-            .into_iter()
-            .find(|id| has(id));
-    if let Some(id) = models_fix {
+    let link_fix = ids.iter().find_map(|&id| match fix(id) {
+        Fix::Link { plan, .. } => Some((id, plan)),
+        _ => None,
+    });
+    if let Some((id, plan)) = link_fix {
         if let Some(global) = &inspection.global
             && ctx.view.get(&global.dir.path) != Dest::Dir
         {
@@ -223,21 +264,13 @@ pub fn plan_install(inspection: &Inspection, findings: &[Finding], ctx: &mut Ctx
                 global.dir.path.display()
             ));
         } else {
-            match id {
-                "link-missing" => link_missing::plan(inspection, ctx, &mut draft),
-                "link-broken" => link_broken::plan(inspection, ctx, &mut draft),
-                "link-wrong-target" => link_wrong_target::plan(inspection, ctx, &mut draft),
-                "models-not-dir" => models_not_dir::plan(inspection, ctx, &mut draft),
-                "placeholder-only" => placeholder_only::plan(inspection, ctx, &mut draft),
-                _ => models_dir_real::plan(inspection, ctx, &mut draft),
-            }
+            plan(inspection, ctx, &mut draft);
         }
     }
-    if has("legacy-yaml") {
-        legacy_yaml::plan(inspection, ctx, &mut draft);
-    }
-    if has("git-tracks-models") {
-        git_tracks_models::plan(inspection, ctx, &mut draft);
+    for &id in &ids {
+        if let Fix::OnLink(plan) = fix(id) {
+            plan(inspection, ctx, &mut draft);
+        }
     }
     Ok(InstallPlan {
         install: inspection.install.root.clone(),

@@ -1,6 +1,7 @@
 //! Fix for `models-dir-real`: merge every entry into the global folder (default), or rename the
 //! folder to a backup; then link.
 
+use crate::checks::CheckId;
 use std::path::Path;
 
 use super::merge::{merge_models_dir, short_list};
@@ -9,7 +10,7 @@ use crate::inspect::{EntryKind, Inspection, ModelsState};
 use crate::plan::Action;
 use crate::stock;
 
-const ID: &str = "models-dir-real";
+const ID: CheckId = CheckId::ModelsDirReal;
 
 pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
     let (Some(global), ModelsState::RealDir(tree)) = (&inspection.global, &inspection.models) else { return };

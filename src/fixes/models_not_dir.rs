@@ -1,10 +1,11 @@
 //! Fix for `models-not-dir`: rename the file out of the way (nothing is deleted), then link.
 
 use super::{Ctx, Draft};
+use crate::checks::CheckId;
 use crate::inspect::{Inspection, ModelsState};
 use crate::plan::Action;
 
-const ID: &str = "models-not-dir";
+const ID: CheckId = CheckId::ModelsNotDir;
 
 pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
     let Some(global) = &inspection.global else { return };

@@ -4,10 +4,11 @@
 
 use super::merge::merge_models_dir;
 use super::{Ctx, Draft};
+use crate::checks::CheckId;
 use crate::inspect::{Inspection, ModelsState};
 use crate::plan::Action;
 
-const ID: &str = "placeholder-only";
+const ID: CheckId = CheckId::PlaceholderOnly;
 
 pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
     let (Some(global), ModelsState::RealDir(tree)) = (&inspection.global, &inspection.models) else { return };
