@@ -38,3 +38,75 @@ fn run(inspection: &Inspection, _: Option<&GlobalState>) -> Option<Finding> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CHECK;
+    use crate::checks::Severity;
+    use crate::checks::test_support::*;
+    use crate::git::GitState;
+    use crate::inspect::Inspection;
+
+    const ID: &str = "git-tracks-models";
+
+    fn with_git(git: GitState) -> Inspection {
+        Inspection { git, ..healthy() }
+    }
+
+    #[test]
+    fn id_is_kebab_case() {
+        assert_eq!(CHECK.id.to_string(), ID);
+    }
+
+    #[test]
+    fn silent_outside_a_checkout_whatever_models_is() {
+        for global in [Some(global_ok()), None] {
+            assert!(fires_on(&CHECK, global).is_empty());
+        }
+    }
+
+    #[test]
+    fn severity_by_git_state() {
+        for (name, git, severity) in [
+            ("not a repo", GitState::NotARepo, None),
+            ("no git", GitState::GitMissing, Some(Severity::Info)),
+            ("git failed", GitState::Error("git ls-files failed: boom".into()), Some(Severity::Info)),
+            ("tracks nothing", git_repo(0, 0, false), None),
+            ("skip-worktree and sparse rule", git_repo(12, 0, true), None),
+            ("fresh clone", git_repo(12, 12, false), Some(Severity::Warning)),
+            ("skip-worktree, no sparse rule", git_repo(12, 0, false), Some(Severity::Warning)),
+            ("sparse rule, some not skipped", git_repo(12, 3, true), Some(Severity::Warning)),
+        ] {
+            let got = run(&CHECK, &with_git(git));
+            assert_eq!(got.as_ref().map(|f| f.severity), severity, "{name}");
+            if let Some(f) = got {
+                assert_eq!(f.check.to_string(), ID, "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_missing_or_failing_git_skips_the_check() {
+        let f = fired(&CHECK, ID, &with_git(GitState::GitMissing));
+        assert_eq!(f.message, "git checkout, but no `git` on PATH: check skipped");
+        assert_eq!(f.fix, None);
+        let f = fired(&CHECK, ID, &with_git(GitState::Error("git ls-files failed: boom".into())));
+        assert_eq!(f.message, "check skipped: git ls-files failed: boom");
+        assert_eq!(f.fix, None);
+    }
+
+    #[test]
+    fn an_unprotected_checkout_counts_tracked_paths() {
+        let f = fired(&CHECK, ID, &with_git(git_repo(12, 12, false)));
+        assert!(f.message.starts_with("git tracks 12 path(s) under models/"), "{}", f.message);
+        assert_eq!(f.fix.as_deref(), Some("mark models/ skip-worktree, exclude /models/ from the sparse checkout"));
+    }
+
+    #[test]
+    fn fires_whatever_models_is() {
+        for (name, models) in models_states() {
+            let i = Inspection { git: git_repo(1, 1, false), ..inspection(models) };
+            assert!(run(&CHECK, &i).is_some(), "{name}");
+        }
+    }
+}

@@ -37,3 +37,53 @@ fn run(_: &Inspection, global: Option<&GlobalState>) -> Option<Finding> {
         Some("create the missing subfolders".into()),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CHECK;
+    use crate::checks::Severity;
+    use crate::checks::test_support::*;
+    use crate::inspect::{GlobalKind, Inspection};
+
+    const ID: &str = "global-layout";
+
+    #[test]
+    fn id_is_kebab_case() {
+        assert_eq!(CHECK.id.to_string(), ID);
+        assert!(crate::checks::is_global_check(CHECK.id));
+    }
+
+    #[test]
+    fn fires_only_on_a_folder_lacking_subfolders() {
+        for (global, fires) in [
+            (Some(global_lacking(&["vae"])), true),
+            (Some(global_ok()), false),
+            (Some(global(GlobalKind::Missing)), false),
+            (Some(global(GlobalKind::NotDir)), false),
+            (None, false),
+        ] {
+            let i = Inspection { global: global.clone(), ..healthy() };
+            assert_eq!(run(&CHECK, &i).is_some(), fires, "{global:?}");
+        }
+    }
+
+    #[test]
+    fn independent_of_the_models_state() {
+        assert_eq!(fires_on(&CHECK, Some(global_lacking(&["vae"]))).len(), models_states().len());
+    }
+
+    #[test]
+    fn names_the_folder_and_what_it_lacks() {
+        let i = Inspection { global: Some(global_lacking(&["vae", "loras"])), ..healthy() };
+        let f = fired(&CHECK, ID, &i);
+        assert_eq!(f.severity, Severity::Info);
+        assert_names(&f.message, &global_path());
+        let standard = crate::stock::standard_subfolders().len();
+        assert!(
+            f.message.ends_with(&format!("lacks 2 of ComfyUI's {standard} standard subfolders: vae, loras")),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.fix.as_deref(), Some("create the missing subfolders"));
+    }
+}

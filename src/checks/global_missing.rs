@@ -37,3 +37,59 @@ fn run(_: &Inspection, global: Option<&GlobalState>) -> Option<Finding> {
         GlobalKind::Dir { .. } => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CHECK;
+    use crate::checks::Severity;
+    use crate::checks::test_support::*;
+    use crate::inspect::{GlobalKind, Inspection};
+
+    const ID: &str = "global-missing";
+
+    #[test]
+    fn id_is_kebab_case() {
+        assert_eq!(CHECK.id.to_string(), ID);
+        assert!(crate::checks::is_global_check(CHECK.id));
+    }
+
+    #[test]
+    fn fires_on_a_missing_folder_or_a_file_whatever_models_is() {
+        let all: Vec<_> = models_states().into_iter().map(|(name, _)| name).collect();
+        for (kind, fires) in [
+            (GlobalKind::Missing, true),
+            (GlobalKind::NotDir, true),
+            (GlobalKind::Dir { missing_subfolders: Vec::new() }, false),
+            (GlobalKind::Dir { missing_subfolders: vec!["vae".into()] }, false),
+        ] {
+            let expected = if fires { all.clone() } else { Vec::new() };
+            assert_eq!(fires_on(&CHECK, Some(global(kind.clone()))), expected, "{kind:?}");
+        }
+        assert!(fires_on(&CHECK, None).is_empty());
+    }
+
+    #[test]
+    fn a_missing_folder_is_created() {
+        let i = Inspection { global: Some(global(GlobalKind::Missing)), ..healthy() };
+        let f = fired(&CHECK, ID, &i);
+        assert_eq!(f.severity, Severity::Error);
+        assert!(f.message.ends_with("does not exist"), "{}", f.message);
+        assert_names(&f.message, &global_path());
+        // The source says which setting to change.
+        assert_names(&f.message, &workspace_json());
+        let fix = f.fix.expect("a fix");
+        assert!(fix.starts_with("create "), "{fix}");
+        assert_names(&fix, &global_path());
+    }
+
+    #[test]
+    fn a_file_in_its_place_is_left_alone() {
+        let i = Inspection { global: Some(global(GlobalKind::NotDir)), ..healthy() };
+        let f = fired(&CHECK, ID, &i);
+        assert_eq!(f.severity, Severity::Error);
+        assert!(f.message.ends_with("is not a folder"), "{}", f.message);
+        assert_names(&f.message, &global_path());
+        assert_names(&f.message, &workspace_json());
+        assert_eq!(f.fix, None);
+    }
+}

@@ -82,3 +82,138 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
     }
     Some(Finding::new(CHECK.id, severity, message, fix))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CHECK;
+    use crate::checks::Severity;
+    use crate::checks::test_support::*;
+    use crate::inspect::Inspection;
+
+    const ID: &str = "legacy-yaml";
+
+    fn with_yaml(text: &str) -> Inspection {
+        Inspection { yaml: yaml(text), ..healthy() }
+    }
+
+    /// ComfyDock's file: one section whose base_path is the global folder.
+    fn comfydock() -> String {
+        comfydock_section("comfydock", &global_path())
+    }
+
+    /// An A1111 tree elsewhere: a link to the global folder does not serve it.
+    fn a1111() -> String {
+        format!("a1111:\n  base_path: '{}'\n  checkpoints: Stable-diffusion\n", elsewhere().display())
+    }
+
+    #[test]
+    fn id_is_kebab_case() {
+        assert_eq!(CHECK.id.to_string(), ID);
+    }
+
+    #[test]
+    fn silent_without_the_file_whatever_models_is() {
+        for global in [Some(global_ok()), None] {
+            assert!(fires_on(&CHECK, global).is_empty());
+        }
+    }
+
+    #[test]
+    fn the_parsed_test_files_hold_what_they_say() {
+        let parsed = yaml(&format!("{}{}", comfydock(), a1111())).expect("present").expect("parses");
+        let paths: Vec<_> = parsed.entries().map(|e| (e.key.as_str(), e.path.clone())).collect();
+        assert_eq!(
+            paths,
+            [
+                ("checkpoints", global_path().join("checkpoints")),
+                ("loras", global_path().join("loras")),
+                ("checkpoints", elsewhere().join("Stable-diffusion")),
+            ]
+        );
+    }
+
+    #[test]
+    fn severity_and_fix_follow_how_much_the_link_serves() {
+        for (name, text, severity, fix) in [
+            (
+                "all served",
+                comfydock(),
+                Severity::Warning,
+                Some("back the file up and remove it: the models link serves every entry"),
+            ),
+            (
+                "some served",
+                format!("{}{}", comfydock(), a1111()),
+                Severity::Warning,
+                Some("back the file up and keep only the 1 entr(ies) the link does not serve"),
+            ),
+            ("none served", a1111(), Severity::Info, None),
+        ] {
+            let f = fired(&CHECK, ID, &with_yaml(&text));
+            assert_eq!((f.severity, f.fix.as_deref()), (severity, fix), "{name}");
+        }
+    }
+
+    #[test]
+    fn all_served() {
+        let f = fired(&CHECK, ID, &with_yaml(&comfydock()));
+        assert_eq!(f.message, "extra_model_paths.yaml: 2 of 2 entr(ies) served by the models link");
+    }
+
+    #[test]
+    fn the_kept_entries_are_named() {
+        let f = fired(&CHECK, ID, &with_yaml(&format!("{}{}", comfydock(), a1111())));
+        assert!(f.message.starts_with("extra_model_paths.yaml: 2 of 3 entr(ies) served"), "{}", f.message);
+        assert!(f.message.contains("; kept: checkpoints: "), "{}", f.message);
+        assert_names(&f.message, &elsewhere().join("Stable-diffusion"));
+        assert!(f.message.contains("outside the global folder"), "{}", f.message);
+    }
+
+    #[test]
+    fn a_base_path_other_than_the_global_folder_is_named() {
+        let f = fired(&CHECK, ID, &with_yaml(&comfydock_section("comfydock", &elsewhere())));
+        assert_eq!(f.severity, Severity::Info);
+        assert_eq!(f.fix, None);
+        assert!(f.message.starts_with("extra_model_paths.yaml: 0 of 2 entr(ies) served"), "{}", f.message);
+        assert!(f.message.contains("; its base_path "), "{}", f.message);
+        assert_names(&f.message, &elsewhere());
+        assert_names(&f.message, &global_path());
+        assert_names(&f.message, &workspace_json());
+    }
+
+    #[test]
+    fn without_a_global_folder_it_only_counts() {
+        let i = Inspection { global: None, ..with_yaml(&format!("{}{}", comfydock(), a1111())) };
+        let f = fired(&CHECK, ID, &i);
+        assert_eq!(f.severity, Severity::Warning);
+        assert_eq!(f.fix, None);
+        assert_eq!(
+            f.message,
+            "extra_model_paths.yaml registers 3 path(s); set the global models folder to see which a link serves"
+        );
+    }
+
+    #[test]
+    fn an_unparseable_file_is_an_error_naming_its_place() {
+        for global in [Some(global_ok()), None] {
+            let i = Inspection { global, ..with_yaml("comfydock:\n  base_path: [\n") };
+            let f = fired(&CHECK, ID, &i);
+            assert_eq!(f.severity, Severity::Error);
+            assert_eq!(f.fix, None);
+            assert_names(&f.message, &yaml_path());
+            assert!(f.message.starts_with(&format!("{}:", yaml_path().display())), "{}", f.message);
+            assert!(f.message.ends_with("repair the file, then run `comfydoctor scan` again"), "{}", f.message);
+        }
+    }
+
+    #[test]
+    fn an_empty_file_is_removed_as_fully_served() {
+        // Zero entries: vacuously all served, so the fix removes the (backed-up) file.
+        for text in ["", "# nothing here\n"] {
+            let f = fired(&CHECK, ID, &with_yaml(text));
+            assert_eq!(f.severity, Severity::Warning);
+            assert_eq!(f.message, "extra_model_paths.yaml: 0 of 0 entr(ies) served by the models link");
+            assert!(f.fix.expect("a fix").ends_with("remove it: the models link serves every entry"));
+        }
+    }
+}

@@ -35,3 +35,42 @@ pub fn link_fix(global: Option<&GlobalState>) -> String {
         None => "link models/ to the global models folder (set it first)".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CHECK;
+    use crate::checks::Severity;
+    use crate::checks::test_support::*;
+    use crate::inspect::{Inspection, ModelsState};
+
+    const ID: &str = "link-missing";
+
+    #[test]
+    fn id_is_kebab_case() {
+        assert_eq!(CHECK.id.to_string(), ID);
+    }
+
+    #[test]
+    fn fires_only_when_models_is_missing() {
+        for global in [Some(global_ok()), None] {
+            assert_eq!(fires_on(&CHECK, global), ["missing"]);
+        }
+    }
+
+    #[test]
+    fn names_the_models_path_and_the_link_to_make() {
+        let f = fired(&CHECK, ID, &inspection(ModelsState::Missing));
+        assert_eq!(f.severity, Severity::Error);
+        assert_names(&f.message, &root().join("models"));
+        let fix = f.fix.expect("a fix");
+        assert!(fix.starts_with("link models/ → "), "{fix}");
+        assert_names(&fix, &global_path());
+    }
+
+    #[test]
+    fn without_a_global_folder_the_fix_asks_to_set_it() {
+        let f = fired(&CHECK, ID, &Inspection { global: None, ..inspection(ModelsState::Missing) });
+        assert_eq!(f.severity, Severity::Error);
+        assert_eq!(f.fix.as_deref(), Some("link models/ to the global models folder (set it first)"));
+    }
+}

@@ -39,3 +39,71 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
         Some(format!("merge what {} holds into the global folder, then re-point the link", display_path(target))),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CHECK;
+    use crate::checks::Severity;
+    use crate::checks::test_support::*;
+    use crate::inspect::{GlobalKind, Inspection, ModelsState};
+
+    const ID: &str = "link-wrong-target";
+
+    #[test]
+    fn id_is_kebab_case() {
+        assert_eq!(CHECK.id.to_string(), ID);
+    }
+
+    #[test]
+    fn fires_only_on_a_link_to_another_folder() {
+        assert_eq!(fires_on(&CHECK, Some(global_ok())), ["wrong-target-link"]);
+    }
+
+    #[test]
+    fn silent_without_a_global_folder() {
+        assert!(fires_on(&CHECK, None).is_empty());
+    }
+
+    #[test]
+    fn names_both_folders() {
+        let f = fired(&CHECK, ID, &inspection(ModelsState::Link(dir_link(&elsewhere()))));
+        assert_eq!(f.severity, Severity::Warning);
+        assert_names(&f.message, &elsewhere());
+        assert_names(&f.message, &global_path());
+        let fix = f.fix.expect("a fix");
+        assert_names(&fix, &elsewhere());
+        assert!(fix.ends_with("then re-point the link"), "{fix}");
+    }
+
+    #[test]
+    fn the_global_folder_spelled_differently_is_the_right_target() {
+        for target in [
+            ws().join("environments").join("..").join("models"),
+            ws().join(".").join("models"),
+            global_path().join("checkpoints").join(".."),
+        ] {
+            let i = inspection(ModelsState::Link(dir_link(&target)));
+            assert_eq!(run(&CHECK, &i), None, "{}", target.display());
+        }
+    }
+
+    #[test]
+    fn a_subfolder_of_the_global_folder_is_a_wrong_target() {
+        let target = global_path().join("checkpoints");
+        let f = fired(&CHECK, ID, &inspection(ModelsState::Link(dir_link(&target))));
+        assert_names(&f.message, &target);
+    }
+
+    #[test]
+    fn compares_with_the_global_path_whatever_its_state() {
+        for kind in
+            [GlobalKind::Missing, GlobalKind::NotDir, GlobalKind::Dir { missing_subfolders: vec!["vae".into()] }]
+        {
+            let g = Some(global(kind));
+            let right = Inspection { global: g.clone(), ..inspection(ModelsState::Link(dir_link(&global_path()))) };
+            assert_eq!(run(&CHECK, &right), None);
+            let wrong = Inspection { global: g, ..inspection(ModelsState::Link(dir_link(&elsewhere()))) };
+            assert_eq!(fired(&CHECK, ID, &wrong).severity, Severity::Warning);
+        }
+    }
+}

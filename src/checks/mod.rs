@@ -20,6 +20,8 @@ mod models_dir_real;
 mod models_dir_unknown;
 mod models_not_dir;
 mod placeholder_only;
+#[cfg(test)]
+mod test_support;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -43,3 +43,63 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
     };
     Some(Finding::new(CHECK.id, Severity::Warning, message, Some(fix)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CHECK;
+    use crate::checks::Severity;
+    use crate::checks::test_support::*;
+    use crate::inspect::{DirTree, Inspection, ModelsState};
+
+    const ID: &str = "models-dir-real";
+
+    #[test]
+    fn id_is_kebab_case() {
+        assert_eq!(CHECK.id.to_string(), ID);
+    }
+
+    #[test]
+    fn fires_only_on_a_real_folder_with_user_data() {
+        for global in [Some(global_ok()), None] {
+            assert_eq!(fires_on(&CHECK, global), ["user-dir"]);
+        }
+    }
+
+    #[test]
+    fn counts_files_and_bytes_and_names_nested_links() {
+        let f = fired(&CHECK, ID, &inspection(ModelsState::RealDir(user_tree())));
+        assert_eq!(f.severity, Severity::Warning);
+        // 0 + 2 GiB + 1 KiB in three files (the placeholder counts too).
+        assert!(f.message.starts_with("models/ is a real folder holding 3 file(s), 2.0 GiB"), "{}", f.message);
+        assert!(f.message.contains("; 1 nested link(s): "), "{}", f.message);
+        assert_names(&f.message, &elsewhere().join("loras"));
+        assert!(!f.message.contains("unreadable"), "{}", f.message);
+    }
+
+    #[test]
+    fn reports_unreadable_entries() {
+        let tree = DirTree { unreadable: vec!["a: permission denied".into(), "b: gone".into()], ..user_tree() };
+        let f = fired(&CHECK, ID, &inspection(ModelsState::RealDir(tree)));
+        assert!(f.message.ends_with("; 2 entr(ies) unreadable"), "{}", f.message);
+    }
+
+    #[test]
+    fn a_folder_whose_only_user_entry_is_unreadable_still_fires() {
+        let tree = DirTree {
+            entries: Vec::new(),
+            stock_only: false,
+            first_user_entry: Some("secret".into()),
+            unreadable: vec!["secret: permission denied".into()],
+        };
+        let f = fired(&CHECK, ID, &inspection(ModelsState::RealDir(tree)));
+        assert_eq!(f.message, "models/ is a real folder holding 0 file(s), 0 bytes; 1 entr(ies) unreadable");
+    }
+
+    #[test]
+    fn the_fix_names_the_global_folder_when_known() {
+        let fix = fired(&CHECK, ID, &inspection(ModelsState::RealDir(user_tree()))).fix.expect("a fix");
+        assert_names(&fix, &global_path());
+        let i = Inspection { global: None, ..inspection(ModelsState::RealDir(user_tree())) };
+        assert_eq!(fired(&CHECK, ID, &i).fix.as_deref(), Some("merge into the global folder (or back up), then link"));
+    }
+}

@@ -37,3 +37,116 @@ pub fn finding(inspection: &Inspection) -> Finding {
         None,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CHECK;
+    use crate::checks::test_support::*;
+    use crate::checks::{self, ALL, Severity};
+    use crate::inspect::{GlobalKind, Inspection, ModelsState};
+
+    const ID: &str = "models-dir-unknown";
+
+    fn ids(findings: &[checks::Finding]) -> Vec<String> {
+        findings.iter().map(|f| f.check.to_string()).collect()
+    }
+
+    #[test]
+    fn id_is_kebab_case() {
+        assert_eq!(CHECK.id.to_string(), ID);
+    }
+
+    #[test]
+    fn the_check_itself_never_fires() {
+        // `checks::run` reports it instead, once, when the global folder is unknown.
+        for global in [Some(global_ok()), None] {
+            assert!(fires_on(&CHECK, global).is_empty());
+        }
+    }
+
+    #[test]
+    fn the_finding_names_the_workspace_json_to_edit() {
+        let f = super::finding(&Inspection { global: None, ..healthy() });
+        assert_eq!(f.check.to_string(), ID);
+        assert_eq!(f.severity, Severity::Error);
+        assert!(f.message.contains("`--models-dir DIR`") && f.message.contains("COMFYDOCTOR_MODELS_DIR"));
+        assert_names(&f.message, &workspace_json());
+        assert_eq!(f.fix, None);
+    }
+
+    #[test]
+    fn outside_a_workspace_there_is_no_workspace_hint() {
+        let f = super::finding(&Inspection { install: standalone_install(), global: None, ..healthy() });
+        assert_eq!(
+            f.message,
+            "the global models folder is unknown: pass `--models-dir DIR` or set COMFYDOCTOR_MODELS_DIR"
+        );
+    }
+
+    // `checks::run`
+
+    #[test]
+    fn run_replaces_the_checks_needing_the_global_folder() {
+        let i = Inspection { global: None, ..inspection(ModelsState::Link(dir_link(&elsewhere()))) };
+        let findings = checks::run(&i, ALL);
+        // link-wrong-target would fire with a global folder; without one it yields.
+        assert_eq!(ids(&findings), [ID]);
+        assert_eq!(findings[0], super::finding(&i));
+    }
+
+    #[test]
+    fn run_without_a_global_folder_still_runs_the_other_checks() {
+        let i = Inspection { global: None, yaml: yaml(""), ..inspection(ModelsState::Missing) };
+        assert_eq!(ids(&checks::run(&i, ALL)), [ID, "link-missing", "legacy-yaml"]);
+    }
+
+    #[test]
+    fn run_reports_the_unknown_folder_only_when_a_selected_check_needs_it() {
+        let i = Inspection { global: None, ..inspection(ModelsState::Missing) };
+        for (selected, expected) in [
+            (vec![&super::super::link_missing::CHECK], vec!["link-missing"]),
+            (vec![&CHECK], vec![ID]),
+            (vec![&super::super::global_missing::CHECK], vec![ID]),
+            (vec![&super::super::global_layout::CHECK, &super::super::link_missing::CHECK], vec![ID, "link-missing"]),
+            (vec![], vec![]),
+        ] {
+            assert_eq!(ids(&checks::run(&i, &selected)), expected, "{selected:?}");
+        }
+    }
+
+    #[test]
+    fn run_with_a_global_folder_never_reports_it_unknown() {
+        for (name, models) in models_states() {
+            let findings = checks::run(&inspection(models), &[&CHECK]);
+            assert!(findings.is_empty(), "{name}: {findings:?}");
+        }
+        assert!(checks::run(&healthy(), ALL).is_empty(), "a healthy install has no finding");
+    }
+
+    #[test]
+    fn run_reports_the_global_folder_checks() {
+        let i = Inspection { global: Some(global(GlobalKind::Missing)), ..inspection(ModelsState::Missing) };
+        let findings = checks::run(&i, ALL);
+        assert_eq!(ids(&findings), ["global-missing", "link-missing"]);
+        assert!(checks::is_global_check(findings[0].check));
+        assert!(!checks::is_global_check(findings[1].check));
+        let i = Inspection { global: Some(global_lacking(&["vae"])), ..healthy() };
+        assert_eq!(ids(&checks::run(&i, ALL)), ["global-layout"]);
+    }
+
+    #[test]
+    fn run_keeps_report_order() {
+        let i = Inspection {
+            global: Some(global_lacking(&["vae"])),
+            yaml: yaml(&comfydock_section("comfydock", &global_path())),
+            git: git_repo(12, 12, false),
+            ..inspection(ModelsState::RealDir(user_tree()))
+        };
+        let expected = ["global-layout", "models-dir-real", "legacy-yaml", "git-tracks-models"];
+        assert_eq!(ids(&checks::run(&i, ALL)), expected);
+        let reversed: Vec<_> = ALL.iter().rev().copied().collect();
+        let mut got = ids(&checks::run(&i, &reversed));
+        got.reverse();
+        assert_eq!(got, expected, "findings follow the selection's order");
+    }
+}

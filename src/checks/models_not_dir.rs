@@ -30,3 +30,56 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
         Some(format!("rename it to a backup name, then {}", super::link_missing::link_fix(global))),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CHECK;
+    use crate::checks::Severity;
+    use crate::checks::test_support::*;
+    use crate::inspect::{Inspection, ModelsState};
+
+    const ID: &str = "models-not-dir";
+
+    #[test]
+    fn id_is_kebab_case() {
+        assert_eq!(CHECK.id.to_string(), ID);
+    }
+
+    #[test]
+    fn fires_on_a_file_and_on_a_link_to_a_file() {
+        for global in [Some(global_ok()), None] {
+            assert_eq!(fires_on(&CHECK, global), ["file-link", "not-dir"]);
+        }
+    }
+
+    #[test]
+    fn says_what_models_is() {
+        for (what, expected) in [
+            ("a regular file of 12 bytes", "models is a regular file of 12 bytes, not a folder"),
+            ("a special file", "models is a special file, not a folder"),
+        ] {
+            let f = fired(&CHECK, ID, &inspection(ModelsState::NotDir(what.into())));
+            assert_eq!(f.severity, Severity::Error);
+            assert_eq!(f.message, expected);
+        }
+    }
+
+    #[test]
+    fn a_link_to_a_file_names_the_file() {
+        let zip = ws().join("models.zip");
+        let f = fired(&CHECK, ID, &inspection(ModelsState::Link(file_link(&zip))));
+        assert_eq!(f.severity, Severity::Error);
+        assert!(f.message.starts_with("models is a link to the file "), "{}", f.message);
+        assert_names(&f.message, &zip);
+    }
+
+    #[test]
+    fn the_fix_renames_then_links_to_the_global_folder() {
+        let f = fired(&CHECK, ID, &inspection(ModelsState::NotDir("a special file".into())));
+        let fix = f.fix.expect("a fix");
+        assert!(fix.starts_with("rename it to a backup name, then link models/ → "), "{fix}");
+        assert_names(&fix, &global_path());
+        let i = Inspection { global: None, ..inspection(ModelsState::NotDir("a special file".into())) };
+        assert!(fired(&CHECK, ID, &i).fix.expect("a fix").ends_with("(set it first)"));
+    }
+}

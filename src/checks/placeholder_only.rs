@@ -41,3 +41,51 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
         Some(format!("merge stock files, remove placeholders, {}", super::link_missing::link_fix(global))),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CHECK;
+    use crate::checks::Severity;
+    use crate::checks::test_support::*;
+    use crate::inspect::{DirTree, Inspection, ModelsState};
+
+    const ID: &str = "placeholder-only";
+
+    #[test]
+    fn id_is_kebab_case() {
+        assert_eq!(CHECK.id.to_string(), ID);
+    }
+
+    #[test]
+    fn fires_only_on_a_real_folder_of_stock_files() {
+        for global in [Some(global_ok()), None] {
+            assert_eq!(fires_on(&CHECK, global), ["stock-dir"]);
+        }
+    }
+
+    #[test]
+    fn counts_placeholders_and_stock_files() {
+        let f = fired(&CHECK, ID, &inspection(ModelsState::RealDir(stock_tree())));
+        assert_eq!(f.severity, Severity::Warning);
+        assert_eq!(
+            f.message,
+            "models/ is a real folder holding only ComfyUI's stock files (1 placeholder(s), 1 stock file(s) with content)"
+        );
+    }
+
+    #[test]
+    fn the_fix_links_to_the_global_folder() {
+        let fix = fired(&CHECK, ID, &inspection(ModelsState::RealDir(stock_tree()))).fix.expect("a fix");
+        assert!(fix.starts_with("merge stock files, remove placeholders, link models/ → "), "{fix}");
+        assert_names(&fix, &global_path());
+        let i = Inspection { global: None, ..inspection(ModelsState::RealDir(stock_tree())) };
+        assert!(fired(&CHECK, ID, &i).fix.expect("a fix").ends_with("(set it first)"));
+    }
+
+    #[test]
+    fn an_empty_real_folder_counts_as_stock() {
+        let empty = DirTree { entries: Vec::new(), stock_only: true, first_user_entry: None, unreadable: Vec::new() };
+        let f = fired(&CHECK, ID, &inspection(ModelsState::RealDir(empty)));
+        assert!(f.message.ends_with("(0 placeholder(s), 0 stock file(s) with content)"), "{}", f.message);
+    }
+}
