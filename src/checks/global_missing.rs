@@ -50,7 +50,7 @@ mod tests {
     #[test]
     fn id_is_kebab_case() {
         assert_eq!(CHECK.id.to_string(), ID);
-        assert!(crate::checks::is_global_check(CHECK.id));
+        assert!(CHECK.about_global);
     }
 
     #[test]

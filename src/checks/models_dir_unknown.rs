@@ -42,7 +42,9 @@ pub fn finding(inspection: &Inspection) -> Finding {
 mod tests {
     use super::CHECK;
     use crate::checks::test_support::*;
-    use crate::checks::{self, ALL, Severity};
+    use crate::checks::{self, CheckId, Severity};
+
+    const ALL: &[CheckId] = &CheckId::ALL;
     use crate::inspect::{GlobalKind, Inspection, ModelsState};
 
     const ID: &str = "models-dir-unknown";
@@ -104,10 +106,10 @@ mod tests {
     fn run_reports_the_unknown_folder_only_when_a_selected_check_needs_it() {
         let i = Inspection { global: None, ..inspection(ModelsState::Missing) };
         for (selected, expected) in [
-            (vec![&super::super::link_missing::CHECK], vec!["link-missing"]),
-            (vec![&CHECK], vec![ID]),
-            (vec![&super::super::global_missing::CHECK], vec![ID]),
-            (vec![&super::super::global_layout::CHECK, &super::super::link_missing::CHECK], vec![ID, "link-missing"]),
+            (vec![CheckId::LinkMissing], vec!["link-missing"]),
+            (vec![CheckId::ModelsDirUnknown], vec![ID]),
+            (vec![CheckId::GlobalMissing], vec![ID]),
+            (vec![CheckId::GlobalLayout, CheckId::LinkMissing], vec![ID, "link-missing"]),
             (vec![], vec![]),
         ] {
             assert_eq!(ids(&checks::run(&i, &selected)), expected, "{selected:?}");
@@ -117,7 +119,7 @@ mod tests {
     #[test]
     fn run_with_a_global_folder_never_reports_it_unknown() {
         for (name, models) in models_states() {
-            let findings = checks::run(&inspection(models), &[&CHECK]);
+            let findings = checks::run(&inspection(models), &[CHECK.id]);
             assert!(findings.is_empty(), "{name}: {findings:?}");
         }
         assert!(checks::run(&healthy(), ALL).is_empty(), "a healthy install has no finding");
@@ -128,8 +130,8 @@ mod tests {
         let i = Inspection { global: Some(global(GlobalKind::Missing)), ..inspection(ModelsState::Missing) };
         let findings = checks::run(&i, ALL);
         assert_eq!(ids(&findings), ["global-missing", "link-missing"]);
-        assert!(checks::is_global_check(findings[0].check));
-        assert!(!checks::is_global_check(findings[1].check));
+        assert!(checks::check(findings[0].check).about_global);
+        assert!(!checks::check(findings[1].check).about_global);
         let i = Inspection { global: Some(global_lacking(&["vae"])), ..healthy() };
         assert_eq!(ids(&checks::run(&i, ALL)), ["global-layout"]);
     }
