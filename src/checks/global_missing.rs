@@ -50,7 +50,7 @@ mod tests {
     #[test]
     fn id_is_kebab_case() {
         assert_eq!(CHECK.id.to_string(), ID);
-        assert!(CHECK.about_global);
+        assert!(crate::checks::check(CHECK.id).about_global);
     }
 
     #[test]
