@@ -253,29 +253,60 @@ fn add_install(root: &Path, found: &mut Discovery) {
     }
 }
 
-/// `global_model_directory.path` of a workspace, if it says one; an unreadable file is an error.
+/// The most of `workspace.json` that is read: ComfyDock's is a few hundred bytes, and the file is
+/// read on every launch (the hook), so a runaway file is refused rather than parsed.
+pub const WORKSPACE_JSON_LIMIT: u64 = 1 << 20;
+
+/// `global_model_directory.path` of a workspace, if it says one. A file that cannot be read, does
+/// not parse, is too large, or holds the key with another type than ComfyDock writes is an error
+/// naming the file and the field: guessing would merge models into the wrong folder.
 pub fn workspace_models_dir(ws: &Path) -> Result<Option<ModelsDir>> {
     let file = ws.join(".metadata").join("workspace.json");
-    let text = match std::fs::read_to_string(&file) {
-        Ok(t) => t,
+    let fail = |reason: String| DiscoveryError::WorkspaceJson { path: file.clone(), reason };
+    let bytes = match platform::read_bounded(&file, WORKSPACE_JSON_LIMIT) {
+        Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(DiscoveryError::WorkspaceJson { path: file, reason: e.to_string() });
+        Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => {
+            return Err(fail(format!(
+                "larger than comfydoctor reads (limit {}); ComfyDock writes a few hundred bytes",
+                crate::inspect::human_bytes(WORKSPACE_JSON_LIMIT)
+            )));
+        }
+        Err(e) => return Err(fail(e.to_string())),
+    };
+    let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| fail(e.to_string()))?;
+    let serde_json::Value::Object(top) = &json else {
+        return Err(fail(format!("should hold a JSON object, found {}", json_kind(&json))));
+    };
+    let gmd = match top.get("global_model_directory") {
+        None | Some(serde_json::Value::Null) => return Ok(None),
+        Some(serde_json::Value::Object(gmd)) => gmd,
+        Some(other) => {
+            return Err(fail(format!(
+                "global_model_directory should be an object with a \"path\", found {}",
+                json_kind(other)
+            )));
         }
     };
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| DiscoveryError::WorkspaceJson { path: file.clone(), reason: e.to_string() })?;
-    match json.get("global_model_directory").and_then(|g| g.get("path")) {
+    match gmd.get("path") {
         Some(serde_json::Value::String(p)) if !p.is_empty() => {
             let p = Path::new(p);
             let path = if p.is_absolute() { p.to_path_buf() } else { platform::normalize(&ws.join(p)) };
             Ok(Some(ModelsDir { path, source: ModelsDirSource::WorkspaceJson(file) }))
         }
         Some(serde_json::Value::Null) | None => Ok(None),
-        Some(other) => Err(DiscoveryError::WorkspaceJson {
-            path: file,
-            reason: format!("global_model_directory.path should be a string, found {other}"),
-        }),
+        Some(other) => Err(fail(format!("global_model_directory.path should be a string, found {other}"))),
+    }
+}
+
+fn json_kind(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "null".into(),
+        serde_json::Value::Bool(b) => format!("the boolean {b}"),
+        serde_json::Value::Number(n) => format!("the number {n}"),
+        serde_json::Value::String(_) => "a string".into(),
+        serde_json::Value::Array(_) => "a list".into(),
+        serde_json::Value::Object(_) => "an object".into(),
     }
 }
 

@@ -183,7 +183,8 @@ pub fn move_tree(ctx: &mut Ctx, draft: &mut Draft, job: &MoveJob, rel: &Path, re
 /// The text of `src` when it is one of ComfyUI's stock files (path, size and sha256 match).
 fn stock_contents(src: &Path, rel: &Path) -> Option<String> {
     let stock = stock::stock_file(&crate::inspect::slash_path(rel))?;
-    let bytes = std::fs::read(src).ok()?;
+    // Sized first: a large model under a stock name is never read whole.
+    let bytes = platform::read_bounded(src, stock.size).ok()?;
     if bytes.len() as u64 != stock.size || stock::sha256_bytes(&bytes) != stock.sha256 {
         return None;
     }

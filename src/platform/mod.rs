@@ -78,6 +78,19 @@ pub fn entry(path: &Path) -> io::Result<Entry> {
     imp::entry(path)
 }
 
+/// Reads a small file whole, refusing one larger than `limit` bytes with
+/// `ErrorKind::FileTooLarge` (read up to one byte past the limit, so a file that grows while it is
+/// read is caught too). For files the tool reads on every run (configs, git's small files).
+pub fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(io::Error::new(io::ErrorKind::FileTooLarge, format!("larger than {limit} bytes")));
+    }
+    Ok(bytes)
+}
+
 /// Resolves links and `..`, giving a path comparable with others (no `\\?\` prefix on Windows).
 pub fn canonicalize(path: &Path) -> io::Result<PathBuf> {
     imp::canonicalize(path)
