@@ -16,6 +16,7 @@ pub enum CheckId {
     ModelsDirUnknown,
     GlobalMissing,
     GlobalLayout,
+    GlobalLinkBroken,
     LinkMissing,
     LinkBroken,
     LinkWrongTarget,
@@ -28,10 +29,11 @@ pub enum CheckId {
 
 impl CheckId {
     /// Every check, in report order: the global folder, then `models`, then the YAML, then git.
-    pub const ALL: [CheckId; 11] = [
+    pub const ALL: [CheckId; 12] = [
         CheckId::ModelsDirUnknown,
         CheckId::GlobalMissing,
         CheckId::GlobalLayout,
+        CheckId::GlobalLinkBroken,
         CheckId::LinkMissing,
         CheckId::LinkBroken,
         CheckId::LinkWrongTarget,
@@ -47,6 +49,7 @@ impl CheckId {
             CheckId::ModelsDirUnknown => "models-dir-unknown",
             CheckId::GlobalMissing => "global-missing",
             CheckId::GlobalLayout => "global-layout",
+            CheckId::GlobalLinkBroken => "global-link-broken",
             CheckId::LinkMissing => "link-missing",
             CheckId::LinkBroken => "link-broken",
             CheckId::LinkWrongTarget => "link-wrong-target",

@@ -67,6 +67,25 @@ impl DirTree {
 pub struct GlobalState {
     pub dir: ModelsDir,
     pub kind: GlobalKind,
+    /// Links inside it that ComfyUI cannot follow, relative to it, in walk order.
+    pub bad_links: Vec<BadLink>,
+}
+
+/// A link in the global folder that ComfyUI would list but cannot load, or walk forever.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadLink {
+    pub rel: PathBuf,
+    pub raw_target: PathBuf,
+    pub problem: LinkProblem,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkProblem {
+    /// The target does not exist: the name shows in ComfyUI's lists, then fails to load.
+    Dangling,
+    /// The link resolves to itself, or to a folder that holds it: following links, ComfyUI's
+    /// walk goes round it until the path is too long.
+    Loop,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +124,8 @@ pub fn inspect_install(install: &Install, with_git: bool) -> Inspection {
     Inspection { install: install.clone(), models, yaml, git, global: None }
 }
 
-/// Reads the global folder's state.
+/// Reads the global folder's state, walking it once for links (entry types come from the
+/// folder listing; only links are looked at further, nothing is hashed).
 pub fn inspect_global(dir: &ModelsDir) -> GlobalState {
     let kind = match std::fs::metadata(&dir.path) {
         Err(_) => GlobalKind::Missing,
@@ -118,7 +138,42 @@ pub fn inspect_global(dir: &ModelsDir) -> GlobalState {
                 .collect(),
         },
     };
-    GlobalState { dir: dir.clone(), kind }
+    let bad_links = if matches!(kind, GlobalKind::Dir { .. }) { bad_links(&dir.path) } else { Vec::new() };
+    GlobalState { dir: dir.clone(), kind, bad_links }
+}
+
+fn bad_links(root: &Path) -> Vec<BadLink> {
+    let mut out = Vec::new();
+    // The root itself may be a link (a global folder on another disk): follow it, never below.
+    let base = platform::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    for item in walkdir::WalkDir::new(&base).follow_links(false).sort_by_file_name().min_depth(1) {
+        let Ok(item) = item else { continue };
+        if !item.path_is_symlink() && !item.file_type().is_dir() {
+            continue;
+        }
+        let Ok(Entry::Link(info)) = platform::entry(item.path()) else { continue };
+        let problem = match &info.resolved {
+            None if std::fs::symlink_metadata(item.path()).is_ok()
+                && std::fs::metadata(item.path()).is_err_and(is_loop) =>
+            {
+                LinkProblem::Loop
+            }
+            None => LinkProblem::Dangling,
+            // A folder link to the folder that holds it (or above): an endless walk.
+            Some(t) if info.target_is_dir && item.path().parent().is_some_and(|p| platform::is_within(p, t)) => {
+                LinkProblem::Loop
+            }
+            Some(_) => continue,
+        };
+        let rel = item.path().strip_prefix(&base).unwrap_or(item.path()).to_path_buf();
+        out.push(BadLink { rel, raw_target: info.raw_target, problem });
+    }
+    out
+}
+
+fn is_loop(e: std::io::Error) -> bool {
+    // ELOOP (Linux 40, macOS 62); Windows reports a cyclic reparse point as error 1921.
+    matches!(e.raw_os_error(), Some(40) | Some(62) | Some(1921))
 }
 
 /// Walks a real `models/` (metadata only; links are recorded, not followed). Hashing happens

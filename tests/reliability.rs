@@ -128,3 +128,53 @@ fn an_oversized_workspace_json_is_refused_not_read() {
     assert!(run.stderr.contains("workspace.json") && run.stderr.contains("limit"), "{}", run.stderr);
     let _ = (&r.g, &r.c);
 }
+
+// ------------------------------------------------------------------ global-link-broken
+
+#[cfg(unix)]
+#[test]
+fn global_link_broken_reports_dangling_and_looping_links_in_the_global_folder() {
+    use std::os::unix::fs::symlink;
+    // (link inside the global folder, its raw target, problem word in the message)
+    let cases: &[(&str, &str, &str)] = &[
+        ("checkpoints/gone.safetensors", "/nowhere/gone.safetensors", "target missing"),
+        ("loras/rel-gone.safetensors", "../missing/x.safetensors", "target missing"),
+        ("loras/self.safetensors", "self.safetensors", "loops"),
+        ("loras/up", "..", "loops"),
+        ("loras/deep/root", "../../", "loops"),
+    ];
+    for (rel, target, word) in cases {
+        let r = Repro::new();
+        fs::create_dir_all(r.c.join("models")).unwrap();
+        fs::remove_dir(r.c.join("models")).unwrap();
+        symlink(&r.g, r.c.join("models")).unwrap();
+        let link = r.g.join(rel);
+        fs::create_dir_all(link.parent().unwrap()).unwrap();
+        symlink(target, &link).unwrap();
+        let run = r.cmd(&["scan", "--check", "global-link-broken"]);
+        assert_eq!(run.code, 1, "{rel}: {run:?}");
+        assert!(run.stdout.contains("global-link-broken") && run.stdout.contains(word), "{rel}: {}", run.stdout);
+        assert!(run.stdout.contains(rel), "{rel}: {}", run.stdout);
+        // The finding is an error, and fix has nothing automatic to do about it.
+        let fix = r.cmd(&["fix", "--yes"]);
+        assert_eq!(fix.code, 1, "{rel}: {fix:?}");
+        assert_eq!(fs::read_link(&link).unwrap(), Path::new(target), "{rel}: the link is left alone");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_dangling_link_in_models_is_migrated_and_then_reported() {
+    use std::os::unix::fs::symlink;
+    let r = Repro::new();
+    let m = r.c.join("models");
+    fs::create_dir_all(m.join("vae")).unwrap();
+    // A dangling link file still shows in ComfyUI's list, so it must keep showing.
+    symlink("/nowhere/gone.safetensors", m.join("vae/gone.safetensors")).unwrap();
+    let fix = r.cmd(&["fix", "--yes"]);
+    assert_eq!(fix.code, 1, "{fix:?}");
+    assert_eq!(fs::read_link(r.g.join("vae/gone.safetensors")).unwrap(), Path::new("/nowhere/gone.safetensors"));
+    assert!(fix.stdout.contains("global-link-broken"), "{}", fix.stdout);
+    let scan = r.cmd(&["scan", "--format", "json"]);
+    assert_eq!(scan.code, 1, "a broken model is never healthy: {scan:?}");
+}

@@ -11,6 +11,7 @@ use crate::inspect::{GlobalState, Inspection};
 
 mod git_tracks_models;
 mod global_layout;
+mod global_link_broken;
 mod global_missing;
 mod legacy_yaml;
 mod link_broken;
@@ -85,6 +86,7 @@ pub fn check(id: CheckId) -> &'static Check {
         CheckId::ModelsDirUnknown => &models_dir_unknown::CHECK,
         CheckId::GlobalMissing => &global_missing::CHECK,
         CheckId::GlobalLayout => &global_layout::CHECK,
+        CheckId::GlobalLinkBroken => &global_link_broken::CHECK,
         CheckId::LinkMissing => &link_missing::CHECK,
         CheckId::LinkBroken => &link_broken::CHECK,
         CheckId::LinkWrongTarget => &link_wrong_target::CHECK,

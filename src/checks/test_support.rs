@@ -127,6 +127,7 @@ pub fn global(kind: GlobalKind) -> GlobalState {
     GlobalState {
         dir: ModelsDir { path: global_path(), source: ModelsDirSource::WorkspaceJson(workspace_json()) },
         kind,
+        bad_links: Vec::new(),
     }
 }
 

@@ -219,6 +219,7 @@ pub fn fix(id: CheckId) -> Fix {
         CheckId::ModelsDirUnknown => Fix::Manual,
         CheckId::GlobalMissing => Fix::Global(global_missing::plan),
         CheckId::GlobalLayout => Fix::Global(global_layout::plan),
+        CheckId::GlobalLinkBroken => Fix::Manual,
         CheckId::LinkMissing => Fix::Link { plan: link_missing::plan, asks_strategy: false },
         CheckId::LinkBroken => Fix::Link { plan: link_broken::plan, asks_strategy: false },
         CheckId::LinkWrongTarget => Fix::Link { plan: link_wrong_target::plan, asks_strategy: true },

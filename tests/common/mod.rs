@@ -52,6 +52,7 @@ pub const ALL_CHECK_IDS: &[&str] = &[
     "models-dir-unknown",
     "global-missing",
     "global-layout",
+    "global-link-broken",
     "link-missing",
     "link-broken",
     "link-wrong-target",
