@@ -1,0 +1,84 @@
+//! The test helpers themselves: the inventory notices every kind of change, the listing
+//! emulation sees what ComfyUI sees, and its folder-key table matches the fact file taken from
+//! ComfyUI's `folder_paths.py`.
+
+use std::fs;
+use std::path::PathBuf;
+
+use crate::support::*;
+
+// ---------------------------------------------------------------- inventories and listing
+
+/// The inventory notices what scan must not do, so the two tests above can fail.
+#[cfg(unix)]
+#[test]
+fn inventory_sees_every_kind_of_change() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    write(root.join("a/file"), b"abc");
+    symlink("a", root.join("link"));
+    let base = lstat_inventory(root, true);
+    assert_eq!(base, lstat_inventory(root, true));
+    assert_eq!(base[std::path::Path::new("link")].link_target(), Some("a".into()));
+
+    let changes: Vec<Box<dyn Fn()>> = vec![
+        Box::new(|| write(root.join("a/new"), b"")),
+        Box::new(|| write(root.join("a/file"), b"abcd")),
+        Box::new(|| fs::set_permissions(root.join("a/file"), fs::Permissions::from_mode(0o600)).unwrap()),
+        Box::new(|| {
+            let f = fs::File::options().write(true).open(root.join("a/file")).unwrap();
+            f.set_modified(std::time::SystemTime::UNIX_EPOCH).unwrap();
+        }),
+        Box::new(|| {
+            fs::remove_file(root.join("link")).unwrap();
+            symlink("b", root.join("link"));
+        }),
+    ];
+    for (i, change) in changes.iter().enumerate() {
+        let before = lstat_inventory(root, true);
+        change();
+        assert_ne!(before, lstat_inventory(root, true), "change {i} went unnoticed");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn listing_emulation_sees_what_comfyui_sees() {
+    let ws = Ws::new();
+    let c = ws.env("e");
+    let m = c.join("models");
+    write(m.join("checkpoints/a.SafeTensors"), bytes(1));
+    write(m.join("checkpoints/readme.txt"), bytes(2));
+    write(m.join("clip/t5.sft"), bytes(3));
+    write(m.join("unet/u.gguf"), bytes(4));
+    write(m.join("unet/sub/u.pt2"), bytes(4));
+    write(m.join("configs/c.yaml"), bytes(5));
+    write(m.join("configs/c.ckpt"), bytes(5));
+    write(ws.outside.join("store/s.pkl"), bytes(6));
+    symlink(ws.outside.join("store"), m.join("t2i_adapter/linked"));
+    symlink("..", m.join("loras/loop"));
+    symlink("missing.bin", m.join("vae/dangling.bin"));
+    let got = comfy_listing(&c);
+    let want: Listing = [
+        ("checkpoints", "a.SafeTensors"),
+        ("text_encoders", "t5.sft"),
+        ("diffusion_models", "sub/u.pt2"),
+        ("configs", "c.yaml"),
+        ("controlnet", "linked/s.pkl"),
+        ("vae", "dangling.bin"),
+    ]
+    .into_iter()
+    .map(|(k, p)| (k.to_string(), PathBuf::from(p)))
+    .collect();
+    assert_eq!(got, want);
+    // And the helpers notice a loss, even of one copy among two.
+    let before = ws.content();
+    write(m.join("unet/new.bin"), bytes(9));
+    assert_nothing_lost(&before, &ws.content(), "a new file loses nothing");
+    std::fs::remove_file(m.join("configs/c.yaml")).unwrap();
+    let lost = std::panic::catch_unwind(|| assert_nothing_lost(&before, &ws.content(), "x"));
+    assert!(lost.is_err(), "a lost file must be noticed");
+    let listed = std::panic::catch_unwind(|| assert_still_listed(&got, &comfy_listing(&c), "x"));
+    assert!(listed.is_err(), "a vanished model must be noticed");
+}
