@@ -9,7 +9,7 @@ use crate::support::*;
 
 // ---------------------------------------------------------------- inventories and listing
 
-/// The inventory notices what scan must not do, so the two tests above can fail.
+/// The inventory notices what scan must not do, so `scan::scan_writes_nothing*` can fail.
 #[cfg(unix)]
 #[test]
 fn inventory_sees_every_kind_of_change() {
@@ -81,4 +81,62 @@ fn listing_emulation_sees_what_comfyui_sees() {
     assert!(lost.is_err(), "a lost file must be noticed");
     let listed = std::panic::catch_unwind(|| assert_still_listed(&got, &comfy_listing(&c), "x"));
     assert!(listed.is_err(), "a vanished model must be noticed");
+}
+
+// ---------------------------------------------------------------- the folder-key table
+
+/// ComfyUI's `folder_paths.py`, as recorded in the fact file (not the product's own table).
+const FOLDER_KEYS_TSV: &str = include_str!("../../fixtures/comfyui-folder-keys.tsv");
+
+#[test]
+fn the_folder_key_table_matches_the_fact_file() {
+    let mut facts = Vec::new();
+    let mut pt = None;
+    for line in FOLDER_KEYS_TSV.lines() {
+        if let Some(comment) = line.strip_prefix('#') {
+            if let Some(rest) = comment.split("pt = ").nth(1) {
+                let list = rest.split('(').next().unwrap();
+                pt = Some(list.split_whitespace().map(|e| e.trim_start_matches('.').to_string()).collect::<Vec<_>>());
+            }
+            continue;
+        }
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert_eq!(cols.len(), 4, "fact file row: {line:?}");
+        let listed = match cols[2] {
+            "pt" => Listed::Models,
+            ".yaml" => Listed::Yaml,
+            "folder" => Listed::Folders,
+            "any" => Listed::Any,
+            other => panic!("unknown extensions {other:?} in {line:?}"),
+        };
+        assert!(["a125cd84", "newer"].contains(&cols[3]), "since: {line:?}");
+        facts.push((cols[0].to_string(), cols[1].split(',').map(str::to_string).collect::<Vec<_>>(), listed));
+    }
+    let table: Vec<(String, Vec<String>, Listed)> =
+        KEYS.iter().map(|(k, dirs, l)| (k.to_string(), dirs.iter().map(|d| d.to_string()).collect(), *l)).collect();
+    assert_eq!(table, facts, "support::KEYS differs from fixtures/comfyui-folder-keys.tsv");
+    assert_eq!(pt.as_deref(), Some(&s(MODEL_EXTENSIONS)[..]), "MODEL_EXTENSIONS differs from the fact file");
+}
+
+/// Files in the six newest key folders are listed too (the emulation only lists more with them).
+#[test]
+fn the_newest_folder_keys_are_listed() {
+    let ws = Ws::new();
+    let c = ws.env("e");
+    let m = c.join("models");
+    let newest = [
+        "latent_upscale_models",
+        "background_removal",
+        "frame_interpolation",
+        "geometry_estimation",
+        "optical_flow",
+        "detection",
+    ];
+    for (i, key) in newest.iter().enumerate() {
+        write(m.join(key).join("x.safetensors"), bytes(i as u32));
+        write(m.join(key).join("notes.txt"), bytes(100));
+    }
+    let got = comfy_listing(&c);
+    let want: Listing = newest.iter().map(|k| (k.to_string(), PathBuf::from("x.safetensors"))).collect();
+    assert_eq!(got, want);
 }
