@@ -1,9 +1,7 @@
 //! The other subcommands (`checks`, `explain`, `completions`), the README's `scan` of the demo
 //! workspace, and snapshots of the human output.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 
 #[cfg(unix)]
 fn demo() -> std::path::PathBuf {
@@ -97,7 +95,7 @@ fn colours_only_when_asked_or_on_a_terminal() {
 #[test]
 fn readme_scan_of_the_demo_workspace_json() {
     let home = tempfile::tempdir().unwrap();
-    let before = inventory(&demo());
+    let before = lstat_inventory(&demo(), true);
     let mut cmd = bin();
     cmd.env("HOME", home.path()).current_dir(env!("CARGO_MANIFEST_DIR")).args([
         "scan",
@@ -119,14 +117,14 @@ fn readme_scan_of_the_demo_workspace_json() {
     assert_eq!(json["summary"], serde_json::json!({"installs": 6, "errors": 2, "warnings": 4, "infos": 1}));
     let global = std::fs::canonicalize(json["models_dir"].as_str().unwrap()).unwrap();
     assert_eq!(global, std::fs::canonicalize(demo().join("models")).unwrap());
-    assert_same_inventory(&before, &inventory(&demo()));
+    assert_same(&before, &lstat_inventory(&demo(), true), "nothing may change");
 }
 
 #[cfg(unix)]
 #[test]
 fn readme_scan_of_the_demo_workspace_table() {
     let home = tempfile::tempdir().unwrap();
-    let before = inventory(&demo());
+    let before = lstat_inventory(&demo(), true);
     let mut cmd = bin();
     cmd.env("HOME", home.path()).current_dir(env!("CARGO_MANIFEST_DIR")).args(["scan", "fixtures/demo-workspace"]);
     let (code, stdout, stderr) = output(&mut cmd);
@@ -150,7 +148,7 @@ fn readme_scan_of_the_demo_workspace_table() {
     let (code, _, stderr) = output(&mut cmd);
     assert_eq!(code, 1);
     assert!(stderr.contains("scratch"), "{stderr}");
-    assert_same_inventory(&before, &inventory(&demo()));
+    assert_same(&before, &lstat_inventory(&demo(), true), "nothing may change");
 }
 
 // ---------------------------------------------------------------- snapshots of the output
@@ -166,7 +164,7 @@ fn snapshot_workspace() -> Ws {
         write(fresh.join("models").join(p), "");
     }
     ws.healthy_env("good");
-    std::fs::remove_dir(ws.global().join("gligen")).unwrap();
+    std::fs::remove_dir(ws.global.join("gligen")).unwrap();
     ws
 }
 
@@ -176,7 +174,7 @@ fn table_snapshot() {
     let ws = snapshot_workspace();
     let (code, stdout, stderr) = output(ws.cmd().arg("scan").arg(&ws.root));
     assert_eq!(code, 1, "{stderr}");
-    assert!(!stdout.contains(ws.tmp.path().to_str().unwrap()), "paths should show as ~: {stdout}");
+    assert!(!stdout.contains(ws.base.to_str().unwrap()), "paths should show as ~: {stdout}");
     insta::assert_snapshot!("table", stdout);
 
     let (code, stdout, _) = output(ws.cmd().arg("scan").arg("--quiet").arg(&ws.root));
@@ -190,8 +188,8 @@ fn json_snapshot() {
     let ws = snapshot_workspace();
     let (code, stdout, _) = output(ws.cmd().args(["scan", "--format", "json"]).arg(&ws.root));
     assert_eq!(code, 1);
-    let tmp = ws.tmp.path().to_str().unwrap();
-    let canonical = std::fs::canonicalize(ws.tmp.path()).unwrap();
+    let tmp = ws.base.to_str().unwrap();
+    let canonical = std::fs::canonicalize(&ws.base).unwrap();
     let stdout = stdout.replace(tmp, "[TMP]").replace(canonical.to_str().unwrap(), "[TMP]");
     assert_shape(&parse_json(&stdout));
     insta::assert_snapshot!("json", stdout);

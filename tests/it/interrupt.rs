@@ -2,11 +2,9 @@
 //! the next `fix --yes` completes it or `undo` restores every install.
 #![cfg(unix)]
 
-mod fix_support;
-
 use std::path::PathBuf;
 
-use fix_support::*;
+use crate::support::*;
 
 const FAILPOINT_EXIT: i32 = 99;
 
@@ -26,17 +24,17 @@ fn other_fs_case() -> Option<(Ws, Vec<PathBuf>)> {
 fn build(ws: Ws) -> (Ws, Vec<PathBuf>) {
     let real = ws.env("real");
     let m = real.join("models");
-    write(&m.join("checkpoints/new.safetensors"), &bytes(1));
-    write(&m.join("checkpoints/dup.safetensors"), &bytes(2));
-    write(&ws.global.join("checkpoints/dup.safetensors"), &bytes(2));
-    write(&m.join("checkpoints/put_checkpoints_here"), b"");
-    write(&m.join("mine/deep/x.pt"), &bytes(5));
-    write(&ws.outside.join("styles/s.safetensors"), &bytes(6));
-    link("../../../../../../outside/styles", &m.join("vae/styles"));
+    write(m.join("checkpoints/new.safetensors"), bytes(1));
+    write(m.join("checkpoints/dup.safetensors"), bytes(2));
+    write(ws.global.join("checkpoints/dup.safetensors"), bytes(2));
+    write(m.join("checkpoints/put_checkpoints_here"), b"");
+    write(m.join("mine/deep/x.pt"), bytes(5));
+    write(ws.outside.join("styles/s.safetensors"), bytes(6));
+    symlink("../../../../../../outside/styles", m.join("vae/styles"));
     let missing = ws.env("missing");
     let wrong = ws.env("wrong");
-    write(&ws.outside.join("old/loras/old.safetensors"), &bytes(7));
-    link(ws.outside.join("old"), &wrong.join("models"));
+    write(ws.outside.join("old/loras/old.safetensors"), bytes(7));
+    symlink(ws.outside.join("old"), wrong.join("models"));
     (ws, vec![real, missing, wrong])
 }
 
@@ -45,10 +43,10 @@ fn build(ws: Ws) -> (Ws, Vec<PathBuf>) {
 fn global_missing_case() -> Option<(Ws, Vec<PathBuf>)> {
     let ws = Ws::bare();
     let file = ws.env("file");
-    write(&file.join("models"), b"not a folder");
+    write(file.join("models"), b"not a folder");
     let fresh = ws.env("fresh");
-    write(&fresh.join("models/checkpoints/put_checkpoints_here"), b"");
-    write(&fresh.join("models/loras/.gitkeep"), b"");
+    write(fresh.join("models/checkpoints/put_checkpoints_here"), b"");
+    write(fresh.join("models/loras/.gitkeep"), b"");
     Some((ws, vec![file, fresh]))
 }
 
@@ -183,7 +181,7 @@ fn undo_interrupted(point: &str) -> bool {
     let refs: Vec<&std::path::Path> = comfys.iter().map(PathBuf::as_path).collect();
     let b = before(&ws, &refs);
     fix(&ws, &["--yes"]).expect(0, "fix --yes");
-    let mut cmd = command(&ws);
+    let mut cmd = ws.cmd();
     cmd.env("COMFYDOCTOR_FAILPOINT", point).arg("undo").arg(&ws.root);
     let out = run_cmd(cmd);
     if out.code == 0 {
@@ -216,7 +214,7 @@ fn after_an_interrupted_undo_the_advice_of_fix_works() {
     let refs: Vec<&std::path::Path> = comfys.iter().map(PathBuf::as_path).collect();
     let b = before(&ws, &refs);
     fix(&ws, &["--yes"]).expect(0, "fix --yes");
-    let mut cmd = command(&ws);
+    let mut cmd = ws.cmd();
     cmd.env("COMFYDOCTOR_FAILPOINT", "after:2").arg("undo").arg(&ws.root);
     run_cmd(cmd).expect(FAILPOINT_EXIT, "undo killed");
     let advice = fix(&ws, &[]);

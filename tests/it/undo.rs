@@ -2,11 +2,9 @@
 //! that changed since.
 #![cfg(unix)]
 
-mod fix_support;
-
 use std::path::{Path, PathBuf};
 
-use fix_support::*;
+use crate::support::*;
 
 /// A workspace with one install holding a real `models/` (new file, duplicate, conflict,
 /// placeholder, plain subfolder, nested link) and one without `models`.
@@ -14,15 +12,15 @@ fn merge_case() -> (Ws, PathBuf, PathBuf) {
     let ws = Ws::new();
     let real = ws.env("real");
     let m = real.join("models");
-    write(&m.join("checkpoints/new.safetensors"), &bytes(1));
-    write(&m.join("checkpoints/dup.safetensors"), &bytes(2));
-    write(&ws.global.join("checkpoints/dup.safetensors"), &bytes(2));
-    write(&m.join("loras/clash.safetensors"), &bytes(3));
-    write(&ws.global.join("loras/clash.safetensors"), &bytes(4));
-    write(&m.join("loras/put_loras_here"), b"");
-    write(&m.join("mine/deep/x.pt"), &bytes(5));
-    write(&ws.outside.join("styles/s.safetensors"), &bytes(6));
-    link("../../../../../../outside/styles", &m.join("vae/styles"));
+    write(m.join("checkpoints/new.safetensors"), bytes(1));
+    write(m.join("checkpoints/dup.safetensors"), bytes(2));
+    write(ws.global.join("checkpoints/dup.safetensors"), bytes(2));
+    write(m.join("loras/clash.safetensors"), bytes(3));
+    write(ws.global.join("loras/clash.safetensors"), bytes(4));
+    write(m.join("loras/put_loras_here"), b"");
+    write(m.join("mine/deep/x.pt"), bytes(5));
+    write(ws.outside.join("styles/s.safetensors"), bytes(6));
+    symlink("../../../../../../outside/styles", m.join("vae/styles"));
     let missing = ws.env("missing");
     (ws, real, missing)
 }
@@ -80,7 +78,7 @@ fn undo_finds_the_journal_from_each_kind_of_path() {
     let env = real.parent().unwrap().to_path_buf();
     for path in [journal.as_path(), env.as_path(), real.as_path()] {
         fix(&ws, &["--yes"]).expect(0, "fix --yes");
-        let mut cmd = command(&ws);
+        let mut cmd = ws.cmd();
         cmd.arg("undo").arg(path);
         run_cmd(cmd).expect(0, &format!("undo {}", path.display()));
         assert_restored(&ws, &[&real, &missing], &b, &format!("undo {}", path.display()));
@@ -96,7 +94,7 @@ fn undo_of_a_chosen_older_run_leaves_the_newer_one() {
     first.expect(0, "first fix");
     let first_id = run_id(&first);
     let bb = ws.env("b");
-    write(&bb.join("models/loras/b.safetensors"), &bytes(1));
+    write(bb.join("models/loras/b.safetensors"), bytes(1));
     fix(&ws, &["--yes"]).expect(0, "second fix");
     assert_linked(&ws, &bb);
 
@@ -116,7 +114,7 @@ fn undo_keeps_what_was_added_since() {
     let (ws, real, missing) = merge_case();
     let b = before(&ws, &[&real, &missing]);
     fix(&ws, &["--yes"]).expect(0, "fix --yes");
-    write(&ws.global.join("loras/downloaded-later.safetensors"), &bytes(7));
+    write(ws.global.join("loras/downloaded-later.safetensors"), bytes(7));
     let content = ws.content();
     undo(&ws).expect(0, "undo");
     assert_restored(&ws, &[&real, &missing], &b, "undo");
@@ -131,7 +129,7 @@ fn undo_stops_rather_than_destroy_a_changed_link() {
     // The user replaces the new link with a real folder holding a model.
     let models = missing.join("models");
     std::fs::remove_file(&models).unwrap();
-    write(&models.join("checkpoints/user.safetensors"), &bytes(8));
+    write(models.join("checkpoints/user.safetensors"), bytes(8));
     let content = ws.content();
     let out = undo(&ws);
     out.expect(2, "undo over a changed link");
@@ -148,7 +146,7 @@ fn undo_stops_rather_than_lose_a_file_changed_since() {
     // The file moved into the global folder is replaced by another one of the same name.
     let moved = ws.global.join("checkpoints/new.safetensors");
     std::fs::remove_file(&moved).unwrap();
-    write(&moved, &bytes(9));
+    write(&moved, bytes(9));
     let content = ws.content();
     let out = undo(&ws);
     assert!(out.code == 0 || out.code == 2, "undo: {}\n{}", out.stdout, out.stderr);
@@ -174,17 +172,17 @@ fn a_standalone_install_with_models_dir_round_trips() {
     let ws = Ws::new();
     let comfy = ws.base.join("standalone/ComfyUI");
     for f in ["main.py", "folder_paths.py", "nodes.py"] {
-        write(&comfy.join(f), b"#\n");
+        write(comfy.join(f), b"#\n");
     }
-    write(&comfy.join("models/checkpoints/mine.safetensors"), &bytes(1));
-    write(&comfy.join("models/checkpoints/put_checkpoints_here"), b"");
+    write(comfy.join("models/checkpoints/mine.safetensors"), bytes(1));
+    write(comfy.join("models/checkpoints/put_checkpoints_here"), b"");
     let global = ws.base.join("shared-models");
     mkdir(&global);
     let inv = lstat_inventory(&comfy, false);
     let listing = comfy_listing(&comfy);
     let content = ws.content();
     let go = |args: &[&str]| {
-        let mut cmd = command(&ws);
+        let mut cmd = ws.cmd();
         cmd.arg(args[0]).arg(&comfy).args(&args[1..]);
         run_cmd(cmd)
     };

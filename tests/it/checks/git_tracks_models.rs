@@ -1,14 +1,173 @@
-//! Issue 5: a linked `models/` must not break updating a ComfyUI checkout. Real git, real
-//! repositories made in the test: an "upstream" with tracked `models/` placeholders and stock
-//! configs, a clone migrated by `comfydoctor fix --yes`, then upstream changes pulled.
+//! `git-tracks-models` with real git: fires while the index tracks `models/` unprotected, is silent
+//! once the paths are skip-worktree and a sparse-checkout rule keeps `/models/` out, and turns into
+//! an info line when there is no `git` to ask. Then the fix (issue 5: a linked `models/` must not
+//! break updating a ComfyUI checkout): an "upstream" with tracked `models/` placeholders and stock
+//! configs, a clone migrated by `comfydoctor fix --yes`, then upstream changes pulled; and undo.
 #![cfg(unix)]
 
-mod common;
-
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::support::*;
+
+// ---------------------------------------------------------------- scan
+
+/// A workspace with environment `env` whose ComfyUI folder is a git checkout tracking
+/// `models/` (placeholders and a config), then `models/` replaced by a link to the global folder.
+fn linked_checkout() -> (Ws, PathBuf) {
+    assert!(has_git(), "the git tests need `git` on PATH");
+    let ws = Ws::new();
+    let comfy = ws.env("env");
+    write(comfy.join("models/checkpoints/put_checkpoints_here"), b"");
+    write(comfy.join("models/configs/v1-inference.yaml"), b"model: {}\n");
+    write(comfy.join(".gitignore"), b"/models/\n");
+    git(&comfy, &["init", "-q"]);
+    git(&comfy, &["add", "-A", "-f"]);
+    git(&comfy, &["commit", "-qm", "upstream"]);
+    fs::remove_dir_all(comfy.join("models")).unwrap();
+    symlink("../../../models", comfy.join("models"));
+    (ws, comfy)
+}
+
+fn protect(comfy: &Path) {
+    let files = git(comfy, &["ls-files", "models"]);
+    let mut args = vec!["update-index", "--skip-worktree"];
+    args.extend(files.lines());
+    git(comfy, &args);
+    git(comfy, &["sparse-checkout", "set", "--no-cone", "/*", "!/models/"]);
+}
+
+#[test]
+fn fires_when_the_index_tracks_models() {
+    let (ws, _) = linked_checkout();
+    let (code, json) = ws.scan_json(&[]);
+    assert_eq!(code, 1);
+    assert_eq!(ids(&json, "env"), s(&["git-tracks-models"]));
+    let f = finding(&json, "env", "git-tracks-models");
+    assert_eq!(f["severity"], "warning");
+    assert!(f["message"].as_str().unwrap().contains("2 path(s)"), "{f:#}");
+    assert!(f["fix"].is_string());
+}
+
+#[test]
+fn fires_on_a_fresh_clone_with_a_real_models_folder() {
+    assert!(has_git());
+    let ws = Ws::new();
+    let comfy = ws.env("env");
+    write(comfy.join("models/checkpoints/put_checkpoints_here"), b"");
+    git(&comfy, &["init", "-q"]);
+    git(&comfy, &["add", "-A"]);
+    git(&comfy, &["commit", "-qm", "upstream"]);
+    let (code, json) = ws.scan_json(&[]);
+    assert_eq!(code, 1);
+    assert_eq!(ids(&json, "env"), s(&["placeholder-only", "git-tracks-models"]));
+}
+
+#[test]
+fn silent_after_skip_worktree_and_sparse_checkout() {
+    let (ws, comfy) = linked_checkout();
+    protect(&comfy);
+    let (code, json) = ws.scan_json(&[]);
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(ids(&json, "env"), Vec::<String>::new());
+    // The link survived the git commands.
+    assert!(fs::symlink_metadata(comfy.join("models")).unwrap().file_type().is_symlink());
+}
+
+#[test]
+fn skip_worktree_alone_is_not_enough() {
+    let (ws, comfy) = linked_checkout();
+    let files = git(&comfy, &["ls-files", "models"]);
+    let mut args = vec!["update-index", "--skip-worktree"];
+    args.extend(files.lines());
+    git(&comfy, &args);
+    let (code, json) = ws.scan_json(&[]);
+    assert_eq!(code, 1);
+    assert_eq!(ids(&json, "env"), s(&["git-tracks-models"]));
+}
+
+#[test]
+fn a_sparse_rule_that_lets_models_back_in_fires_again() {
+    let (ws, comfy) = linked_checkout();
+    protect(&comfy);
+    let sparse = comfy.join(".git/info/sparse-checkout");
+    let mut rules = fs::read_to_string(&sparse).unwrap();
+    rules.push_str("/models/\n");
+    fs::write(&sparse, rules).unwrap();
+    let (_, json) = ws.scan_json(&[]);
+    assert_eq!(ids(&json, "env"), s(&["git-tracks-models"]));
+}
+
+#[test]
+fn a_repository_that_does_not_track_models_is_silent() {
+    assert!(has_git());
+    let ws = Ws::new();
+    let comfy = ws.healthy_env("env");
+    git(&comfy, &["init", "-q"]);
+    git(&comfy, &["add", "main.py", "nodes.py"]);
+    git(&comfy, &["commit", "-qm", "no models"]);
+    let (code, json) = ws.scan_json(&[]);
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(ids(&json, "env"), Vec::<String>::new());
+}
+
+#[test]
+fn without_git_on_path_it_is_an_info_line() {
+    let (ws, _) = linked_checkout();
+    let empty_path = tempfile::tempdir().unwrap();
+    let mut cmd = ws.cmd();
+    cmd.env("PATH", empty_path.path()).args(["scan", "--format", "json"]).arg(&ws.root);
+    let (code, json) = run_json_cmd(&mut cmd);
+    assert_eq!(code, 0, "infos do not count: {json:#}");
+    assert_eq!(ids(&json, "env"), s(&["git-tracks-models"]));
+    let f = finding(&json, "env", "git-tracks-models");
+    assert_eq!(f["severity"], "info");
+    assert!(f["message"].as_str().unwrap().contains("git"), "{f:#}");
+    assert_eq!(json["summary"]["infos"], 1);
+}
+
+#[test]
+fn without_git_on_path_a_folder_that_is_no_checkout_says_nothing() {
+    let ws = Ws::new();
+    ws.healthy_env("env");
+    let empty_path = tempfile::tempdir().unwrap();
+    let mut cmd = ws.cmd();
+    cmd.env("PATH", empty_path.path()).args(["scan", "--format", "json"]).arg(&ws.root);
+    let (code, json) = run_json_cmd(&mut cmd);
+    assert_eq!(code, 0);
+    assert_eq!(ids(&json, "env"), Vec::<String>::new());
+}
+
+#[test]
+fn a_linked_worktree_is_inspected_through_its_git_file() {
+    let (ws, comfy) = linked_checkout();
+    // A second checkout of the same repository, as `git worktree add` makes it (a `.git` file).
+    let env2 = ws.root.join("environments/env2");
+    fs::create_dir_all(env2.join(".cec")).unwrap();
+    git(&comfy, &["worktree", "add", "-q", env2.join("ComfyUI").to_str().unwrap()]);
+    assert!(env2.join("ComfyUI/.git").is_file());
+    let (_, json) = ws.scan_json(&[]);
+    // The checkout holds the committed (made-up, so non-stock) config.
+    assert_eq!(ids(&json, "env2"), s(&["models-dir-real", "git-tracks-models"]));
+}
+
+#[test]
+fn scan_leaves_the_repositories_untouched() {
+    let (ws, comfy) = linked_checkout();
+    let (ws2, comfy2) = linked_checkout();
+    protect(&comfy2);
+    let _ = comfy;
+    for w in [&ws, &ws2] {
+        let before = lstat_inventory(&w.base, true);
+        let (code, _, _) = output(w.cmd().arg("scan").arg(&w.root));
+        assert!(code == 0 || code == 1);
+        let (code, _, _) = output(w.cmd().args(["scan", "--check", "git-tracks-models"]).arg(&w.root));
+        assert!(code == 0 || code == 1);
+        assert_same(&before, &lstat_inventory(&w.base, true), "nothing may change");
+    }
+}
+
+// ---------------------------------------------------------------- fix, updates of the checkout, and undo
 
 struct Repo {
     _tmp: tempfile::TempDir,
@@ -116,12 +275,12 @@ fn pull_after_migration_succeeds_and_writes_nothing_into_the_global_folder() {
         assert!(r.global.join(cfg).is_file(), "{cfg} not in the global folder");
     }
 
-    let global_before = inventory(&r.global);
+    let global_before = lstat_inventory(&r.global, true);
     r.upstream_update();
     git(&r.clone, &["pull", "-q", "--ff-only"]);
     assert_eq!(fs::read_to_string(r.clone.join("main.py")).unwrap(), "# main.py v2\n");
     r.assert_linked();
-    assert_same_inventory(&global_before, &inventory(&r.global));
+    assert_same(&global_before, &lstat_inventory(&r.global, true), "nothing may change");
     assert_eq!(r.status(), "", "git status after the pull");
     assert_eq!(r.scan_code(), 0, "scan after the pull");
 }
@@ -135,14 +294,14 @@ fn checkout_of_an_older_commit_and_back_keeps_the_link() {
     r.upstream_update();
     git(&r.clone, &["pull", "-q", "--ff-only"]);
     r.fix();
-    let global_before = inventory(&r.global);
+    let global_before = lstat_inventory(&r.global, true);
     git(&r.clone, &["checkout", "-q", "HEAD~1"]);
     r.assert_linked();
     assert_eq!(r.status(), "");
     git(&r.clone, &["checkout", "-q", "master"]);
     r.assert_linked();
     assert_eq!(r.status(), "");
-    assert_same_inventory(&global_before, &inventory(&r.global));
+    assert_same(&global_before, &lstat_inventory(&r.global, true), "nothing may change");
 }
 
 #[test]
@@ -152,7 +311,7 @@ fn updater_damage_is_repaired_by_the_hook_without_touching_the_global_folder() {
     }
     let r = Repo::new();
     r.fix();
-    let global_before = inventory(&r.global);
+    let global_before = lstat_inventory(&r.global, true);
 
     // An updater replaced the link by a fresh stock models/ folder.
     fs::remove_file(r.clone.join("models")).unwrap();
@@ -161,7 +320,7 @@ fn updater_damage_is_repaired_by_the_hook_without_touching_the_global_folder() {
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
     assert!(!out.is_empty(), "--quiet still prints one line per applied step");
     r.assert_linked();
-    assert_same_inventory(&global_before, &inventory(&r.global));
+    assert_same(&global_before, &lstat_inventory(&r.global, true), "nothing may change");
     assert_eq!(r.status(), "");
 
     // An updater deleted the link.
@@ -169,13 +328,13 @@ fn updater_damage_is_repaired_by_the_hook_without_touching_the_global_folder() {
     let (code, _, err) = r.cmd(&["fix", "--yes", "--quiet"]);
     assert_eq!(code, 0, "{err}");
     r.assert_linked();
-    assert_same_inventory(&global_before, &inventory(&r.global));
+    assert_same(&global_before, &lstat_inventory(&r.global, true), "nothing may change");
 
     // Healthy: the hook is silent and writes nothing.
-    let before = inventory(&r.root);
+    let before = lstat_inventory(&r.root, true);
     let (code, out, _) = r.cmd(&["fix", "--yes", "--quiet"]);
     assert_eq!((code, out.as_str()), (0, ""));
-    assert_same_inventory(&before, &inventory(&r.root));
+    assert_same(&before, &lstat_inventory(&r.root, true), "nothing may change");
 }
 
 #[test]
@@ -188,7 +347,7 @@ fn undo_restores_git_state_exclude_and_the_models_folder() {
     let files = ["config", "info/exclude", "info/sparse-checkout", "config.worktree"];
     let read = |f: &str| fs::read(git_dir.join(f)).ok();
     let before: Vec<_> = files.iter().map(|f| read(f)).collect();
-    let models_before = inventory(&r.clone.join("models"));
+    let models_before = lstat_inventory(&r.clone.join("models"), true);
     let flags_before = git(&r.clone, &["ls-files", "-t", "models"]);
 
     r.fix();
@@ -201,9 +360,9 @@ fn undo_restores_git_state_exclude_and_the_models_folder() {
     let after: Vec<_> = files.iter().map(|f| read(f)).collect();
     assert_eq!(before, after, "git files restored byte for byte");
     assert_eq!(git(&r.clone, &["ls-files", "-t", "models"]), flags_before);
-    let models_after = inventory(&r.clone.join("models"));
-    let strip = |m: std::collections::BTreeMap<PathBuf, Node>| -> Vec<(PathBuf, &'static str, u64)> {
-        m.into_iter().map(|(p, n)| (p, n.kind, n.size)).collect()
+    let models_after = lstat_inventory(&r.clone.join("models"), true);
+    let strip = |m: Inventory| -> Vec<(PathBuf, Kind, u64)> {
+        m.into_iter().map(|(p, n)| (p, n.kind, n.stamp.expect("stamped inventory").size)).collect()
     };
     assert_eq!(strip(models_before), strip(models_after));
     assert_eq!(r.status(), "");
@@ -237,12 +396,12 @@ fn staged_changes_under_models_are_refused_with_nothing_changed() {
     let r = Repo::new();
     write(r.clone.join("models/loras/put_loras_here"), "now with content");
     git(&r.clone, &["add", "-f", "models/loras/put_loras_here"]);
-    let before = inventory(&r.root);
+    let before = lstat_inventory(&r.root, true);
     let (code, out, err) = r.cmd(&["fix", "--yes"]);
     assert_ne!(code, 0, "{out}");
     assert!(err.contains("staged changes under models/"), "{err}");
     assert!(err.contains("git -C"), "says how to unstage: {err}");
-    assert_same_inventory(&before, &inventory(&r.root));
+    assert_same(&before, &lstat_inventory(&r.root, true), "nothing may change");
 }
 
 #[test]

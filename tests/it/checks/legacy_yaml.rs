@@ -1,15 +1,49 @@
-//! `legacy-yaml` through the binary: inference of the global folder, parse errors, and the fix
-//! (remove when all is served, rewrite when some is, undo restores the bytes).
-#![cfg(unix)]
-
-mod common;
+//! `legacy-yaml`: an `extra_model_paths.yaml` beside the install; scan (present, absent, elsewhere,
+//! unparseable), inference of the global folder from it, and the fix (remove when all is served,
+//! rewrite when some is, undo restores the bytes).
 
 use std::fs;
 use std::path::Path;
 
+use crate::support::*;
 use comfydoctor::legacy_yaml;
-use common::*;
 
+// ---------------------------------------------------------------- scan
+
+#[test]
+fn legacy_yaml_fires_when_present_and_is_silent_when_absent() {
+    let ws = Ws::new();
+    let with = ws.env("with");
+    write(with.join("models/checkpoints/put_checkpoints_here"), "");
+    write(
+        with.join("extra_model_paths.yaml"),
+        format!("comfyui:\n  base_path: {}\n  checkpoints: checkpoints/\n", ws.global.display()),
+    );
+    let without = ws.env("without");
+    write(without.join("models/checkpoints/put_checkpoints_here"), "");
+    let (code, json) = ws.scan_json(&[]);
+    assert_eq!(code, 1);
+    assert_eq!(ids(&json, "with"), s(&["placeholder-only", "legacy-yaml"]));
+    assert_eq!(ids(&json, "without"), s(&["placeholder-only"]));
+    let (_, json) = ws.scan_json(&["--check", "legacy-yaml"]);
+    assert_eq!(ids(&json, "with"), s(&["legacy-yaml"]));
+    assert_eq!(ids(&json, "without"), Vec::<String>::new());
+}
+
+#[test]
+fn legacy_yaml_is_silent_when_the_file_is_elsewhere() {
+    let ws = Ws::new();
+    let comfy = ws.env("nested");
+    write(comfy.join("models/checkpoints/put_checkpoints_here"), "");
+    write(comfy.join("custom_nodes/foo/extra_model_paths.yaml"), "a:\n  base_path: /x\n");
+    write(comfy.join("extra_model_paths.yaml.example"), "a:\n  base_path: /x\n");
+    let (_, json) = ws.scan_json(&[]);
+    assert_eq!(ids(&json, "nested"), s(&["placeholder-only"]));
+}
+
+// ---------------------------------------------------------------- through the binary: inference, errors, fix and undo
+
+#[cfg(unix)]
 /// A standalone ComfyUI at `<tmp>/ComfyUI` with `models/` real and holding one model.
 fn standalone(tmp: &Path) -> std::path::PathBuf {
     let comfy = tmp.join("ComfyUI");
@@ -18,6 +52,7 @@ fn standalone(tmp: &Path) -> std::path::PathBuf {
     comfy
 }
 
+#[cfg(unix)]
 fn comfydock_yaml(base: &Path, extra: &str) -> String {
     let mut s = format!("comfyui:\n  base_path: {}\n  is_default: true\n", base.display());
     for k in ["checkpoints", "loras", "vae", "embeddings", "controlnet", "upscale_models"] {
@@ -27,12 +62,14 @@ fn comfydock_yaml(base: &Path, extra: &str) -> String {
     s
 }
 
+#[cfg(unix)]
 fn run(tmp: &Path, args: &[&str]) -> (i32, String, String) {
     let mut cmd = bin();
     cmd.env("HOME", tmp).current_dir(tmp).args(args);
     output(&mut cmd)
 }
 
+#[cfg(unix)]
 #[test]
 fn the_global_folder_is_inferred_from_a_comfydock_yaml() {
     let tmp = tempfile::tempdir().unwrap();
@@ -49,6 +86,7 @@ fn the_global_folder_is_inferred_from_a_comfydock_yaml() {
     assert!(f["message"].as_str().unwrap().contains("7 of 7"), "{f}");
 }
 
+#[cfg(unix)]
 #[test]
 fn an_unparseable_yaml_is_an_error_naming_the_line_and_is_never_touched() {
     let tmp = tempfile::tempdir().unwrap();
@@ -67,6 +105,7 @@ fn an_unparseable_yaml_is_an_error_naming_the_line_and_is_never_touched() {
     assert!(fs::symlink_metadata(comfy.join("models")).unwrap().file_type().is_symlink());
 }
 
+#[cfg(unix)]
 #[test]
 fn a_served_yaml_is_backed_up_and_removed_and_undo_restores_it() {
     let tmp = tempfile::tempdir().unwrap();
@@ -93,6 +132,7 @@ fn a_served_yaml_is_backed_up_and_removed_and_undo_restores_it() {
     assert_eq!(fs::read_to_string(comfy.join("models/loras/mine.safetensors")).unwrap(), "lora bytes");
 }
 
+#[cfg(unix)]
 #[test]
 fn a_partly_served_yaml_is_rewritten_with_the_same_paths_for_what_the_link_does_not_serve() {
     let tmp = tempfile::tempdir().unwrap();
@@ -131,6 +171,7 @@ fn a_partly_served_yaml_is_rewritten_with_the_same_paths_for_what_the_link_does_
     assert_eq!(fs::read_to_string(&yaml_path).unwrap(), text);
 }
 
+#[cfg(unix)]
 #[test]
 fn a_yaml_whose_base_path_is_not_the_chosen_global_folder_keeps_its_entries() {
     let tmp = tempfile::tempdir().unwrap();

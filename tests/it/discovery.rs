@@ -1,12 +1,10 @@
 //! Finding installs: the four kinds of PATH, the depth-limited search that never follows links nor
 //! enters pruned folders, ComfyDock's `.cec/` rule, the default places, and the exit-2 errors.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 
-use common::*;
+use crate::support::*;
 
 /// A clean command with HOME and the current folder in `home`.
 fn cmd_in(home: &Path) -> assert_cmd::Command {
@@ -137,8 +135,8 @@ fn two_workspaces_each_use_their_own_global_folder() {
     assert_eq!(names(&json), s(&["one-env", "two-env"]));
     assert!(json["models_dir"].is_null(), "no single global folder: {json:#}");
     let dir = |n: &str| fs::canonicalize(install(&json, n)["models_dir"].as_str().unwrap()).unwrap();
-    assert_eq!(dir("one-env"), fs::canonicalize(one.global()).unwrap());
-    assert_eq!(dir("two-env"), fs::canonicalize(two.global()).unwrap());
+    assert_eq!(dir("one-env"), fs::canonicalize(&one.global).unwrap());
+    assert_eq!(dir("two-env"), fs::canonicalize(&two.global).unwrap());
 }
 
 #[cfg(unix)]
@@ -147,7 +145,7 @@ fn a_workspace_reached_through_a_link() {
     let ws = Ws::new();
     ws.healthy_env("good");
     ws.env("bare");
-    let alias = ws.tmp.path().join("alias");
+    let alias = ws.base.join("alias");
     symlink(&ws.root, &alias);
     let (code, json) = run_json([&alias]);
     assert_eq!(code, 1);
@@ -391,7 +389,7 @@ fn an_invalid_workspace_json_found_by_search_is_a_usage_error() {
     let ws = Ws::new();
     ws.env("a");
     write(ws.workspace_json(), "[1, 2");
-    assert_usage_error(ws.cmd().arg("scan").arg(ws.tmp.path()), "workspace.json");
+    assert_usage_error(ws.cmd().arg("scan").arg(&ws.base), "workspace.json");
 }
 
 #[test]

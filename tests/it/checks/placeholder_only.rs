@@ -1,13 +1,29 @@
 //! `placeholder-only` against `models-dir-real`: a real `models/` is stock only when every file is
 //! a placeholder or a stock config of the right path, size and sha256. The stock list comes from a
-//! generated TSV (`COMFYDOCTOR_STOCK_TSV`, honoured by debug builds) or the embedded one.
-
-mod common;
+//! generated TSV (`COMFYDOCTOR_STOCK_TSV`, honoured by debug builds) or the embedded one. Then the
+//! fix: stock files merged without a prompt, and undone.
 
 use std::fs;
 use std::path::PathBuf;
 
-use common::*;
+use crate::support::*;
+
+// ---------------------------------------------------------------- scan
+
+#[test]
+fn placeholder_only_fires_on_embedded_placeholders() {
+    let ws = Ws::new();
+    let comfy = ws.env("fresh");
+    for p in ["checkpoints/put_checkpoints_here", "loras/put_loras_here", "vae/put_vae_here"] {
+        write(comfy.join("models").join(p), "");
+    }
+    let (code, json) = ws.scan_json(&[]);
+    assert_eq!(code, 1);
+    assert_eq!(ids(&json, "fresh"), s(&["placeholder-only"]));
+    let f = finding(&json, "fresh", "placeholder-only");
+    assert_eq!(f["severity"], "warning");
+    assert!(f["message"].as_str().unwrap().contains("3 placeholder(s)"), "{f:#}");
+}
 
 /// A workspace with one environment `env` whose `models/` is the generated stock tree, and the TSV.
 struct Case {
@@ -23,7 +39,7 @@ impl Case {
         let models = ws.env("env").join("models");
         let tree = StockTree::new();
         tree.materialize(&models);
-        let tsv = tree.write_tsv(&ws.tmp.path().join("stock files.tsv"));
+        let tsv = tree.write_tsv(&ws.base.join("stock files.tsv"));
         Case { ws, tree, tsv, models }
     }
 
@@ -200,7 +216,64 @@ fn the_embedded_list_does_not_accept_a_made_up_config() {
 fn a_stock_tree_with_a_nested_link_is_real() {
     let case = Case::new();
     fs::remove_dir_all(case.models.join("vae")).unwrap();
-    symlink(case.ws.global().join("vae"), case.models.join("vae"));
+    symlink(case.ws.global.join("vae"), case.models.join("vae"));
     let (_, ids, _) = case.scan();
     assert_eq!(ids, s(&["models-dir-real"]));
+}
+
+// ---------------------------------------------------------------- fix and undo
+
+#[cfg(unix)]
+#[test]
+fn placeholder_only_merges_stock_files_without_a_prompt() {
+    let mut ws = Ws::new();
+    let a_yaml: &[u8] = b"model:\n  target: a\n";
+    let b_yaml: &[u8] = b"model:\n  target: b\n";
+    ws.set_stock(&[
+        ("checkpoints/put_checkpoints_here", b""),
+        ("loras/put_loras_here", b""),
+        ("configs/a.yaml", a_yaml),
+        ("configs/b.yaml", b_yaml),
+    ]);
+    let c = ws.env("fresh");
+    let m = c.join("models");
+    write(m.join("checkpoints/put_checkpoints_here"), b"");
+    write(m.join("loras/put_loras_here"), b"");
+    write(m.join("configs/a.yaml"), a_yaml);
+    write(m.join("configs/b.yaml"), b_yaml);
+    mkdir(m.join("vae"));
+    write(ws.global.join("configs/b.yaml"), b_yaml);
+
+    let s = scan(&ws);
+    assert!(s.stdout.contains("placeholder-only"), "scan must report placeholder-only:\n{}", s.stdout);
+
+    // No --yes: nothing user-made is at stake, so a non-interactive run applies it.
+    let mut b = before(&ws, &[&c]);
+    let out = fix(&ws, &[]);
+    out.expect(0, "fix without --yes");
+    assert!(!out.stderr.contains("--yes"), "placeholder-only must not ask:\n{}", out.stderr);
+    assert_linked(&ws, &c);
+    assert_eq!(read(&ws.global.join("configs/a.yaml")), a_yaml);
+    assert_eq!(read(&ws.global.join("configs/b.yaml")), b_yaml);
+    // The install's b.yaml is ComfyUI's stock file and identical in the global folder: removed,
+    // with its bytes kept in the journal (so `undo` can write it back). Nothing else goes.
+    assert!(!c.join("models.comfydoctor-backup").exists());
+    let journal: String = std::fs::read_dir(ws.root.join(".comfydoctor"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".jsonl"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect();
+    assert!(journal.contains(&serde_json::to_string(std::str::from_utf8(b_yaml).unwrap()).unwrap()));
+    let b_hash = sha256_hex(b_yaml);
+    *b.content.get_mut(&b_hash).unwrap() -= 1;
+    assert_kept(&ws, &[&c], &b, "after fix");
+    no_placeholders_under(&ws.global);
+    scan(&ws).expect(0, "scan after fix");
+    let settled = ws.everything();
+    fix(&ws, &[]).expect(0, "second fix");
+    assert_same(&settled, &ws.everything(), "second fix must change nothing");
+    undo(&ws).expect(0, "undo");
+    assert_restored(&ws, &[&c], &b, "after undo");
+    assert_eq!(read(&m.join("configs/b.yaml")), b_yaml);
 }

@@ -1,0 +1,21 @@
+//! The integration tests, one binary (it links once and runs every test in parallel).
+//!
+//! - `checks::<id>`: one module per check ID (in snake_case), holding that check's scan, fix and
+//!   undo tests, so `cargo test <id>` (e.g. `cargo test link_missing`) runs them;
+//! - the modules beside it cover what is about no single check: finding installs (`discovery`),
+//!   `scan` and `fix` across checks, `undo`, interrupted runs, the other subcommands (`cli`), the
+//!   executor's library API, the `extra_model_paths.yaml` corpus, and the test helpers (`harness`);
+//! - `support`: the helpers all of them share.
+
+mod checks;
+mod cli;
+mod discovery;
+mod executor;
+mod fix;
+mod harness;
+mod interrupt;
+mod reliability;
+mod scan;
+mod support;
+mod undo;
+mod yaml_corpus;

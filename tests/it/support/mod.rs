@@ -1,0 +1,63 @@
+//! Helpers shared by every integration test: a temporary ComfyDock workspace builder ([`Ws`]),
+//! file helpers, one lstat inventory and one content inventory, an emulation of what ComfyUI
+//! lists (its folder-key table is checked against `fixtures/comfyui-folder-keys.tsv`), generated
+//! stock trees, and ways to run the binary with a clean environment.
+// Most helpers build links, which the tests only do on Unix; on other systems some go unused.
+#![cfg_attr(not(unix), allow(dead_code, unused_imports))]
+
+mod contract;
+mod files;
+mod inventory;
+mod listing;
+mod run;
+mod stock;
+mod ws;
+
+pub use contract::*;
+pub use files::*;
+pub use inventory::*;
+pub use listing::*;
+pub use run::*;
+pub use stock::*;
+pub use ws::*;
+
+/// ComfyUI's standard subfolders of `models/`, as a fresh clone has them (a global folder
+/// holding all of them is complete).
+pub const STANDARD_SUBFOLDERS: &[&str] = &[
+    "audio_encoders",
+    "checkpoints",
+    "clip",
+    "clip_vision",
+    "configs",
+    "controlnet",
+    "diffusers",
+    "diffusion_models",
+    "embeddings",
+    "gligen",
+    "hypernetworks",
+    "loras",
+    "model_patches",
+    "photomaker",
+    "style_models",
+    "text_encoders",
+    "unet",
+    "upscale_models",
+    "vae",
+    "vae_approx",
+];
+
+/// Every check ID of the contract, in report order.
+pub const ALL_CHECK_IDS: &[&str] = &[
+    "models-dir-unknown",
+    "global-missing",
+    "global-layout",
+    "global-link-broken",
+    "link-missing",
+    "link-broken",
+    "link-wrong-target",
+    "models-not-dir",
+    "placeholder-only",
+    "models-dir-real",
+    "legacy-yaml",
+    "git-tracks-models",
+];
