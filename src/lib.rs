@@ -3,7 +3,9 @@
 //!
 //! Layers, each using only those below it:
 //! `commands` → `fixes`, `report` → `checks` → `workspace`, `inspect`, `execute` →
-//! `legacy_yaml`, `journal`, `git`, `platform`, `plan`, `stock`, `error`.
+//! `legacy_yaml`, `git`, `platform`, `plan`, `stock`, `error`.
+//! The run journal and the run lock live inside `execute` (`execute::journal`, `execute::lock`):
+//! they write files too.
 //! Inspection reads the disk once into plain data; checks are pure; the plan is data; only
 //! `execute` (through `platform`) writes.
 
@@ -17,9 +19,7 @@ pub mod exit_codes;
 pub mod fixes;
 pub mod git;
 pub mod inspect;
-pub mod journal;
 pub mod legacy_yaml;
-pub mod lock;
 pub mod plan;
 pub mod platform;
 pub mod prompt;

@@ -11,10 +11,10 @@ use crate::cli::FixArgs;
 use crate::commands::scan;
 use crate::config::Target;
 use crate::error::Result;
+use crate::execute::journal::RunState;
 use crate::execute::{self, ExecOptions, describe};
 use crate::exit_codes;
 use crate::fixes::{self, Ctx, Strategy, View};
-use crate::journal::RunState;
 use crate::plan::InstallPlan;
 use crate::prompt;
 use crate::report::{self, InstallReport};
@@ -289,5 +289,5 @@ fn unique(items: impl Iterator<Item = PathBuf>) -> Vec<PathBuf> {
 
 /// `20261124T150102Z`: sorts as text, safe in file names everywhere.
 fn compact_stamp() -> String {
-    crate::journal::utc_now().chars().filter(|c| c.is_ascii_alphanumeric()).take(15).collect::<String>() + "Z"
+    crate::execute::journal::utc_now().chars().filter(|c| c.is_ascii_alphanumeric()).take(15).collect::<String>() + "Z"
 }

@@ -63,7 +63,7 @@ pub fn run(args: &UndoArgs) -> Result<i32> {
     }
     let chosen = match &args.run {
         Some(id) => runs.iter().find(|(_, r)| &r.run_id == id),
-        None => runs.iter().find(|(_, r)| r.state != crate::journal::RunState::Undone),
+        None => runs.iter().find(|(_, r)| r.state != crate::execute::journal::RunState::Undone),
     };
     let Some((dir, run)) = chosen else {
         return Err(match &args.run {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::{Fail, StepError};
-use crate::journal::{StepDetail, sync_dir};
+use crate::execute::journal::{StepDetail, sync_dir};
 use crate::platform::{self, Entry, LinkKind};
 
 /// Below this a copy is over before a bar would be readable.

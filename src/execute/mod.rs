@@ -15,6 +15,8 @@
 mod copy;
 mod describe;
 mod git_ops;
+pub mod journal;
+pub mod lock;
 mod ops;
 
 use std::path::{Path, PathBuf};
@@ -22,9 +24,9 @@ use std::time::Duration;
 
 pub use describe::{describe, quote};
 
-use crate::journal::{self, Folded, JournalRun, JournalWriter, Record, RunState, RunSummary, StepDetail, StepState};
-use crate::lock::{self, LockFailure, RunLock};
 use crate::plan::{Action, InstallPlan};
+use journal::{Folded, JournalRun, JournalWriter, Record, RunState, RunSummary, StepDetail, StepState};
+use lock::{LockFailure, RunLock};
 
 /// How to run. `ExecOptions::new` reads the test failpoint from the environment (debug builds).
 #[derive(Debug, Clone)]

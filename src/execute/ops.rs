@@ -8,7 +8,7 @@ use std::path::Path;
 use super::copy::{self, io_step};
 use super::git_ops;
 use super::{Fail, StepError};
-use crate::journal::{StepDetail, sync_dir};
+use crate::execute::journal::{StepDetail, sync_dir};
 use crate::plan::Action;
 use crate::platform::{self, Entry, LinkInfo};
 
