@@ -3,7 +3,7 @@
 //!
 //! Layers, each using only those below it:
 //! `commands` → `fixes`, `report` → `checks` → `workspace`, `inspect`, `execute` →
-//! `legacy_yaml`, `git`, `platform`, `plan`, `stock`, `error`.
+//! `legacy_yaml`, `git`, `platform`, `plan`, `stock`, `digest`, `error`.
 //! The run journal and the run lock live inside `execute` (`execute::journal`, `execute::lock`):
 //! they write files too.
 //! Inspection reads the disk once into plain data; checks are pure; the plan is data; only
@@ -13,6 +13,7 @@ pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod digest;
 pub mod error;
 pub mod execute;
 pub mod exit_codes;

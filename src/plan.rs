@@ -186,7 +186,7 @@ pub mod path_serde {
         #[cfg(unix)]
         {
             use std::os::unix::ffi::OsStrExt;
-            let hex = path.as_os_str().as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+            let hex = crate::digest::hex(path.as_os_str().as_bytes());
             Repr::UnixBytes { unix_bytes_hex: hex }
         }
         #[cfg(windows)]

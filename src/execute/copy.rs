@@ -8,15 +8,13 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use super::{Fail, StepError};
 use crate::execute::journal::{StepDetail, sync_dir};
 use crate::platform::{self, Entry, LinkKind};
 
 /// Below this a copy is over before a bar would be readable.
 pub(super) const PROGRESS_MIN_BYTES: u64 = 64 << 20;
-const BUF: usize = 1 << 20;
+use crate::digest::{BUF, Hasher};
 
 /// Whether to draw a bar: asked for, on a terminal (a bar in a log file or a pipe is noise), and
 /// big enough to be worth it.
@@ -60,26 +58,7 @@ pub(super) fn io_step(path: &Path, what: &str, e: io::Error) -> StepError {
     StepError { path: path.to_path_buf(), message: format!("{}: {what}: {e}{hint}", path.display()) }
 }
 
-/// Length and sha256 (hex) of a file's bytes.
-pub(super) fn hash_file(path: &Path) -> io::Result<(u64, String)> {
-    let mut f = File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; BUF];
-    let mut len = 0u64;
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-        len += n as u64;
-    }
-    Ok((len, hex(&h.finalize())))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub(super) use crate::digest::sha256_file as hash_file;
 
 /// `.<name>.comfydoctor-tmp-<tag>` beside `dest`: hidden, recognisable, and the same name for
 /// a retry of the same run so a resume reuses (overwrites) what a killed attempt left.
@@ -116,7 +95,7 @@ pub(super) fn copy_verified(from: &Path, tmp: &Path, progress: &Progress) -> Res
         .truncate(true)
         .open(tmp)
         .map_err(|e| io_step(tmp, "cannot create", e))?;
-    let mut h = Sha256::new();
+    let mut h = Hasher::new();
     let mut buf = vec![0u8; BUF];
     let mut len = 0u64;
     loop {
@@ -135,7 +114,7 @@ pub(super) fn copy_verified(from: &Path, tmp: &Path, progress: &Progress) -> Res
     }
     dst.sync_all().map_err(|e| io_step(tmp, "cannot flush to disk", e))?;
     drop(dst);
-    let want = hex(&h.finalize());
+    let want = h.hex();
     let (got_len, got) = hash_file(tmp).map_err(|e| io_step(tmp, "cannot read back", e))?;
     if got_len != len || got != want || len != meta.len() {
         return Err(StepError {

@@ -102,19 +102,18 @@ pub(super) fn unchanged(saved: &[SavedFile]) -> Result<Option<&Path>, StepError>
 
 /// A digest of the saved files' current bytes, so undo can tell whether anyone edited them.
 pub(super) fn digest(saved: &[SavedFile]) -> Result<String, StepError> {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
+    let mut h = crate::digest::Hasher::new();
     for s in saved {
         match current(&s.path)? {
             Some(t) => {
                 h.update(b"1");
-                h.update((t.len() as u64).to_le_bytes());
+                h.update(&(t.len() as u64).to_le_bytes());
                 h.update(t.as_bytes());
             }
             None => h.update(b"0"),
         }
     }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(h.hex())
 }
 
 /// Writes every saved file back (or removes one that did not exist).

@@ -176,7 +176,7 @@ pub fn move_tree(ctx: &mut Ctx, draft: &mut Draft, job: &MoveJob, rel: &Path, re
 fn stock_contents(src: &Path, rel: &Path) -> Option<String> {
     let stock = stock::stock_file(&crate::inspect::slash_path(rel))?;
     let bytes = std::fs::read(src).ok()?;
-    if bytes.len() as u64 != stock.size || stock::sha256_bytes(&bytes) != stock.sha256 {
+    if bytes.len() as u64 != stock.size || crate::digest::sha256_bytes(&bytes) != stock.sha256 {
         return None;
     }
     String::from_utf8(bytes).ok()
