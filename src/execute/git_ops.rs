@@ -6,29 +6,25 @@
 use std::fs;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use super::StepError;
 use super::copy::io_step;
+use crate::git::{self, Access};
 use crate::plan::SavedFile;
 
 fn git_err(repo: &Path, what: &str, detail: impl std::fmt::Display) -> StepError {
     StepError { path: repo.to_path_buf(), message: format!("{}: git {what} failed: {detail}", repo.display()) }
 }
 
-/// Runs `git -C repo args...`, feeding `stdin` when given.
-fn git(repo: &Path, args: &[&str], stdin: Option<&[u8]>) -> Result<Vec<u8>, StepError> {
+/// Runs `git -C repo args...` through [`git::run`]; a failure is a step error naming the repo.
+fn git(repo: &Path, args: &[&str], stdin: Option<&[u8]>, access: Access) -> Result<Vec<u8>, StepError> {
     let what = args.first().copied().unwrap_or("");
-    let mut cmd = Command::new("git");
-    cmd.arg("-C").arg(repo).args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| git_err(repo, what, format!("cannot run git ({e}); install git or skip this check")))?;
-    if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        pipe.write_all(bytes).map_err(|e| git_err(repo, what, e))?;
-    }
-    let out = child.wait_with_output().map_err(|e| git_err(repo, what, e))?;
+    let out = git::run(repo, args, stdin, access).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            git_err(repo, what, format!("cannot run git ({e}); install git or skip this check"))
+        }
+        _ => git_err(repo, what, e),
+    })?;
     if !out.status.success() {
         return Err(git_err(repo, what, String::from_utf8_lossy(&out.stderr).trim()));
     }
@@ -51,13 +47,13 @@ pub(super) fn skipped_count(repo: &Path, paths: &[String]) -> Result<usize, Step
     }
     let mut args = vec!["ls-files", "-t", "-z", "--"];
     args.extend(paths.iter().map(String::as_str));
-    let out = git(repo, &args, None)?;
-    Ok(out.split(|b| *b == 0).filter(|r| r.starts_with(b"S ")).count())
+    let out = git(repo, &args, None, Access::Read)?;
+    Ok(git::ls_files_tagged(&out).filter(|(skipped, _)| *skipped).count())
 }
 
 pub(super) fn set_skip_worktree(repo: &Path, paths: &[String], on: bool) -> Result<(), StepError> {
     let flag = if on { "--skip-worktree" } else { "--no-skip-worktree" };
-    git(repo, &["update-index", flag, "-z", "--stdin"], Some(&nul_list(paths)))?;
+    git(repo, &["update-index", flag, "-z", "--stdin"], Some(&nul_list(paths)), Access::Write)?;
     Ok(())
 }
 
@@ -65,10 +61,10 @@ pub(super) fn set_skip_worktree(repo: &Path, paths: &[String], on: bool) -> Resu
 /// sees the tracked files through the `models` link, clears their skip-worktree bits and then
 /// reports them deleted (git 2.38+).
 pub(super) fn sparse_set(repo: &Path, patterns: &[String]) -> Result<(), StepError> {
-    git(repo, &["config", "sparse.expectFilesOutsideOfPatterns", "true"], None)?;
+    git(repo, &["config", "sparse.expectFilesOutsideOfPatterns", "true"], None, Access::Write)?;
     let mut args = vec!["sparse-checkout", "set", "--no-cone"];
     args.extend(patterns.iter().map(String::as_str));
-    git(repo, &args, None)?;
+    git(repo, &args, None, Access::Write)?;
     Ok(())
 }
 
