@@ -13,7 +13,6 @@
 //! the first action.
 
 mod copy;
-mod describe;
 mod git_ops;
 pub mod journal;
 pub mod lock;
@@ -22,7 +21,8 @@ mod ops;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use describe::{describe, quote};
+/// Kept here for callers that knew the dry-run listing as the executor's.
+pub use crate::plan::{describe, quote};
 
 use crate::plan::{Action, InstallPlan};
 use journal::{Folded, JournalRun, JournalWriter, Record, RunState, RunSummary, StepDetail, StepState};

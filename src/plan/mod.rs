@@ -1,7 +1,11 @@
 //! The plan: a closed list of small, typed actions. Plans are data: printed for a dry run,
 //! journaled before execution, reversed by `undo`. Only `execute` turns them into disk writes.
 
+mod describe;
+
 use std::path::PathBuf;
+
+pub use describe::{describe, quote};
 
 use serde::{Deserialize, Serialize};
 
