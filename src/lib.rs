@@ -2,10 +2,11 @@
 //! link to one global models folder without losing a byte.
 //!
 //! Layers, each using only those below it:
-//! `commands` → `fixes`, `report` → `checks` → `workspace`, `inspect`, `execute` →
+//! `commands`, `progress` → `fixes`, `report` → `checks` → `workspace`, `inspect`, `execute` →
 //! `legacy_yaml`, `git`, `platform`, `plan`, `stock`, `digest`, `error`.
 //! The run journal and the run lock live inside `execute` (`execute::journal`, `execute::lock`):
-//! they write files too.
+//! they write files too. The executor reports copy progress through `execute::Progress`; the
+//! CLI's `progress` draws it.
 //! Inspection reads the disk once into plain data; checks are pure; the plan is data; only
 //! `execute` (through `platform`) writes.
 
@@ -23,6 +24,7 @@ pub mod inspect;
 pub mod legacy_yaml;
 pub mod plan;
 pub mod platform;
+pub mod progress;
 pub mod prompt;
 pub mod report;
 pub mod stock;

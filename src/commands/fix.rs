@@ -141,7 +141,7 @@ pub fn run(args: &FixArgs) -> Result<i32> {
 
     let mut failed = false;
     for (dir, plans) in &groups {
-        let mut opts = ExecOptions::new(dir);
+        let mut opts = ExecOptions::new(dir).with_reporter(crate::progress::bars(!quiet));
         opts.progress = !quiet;
         let report = execute::execute(plans, &opts)?;
         for (plan, outcome) in plans.iter().zip(&report.installs) {
@@ -187,7 +187,7 @@ fn settle_unfinished(dir: &std::path::Path, args: &FixArgs, interactive: bool) -
         return Ok(Settled::Nothing);
     };
     let where_ = display_path(dir);
-    let opts = ExecOptions::new(dir);
+    let opts = ExecOptions::new(dir).with_reporter(crate::progress::bars(true));
     if run.state() == RunState::UndoIncomplete {
         // Half undone: the only way forward is to finish the undo.
         let go = !args.dry_run

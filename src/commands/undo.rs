@@ -71,7 +71,7 @@ pub fn run(args: &UndoArgs) -> Result<i32> {
             None => Error::Usage("nothing to undo: no run of `comfydoctor fix` is recorded here".into()),
         });
     };
-    let report = execute::undo(Some(&run.run_id), &ExecOptions::new(dir))?;
+    let report = execute::undo(Some(&run.run_id), &ExecOptions::new(dir).with_reporter(crate::progress::bars(true)))?;
     for note in &report.notes {
         eprintln!("note: {note}");
     }

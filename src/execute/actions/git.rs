@@ -1,16 +1,17 @@
-//! The git side of the executor: skip-worktree bits, the sparse checkout, and small text files
-//! in `.git`. Git is asked through its own binary so its locking and formats stay its business;
-//! undo restores the exact bytes of the files git changed, never re-checking-out the work tree
-//! (that would write through the `models` link into the global folder).
+//! The git side of the executor: `GitSkipWorktree` and `GitSparseCheckout`. Git is asked
+//! through its own binary (`crate::git::run`); undo restores the exact bytes of the files git
+//! changed, never re-checking-out the work tree (that would write through the `models` link
+//! into the global folder).
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
-use super::StepError;
-use super::copy::io_step;
+use crate::execute::atomic::write_atomic;
+use crate::execute::journal::StepDetail;
+use crate::execute::step::{Env, Fail, StepError, io_step, mismatch, read, refuse};
 use crate::git::{self, Access};
 use crate::plan::SavedFile;
+use crate::platform::Entry;
 
 fn git_err(repo: &Path, what: &str, detail: impl std::fmt::Display) -> StepError {
     StepError { path: repo.to_path_buf(), message: format!("{}: git {what} failed: {detail}", repo.display()) }
@@ -41,7 +42,7 @@ fn nul_list(paths: &[String]) -> Vec<u8> {
 }
 
 /// How many of `paths` have the skip-worktree bit.
-pub(super) fn skipped_count(repo: &Path, paths: &[String]) -> Result<usize, StepError> {
+fn skipped_count(repo: &Path, paths: &[String]) -> Result<usize, StepError> {
     if paths.is_empty() {
         return Ok(0);
     }
@@ -51,7 +52,7 @@ pub(super) fn skipped_count(repo: &Path, paths: &[String]) -> Result<usize, Step
     Ok(git::ls_files_tagged(&out).filter(|(skipped, _)| *skipped).count())
 }
 
-pub(super) fn set_skip_worktree(repo: &Path, paths: &[String], on: bool) -> Result<(), StepError> {
+fn set_skip_worktree(repo: &Path, paths: &[String], on: bool) -> Result<(), StepError> {
     let flag = if on { "--skip-worktree" } else { "--no-skip-worktree" };
     git(repo, &["update-index", flag, "-z", "--stdin"], Some(&nul_list(paths)), Access::Write)?;
     Ok(())
@@ -60,7 +61,7 @@ pub(super) fn set_skip_worktree(repo: &Path, paths: &[String], on: bool) -> Resu
 /// Sets the sparse checkout. `sparse.expectFilesOutsideOfPatterns` comes first: without it git
 /// sees the tracked files through the `models` link, clears their skip-worktree bits and then
 /// reports them deleted (git 2.38+).
-pub(super) fn sparse_set(repo: &Path, patterns: &[String]) -> Result<(), StepError> {
+fn sparse_set(repo: &Path, patterns: &[String]) -> Result<(), StepError> {
     git(repo, &["config", "sparse.expectFilesOutsideOfPatterns", "true"], None, Access::Write)?;
     let mut args = vec!["sparse-checkout", "set", "--no-cone"];
     args.extend(patterns.iter().map(String::as_str));
@@ -69,7 +70,7 @@ pub(super) fn sparse_set(repo: &Path, patterns: &[String]) -> Result<(), StepErr
 }
 
 /// Whether the sparse-checkout file lists exactly these patterns.
-pub(super) fn sparse_is(repo_saved: &[SavedFile], patterns: &[String]) -> bool {
+fn sparse_is(repo_saved: &[SavedFile], patterns: &[String]) -> bool {
     repo_saved.iter().filter(|s| s.path.ends_with("info/sparse-checkout")).all(|s| {
         fs::read_to_string(&s.path)
             .is_ok_and(|t| t.lines().map(str::trim).filter(|l| !l.is_empty()).eq(patterns.iter().map(String::as_str)))
@@ -87,7 +88,7 @@ fn current(path: &Path) -> Result<Option<String>, StepError> {
 }
 
 /// Whether every saved file still holds what was saved.
-pub(super) fn unchanged(saved: &[SavedFile]) -> Result<Option<&Path>, StepError> {
+fn unchanged(saved: &[SavedFile]) -> Result<Option<&Path>, StepError> {
     for s in saved {
         if current(&s.path)? != s.contents {
             return Ok(Some(&s.path));
@@ -97,7 +98,7 @@ pub(super) fn unchanged(saved: &[SavedFile]) -> Result<Option<&Path>, StepError>
 }
 
 /// A digest of the saved files' current bytes, so undo can tell whether anyone edited them.
-pub(super) fn digest(saved: &[SavedFile]) -> Result<String, StepError> {
+fn digest(saved: &[SavedFile]) -> Result<String, StepError> {
     let mut h = crate::digest::Hasher::new();
     for s in saved {
         match current(&s.path)? {
@@ -113,10 +114,10 @@ pub(super) fn digest(saved: &[SavedFile]) -> Result<String, StepError> {
 }
 
 /// Writes every saved file back (or removes one that did not exist).
-pub(super) fn restore(saved: &[SavedFile]) -> Result<(), StepError> {
+fn restore(saved: &[SavedFile], tag: &str) -> Result<(), StepError> {
     for s in saved {
         match &s.contents {
-            Some(text) => write_text(&s.path, text)?,
+            Some(text) => write_atomic(&s.path, text.as_bytes(), tag)?,
             None => match fs::remove_file(&s.path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -127,26 +128,78 @@ pub(super) fn restore(saved: &[SavedFile]) -> Result<(), StepError> {
     Ok(())
 }
 
-/// Replaces a small text file atomically (temporary beside it, fsync, rename).
-pub(super) fn write_text(path: &Path, text: &str) -> Result<(), StepError> {
-    let tmp = path.with_file_name(format!(
-        ".{}.comfydoctor-tmp",
-        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
-    ));
-    let mut f = fs::File::create(&tmp).map_err(|e| io_step(&tmp, "cannot create", e))?;
-    f.write_all(text.as_bytes()).and_then(|_| f.sync_all()).map_err(|e| io_step(&tmp, "cannot write", e))?;
-    drop(f);
-    fs::rename(&tmp, path).map_err(|e| io_step(path, "cannot rename into place", e))
+fn want_repo(repo: &Path) -> Result<(), StepError> {
+    match read(&repo.join(".git"))? {
+        Entry::Dir | Entry::File { .. } => Ok(()),
+        other => Err(mismatch(&repo.join(".git"), "a git checkout", &other)),
+    }
 }
 
-/// What `AppendLine` adds to a file holding `before`: a separating newline if the file does not
-/// end with one, then the line and a newline.
-pub(super) fn appended(before: &str, line: &str) -> String {
-    let sep = if before.is_empty() || before.ends_with('\n') { "" } else { "\n" };
-    format!("{sep}{line}\n")
+pub mod skip_worktree {
+    use super::*;
+
+    pub fn precondition(repo: &Path) -> Result<(), StepError> {
+        want_repo(repo)
+    }
+
+    pub fn apply(repo: &Path, paths: &[String]) -> Result<StepDetail, Fail> {
+        set_skip_worktree(repo, paths, true)?;
+        Ok(StepDetail::default())
+    }
+
+    pub fn took_effect(repo: &Path, paths: &[String]) -> Result<Option<StepDetail>, StepError> {
+        Ok((skipped_count(repo, paths)? == paths.len()).then(StepDetail::default))
+    }
+
+    pub fn undo_took_effect(repo: &Path, paths: &[String]) -> Result<bool, StepError> {
+        Ok(skipped_count(repo, paths)? == 0)
+    }
+
+    pub fn undo(repo: &Path, paths: &[String]) -> Result<(), Fail> {
+        Ok(set_skip_worktree(repo, paths, false)?)
+    }
 }
 
-/// Whether `text` already holds `line` as a whole line.
-pub(super) fn has_line(text: &str, line: &str) -> bool {
-    text.lines().any(|l| l.trim_end_matches('\r') == line)
+pub mod sparse_checkout {
+    use super::*;
+
+    pub fn precondition(repo: &Path, saved: &[SavedFile]) -> Result<(), StepError> {
+        want_repo(repo)?;
+        match unchanged(saved)? {
+            None => Ok(()),
+            Some(changed) => {
+                Err(refuse(changed, "git's sparse-checkout settings changed since the plan was made".into()))
+            }
+        }
+    }
+
+    /// Records a digest of what git wrote, so the undo can tell whether anyone edited it since.
+    pub fn apply(repo: &Path, patterns: &[String], saved: &[SavedFile]) -> Result<StepDetail, Fail> {
+        sparse_set(repo, patterns)?;
+        Ok(StepDetail { sha256: Some(digest(saved)?), ..StepDetail::default() })
+    }
+
+    pub fn took_effect(patterns: &[String], saved: &[SavedFile]) -> Result<Option<StepDetail>, StepError> {
+        if sparse_is(saved, patterns) {
+            Ok(Some(StepDetail { sha256: Some(digest(saved)?), ..StepDetail::default() }))
+        } else {
+            Ok(None)
+        }
+    }
+
+    pub fn undo_took_effect(saved: &[SavedFile]) -> Result<bool, StepError> {
+        Ok(unchanged(saved)?.is_none())
+    }
+
+    pub fn undo(saved: &[SavedFile], detail: &StepDetail, env: &Env) -> Result<(), Fail> {
+        if detail.sha256.is_some() && digest(saved)? != detail.sha256.clone().unwrap_or_default() {
+            return Err(refuse(
+                &saved.first().map(|s| s.path.clone()).unwrap_or_default(),
+                "git's sparse-checkout settings were changed after comfydoctor set them; restore them by hand".into(),
+            )
+            .into());
+        }
+        restore(saved, env.tag)?;
+        Ok(())
+    }
 }
