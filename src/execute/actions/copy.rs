@@ -3,7 +3,6 @@
 //! so it can never delete the last one.
 
 use std::fs;
-use std::io;
 use std::path::Path;
 
 use crate::digest::sha256_file as hash_file;
@@ -14,7 +13,7 @@ use crate::execute::transfer;
 use crate::platform::Entry;
 
 #[cfg(unix)]
-fn file_id(path: &Path) -> io::Result<(u64, u64)> {
+fn file_id(path: &Path) -> std::io::Result<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
     let m = fs::symlink_metadata(path)?;
     Ok((m.dev(), m.ino()))
