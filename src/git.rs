@@ -4,8 +4,9 @@
 //! tracked paths are skip-worktree and a sparse-checkout rule keeps `/models/` out (checked by hand
 //! with git 2.47: without both, `git status` shows the tracked files deleted and `git pull` aborts).
 
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output, Stdio};
 
 /// Git's view of an install's `models/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,13 +57,7 @@ pub fn inspect(root: &Path) -> GitState {
     let Some(git_dir) = git_dir(root) else {
         return GitState::NotARepo;
     };
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["ls-files", "-t", "-z", "--", "models"])
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .output();
-    let output = match output {
+    let output = match run(root, &["ls-files", "-t", "-z", "--", "models"], None, Access::Read) {
         Ok(o) => o,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return GitState::GitMissing,
         Err(e) => return GitState::Error(format!("cannot run git: {e}")),
@@ -78,17 +73,41 @@ pub fn inspect(root: &Path) -> GitState {
     GitState::Repo(GitModels { git_dir, tracked, not_skipped, sparse_excludes_models })
 }
 
+/// Whether a git call may change the repository. Reads ask git to take no optional locks (an
+/// index refresh), so looking never blocks, or is blocked by, the user's own git commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// Runs `git -C root args...`, feeding `stdin` when given, with stdout and stderr captured: the
+/// one way this tool runs git (asking git's own binary keeps its locking and formats its business).
+pub fn run(root: &Path, args: &[&str], stdin: Option<&[u8]>, access: Access) -> io::Result<Output> {
+    let mut cmd = Command::new("git");
+    cmd.arg("-C").arg(root).args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    if access == Access::Read {
+        cmd.env("GIT_OPTIONAL_LOCKS", "0");
+    }
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    let mut child = cmd.spawn()?;
+    if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        // The pipe closes at the end of this block, so git sees the end of its input.
+        pipe.write_all(bytes)?;
+    }
+    child.wait_with_output()
+}
+
+/// The records of `git ls-files -t -z` output: whether each is tagged `S` (skip-worktree), and
+/// its path (empty if the record has none).
+pub fn ls_files_tagged(out: &[u8]) -> impl Iterator<Item = (bool, &[u8])> {
+    out.split(|b| *b == 0).filter(|r| !r.is_empty()).map(|r| (r.starts_with(b"S "), r.get(2..).unwrap_or_default()))
+}
+
 /// Counts `git ls-files -t -z` records: all of them, and those not tagged `S` (skip-worktree).
 fn count_tags(out: &[u8]) -> (usize, usize) {
-    let mut tracked = 0;
-    let mut not_skipped = 0;
-    for rec in out.split(|b| *b == 0).filter(|r| !r.is_empty()) {
-        tracked += 1;
-        if !rec.starts_with(b"S ") {
-            not_skipped += 1;
-        }
-    }
-    (tracked, not_skipped)
+    let recs: Vec<_> = ls_files_tagged(out).collect();
+    (recs.len(), recs.iter().filter(|(skipped, _)| !skipped).count())
 }
 
 /// Whether non-cone sparse-checkout patterns exclude `/models/` (a later `!` rule wins).
@@ -117,18 +136,14 @@ pub fn common_dir(git_dir: &Path) -> PathBuf {
 
 /// Runs a read-only git query in `root`; `None` when git fails or is absent.
 pub fn query(root: &Path, args: &[&str]) -> Option<Vec<u8>> {
-    let out = Command::new("git").arg("-C").arg(root).args(args).env("GIT_OPTIONAL_LOCKS", "0").output().ok()?;
+    let out = run(root, args, None, Access::Read).ok()?;
     out.status.success().then_some(out.stdout)
 }
 
 /// Tracked paths under `models/` without the skip-worktree bit, as git spells them.
 pub fn unskipped_models_paths(root: &Path) -> Vec<Vec<u8>> {
-    query(root, &["ls-files", "-t", "-z", "--", "models"])
-        .unwrap_or_default()
-        .split(|b| *b == 0)
-        .filter(|r| r.len() > 2 && !r.starts_with(b"S "))
-        .map(|r| r[2..].to_vec())
-        .collect()
+    let out = query(root, &["ls-files", "-t", "-z", "--", "models"]).unwrap_or_default();
+    ls_files_tagged(&out).filter(|(skipped, path)| !skipped && !path.is_empty()).map(|(_, p)| p.to_vec()).collect()
 }
 
 /// Paths under `models/` with staged changes (the index differs from HEAD).

@@ -237,7 +237,9 @@ fn is_stock(root: &Path, rel: &Path, kind: &EntryKind) -> bool {
                 return true;
             }
             match stock::stock_file(&slash_path(rel)) {
-                Some(s) if s.size == *len => stock::sha256_file(&root.join(rel)).is_ok_and(|h| h == s.sha256),
+                Some(s) if s.size == *len => {
+                    crate::digest::sha256_file(&root.join(rel)).is_ok_and(|(_, h)| h == s.sha256)
+                }
                 _ => false,
             }
         }

@@ -3,8 +3,12 @@
 //!
 //! Layers, each using only those below it:
 //! `main` → `config` (flags → settings), `error` (one variant per failing layer) →
-//! `commands` → `pipeline` → `fixes`, `report` → `checks` → `inspect`, `workspace`, `execute` →
-//! `legacy_yaml`, `journal`, `git`, `platform`, `plan`, `stock`, `check_id`, `exit_codes`.
+//! `commands`, `progress` → `pipeline` → `fixes`, `report` → `checks` → `inspect`, `workspace`,
+//! `execute` → `legacy_yaml`, `git`, `platform`, `plan`, `stock`, `digest`, `check_id`,
+//! `exit_codes`.
+//! The run journal and the run lock live inside `execute` (`execute::journal`, `execute::lock`):
+//! they write files too. The executor reports copy progress through `execute::Progress`; the
+//! CLI's `progress` draws it.
 //! Inspection reads the disk once into plain data; checks are pure; the plan is data; only
 //! `execute` (through `platform`) writes.
 
@@ -13,18 +17,18 @@ pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod digest;
 pub mod error;
 pub mod execute;
 pub mod exit_codes;
 pub mod fixes;
 pub mod git;
 pub mod inspect;
-pub mod journal;
 pub mod legacy_yaml;
-pub mod lock;
 pub mod pipeline;
 pub mod plan;
 pub mod platform;
+pub mod progress;
 pub mod prompt;
 pub mod report;
 pub mod stock;

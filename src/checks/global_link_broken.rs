@@ -5,8 +5,8 @@
 //! long. Both are models the user believes they have; the scan must not call that healthy.
 
 use super::{Check, CheckId, Finding, Severity};
-use crate::execute::quote;
 use crate::inspect::{GlobalState, Inspection, LinkProblem};
+use crate::plan::quote;
 
 pub const CHECK: Check = Check {
     id: CheckId::GlobalLinkBroken,

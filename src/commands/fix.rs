@@ -10,12 +10,12 @@ use std::path::{Path, PathBuf};
 use crate::checks::CheckId;
 use crate::config::{Consent, FixSettings};
 use crate::error::Result;
-use crate::execute::{self, ExecOptions, describe};
+use crate::execute::journal::RunState;
+use crate::execute::{self, ExecOptions};
 use crate::exit_codes::ExitCode;
 use crate::fixes::{self, Ctx, Strategy, View};
-use crate::journal::RunState;
 use crate::pipeline;
-use crate::plan::InstallPlan;
+use crate::plan::{InstallPlan, describe};
 use crate::prompt;
 use crate::report::{self, InstallReport, Scan};
 use crate::workspace::display_path;
@@ -167,7 +167,7 @@ fn execute_all(groups: &BTreeMap<PathBuf, Vec<InstallPlan>>, settings: &FixSetti
     let quiet = settings.target.quiet;
     let mut failed = false;
     for (dir, plans) in groups {
-        let mut opts = ExecOptions::new(dir);
+        let mut opts = ExecOptions::new(dir).with_reporter(crate::progress::bars(!quiet));
         opts.progress = !quiet;
         opts.lock_wait = settings.wait;
         let report = execute::execute(plans, &opts)?;
@@ -202,7 +202,7 @@ fn settle_unfinished(dir: &Path, settings: &FixSettings) -> Result<Settled> {
         return Ok(Settled::Nothing);
     };
     let where_ = display_path(dir);
-    let mut opts = ExecOptions::new(dir);
+    let mut opts = ExecOptions::new(dir).with_reporter(crate::progress::bars(true));
     opts.lock_wait = settings.wait;
     let (yes, interactive) = (settings.consent == Consent::Yes, settings.consent == Consent::Ask);
     if run.state() == RunState::UndoIncomplete {
@@ -305,5 +305,5 @@ fn unique(items: impl Iterator<Item = PathBuf>) -> Vec<PathBuf> {
 
 /// `20261124T150102Z`: sorts as text, safe in file names everywhere.
 fn compact_stamp() -> String {
-    crate::journal::utc_now().chars().filter(|c| c.is_ascii_alphanumeric()).take(15).collect::<String>() + "Z"
+    crate::execute::journal::utc_now().chars().filter(|c| c.is_ascii_alphanumeric()).take(15).collect::<String>() + "Z"
 }

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use crate::config::UndoSettings;
 use crate::error::{Error, Result};
+use crate::execute::journal::RunState;
 use crate::execute::{self, ExecOptions};
 use crate::exit_codes::ExitCode;
-use crate::journal::RunState;
 use crate::workspace::{self, JOURNAL_DIR, display_path};
 
 /// Journal folders of the installs under the given PATHs (or the default places), plus a
@@ -69,7 +69,7 @@ pub fn run(settings: &UndoSettings) -> Result<ExitCode> {
             None => Error::Usage("nothing to undo: no run of `comfydoctor fix` is recorded here".into()),
         });
     };
-    let mut opts = ExecOptions::new(dir);
+    let mut opts = ExecOptions::new(dir).with_reporter(crate::progress::bars(true));
     opts.lock_wait = settings.wait;
     let report = execute::undo(Some(&run.run_id), &opts)?;
     for note in &report.notes {

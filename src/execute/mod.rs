@@ -12,19 +12,36 @@
 //! action write nothing at all: the journal folder, lock and journal appear only right before
 //! the first action.
 
-mod copy;
-mod describe;
-mod git_ops;
-mod ops;
+//!
+//! Layout: this file runs sessions (journal, lock, failpoints) over the plans; `actions/` holds
+//! each action's checks, apply and undo by family; `transfer` the verified cross-filesystem
+//! copy; `step`, `atomic`, `durable` what they share; `journal` and `lock` the run's own files.
+//! Files here import only downwards: none imports this file or a file that imports it.
+
+mod actions;
+mod atomic;
+mod durable;
+mod error;
+pub mod journal;
+pub mod lock;
+mod progress;
+mod step;
+mod transfer;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-pub use describe::{describe, quote};
+pub use error::ExecError;
+pub use progress::{Progress, ProgressEvent};
+use step::{Env, Fail, StepError};
 
-use crate::journal::{self, Folded, JournalRun, JournalWriter, Record, RunState, RunSummary, StepDetail, StepState};
-use crate::lock::{self, LockFailure, RunLock};
+/// Kept here for callers that knew the dry-run listing as the executor's.
+pub use crate::plan::{describe, quote};
+
 use crate::plan::{Action, InstallPlan};
+use journal::{Folded, JournalRun, JournalWriter, Record, RunState, RunSummary, StepDetail, StepState};
+use lock::{LockFailure, RunLock};
 
 /// How to run. `ExecOptions::new` reads the test failpoint from the environment (debug builds).
 #[derive(Debug, Clone)]
@@ -33,8 +50,10 @@ pub struct ExecOptions {
     pub journal_dir: PathBuf,
     /// Check nothing, write nothing: report the plan only.
     pub dry_run: bool,
-    /// Draw byte progress bars for big cross-filesystem copies (only when stderr is a terminal).
+    /// Report byte progress of copies to `reporter` (`false` silences it, e.g. for `--quiet`).
     pub progress: bool,
+    /// Receives copy progress; the CLI draws it (`crate::progress`). `None`: nobody listens.
+    pub reporter: Option<Arc<dyn Progress>>,
     /// How long a second run waits for the lock before giving up.
     pub lock_wait: Duration,
     /// Simulated crash for tests; see [`Failpoint`].
@@ -47,9 +66,20 @@ impl ExecOptions {
             journal_dir: journal_dir.into(),
             dry_run: false,
             progress: true,
+            reporter: None,
             lock_wait: Duration::from_secs(2),
             failpoint: Failpoint::from_env(),
         }
+    }
+
+    /// The same options, reporting copy progress to `reporter`.
+    pub fn with_reporter(mut self, reporter: Arc<dyn Progress>) -> ExecOptions {
+        self.reporter = Some(reporter);
+        self
+    }
+
+    fn env<'a>(&'a self, tag: &'a str) -> Env<'a> {
+        Env { tag, progress: self.reporter.as_deref().filter(|_| self.progress) }
     }
 }
 
@@ -102,57 +132,6 @@ impl Failpoint {
     }
 }
 
-/// Errors that end a whole run (not a single install's plan, see [`Stop`]).
-#[derive(Debug, thiserror::Error)]
-pub enum ExecError {
-    #[error(
-        "another comfydoctor run is changing these installs (lock {}); wait for it to finish and try again",
-        lock.display()
-    )]
-    Locked { lock: PathBuf },
-    #[error("{}: cannot write the journal: {source}; stopped so every change stays undoable", path.display())]
-    Journal {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{}: cannot read the journal: {source}", path.display())]
-    JournalRead {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{}: the journal does not match its plan ({what}); it was edited or is damaged", path.display())]
-    JournalCorrupt { path: PathBuf, what: String },
-    #[error("no run `{id}` in {}; `comfydoctor undo --list` shows the runs", dir.display())]
-    NoSuchRun { id: String, dir: PathBuf },
-    #[error("nothing to undo in {}", dir.display())]
-    NothingToUndo { dir: PathBuf },
-    #[error("run {id} was already undone")]
-    AlreadyUndone { id: String },
-    #[error("run {id} is {state} and cannot be resumed; run `comfydoctor undo` to finish undoing it")]
-    NotResumable { id: String, state: RunState },
-    #[error("simulated crash ({0}, test failpoint)")]
-    Failpoint(String),
-}
-
-impl ExecError {
-    pub fn kind(&self) -> crate::exit_codes::ErrorKind {
-        use crate::exit_codes::ErrorKind;
-        match self {
-            ExecError::NoSuchRun { .. }
-            | ExecError::NothingToUndo { .. }
-            | ExecError::AlreadyUndone { .. }
-            | ExecError::NotResumable { .. } => ErrorKind::Usage,
-            ExecError::Locked { .. }
-            | ExecError::Journal { .. }
-            | ExecError::JournalRead { .. }
-            | ExecError::JournalCorrupt { .. }
-            | ExecError::Failpoint(_) => ErrorKind::Failure,
-        }
-    }
-}
-
 /// Why an install's plan stopped, naming the path at fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stop {
@@ -198,31 +177,6 @@ pub struct UndoReport {
     pub stopped: Option<(usize, Stop)>,
     /// Things a person may want to look at (e.g. a partial copy left by a killed move).
     pub notes: Vec<String>,
-}
-
-/// Internal: a step that cannot run, or a failure that ends the run.
-#[derive(Debug)]
-pub(crate) struct StepError {
-    pub path: PathBuf,
-    pub message: String,
-}
-
-#[derive(Debug)]
-pub(crate) enum Fail {
-    Step(StepError),
-    Fatal(ExecError),
-}
-
-impl From<StepError> for Fail {
-    fn from(e: StepError) -> Fail {
-        Fail::Step(e)
-    }
-}
-
-impl From<ExecError> for Fail {
-    fn from(e: ExecError) -> Fail {
-        Fail::Fatal(e)
-    }
 }
 
 fn stop_of(step: usize, e: StepError) -> Stop {
@@ -312,7 +266,8 @@ fn forward(
     prior: Option<&Folded>,
     header: Option<&Record>,
 ) -> Result<Vec<InstallOutcome>, ExecError> {
-    let env = ops::Env { tag: run_id, progress: s.opts.progress };
+    let opts = s.opts;
+    let env = opts.env(run_id);
     // Stops of installs that refused before the journal existed, written once it does.
     let mut pending: Vec<Record> = Vec::new();
     let mut outcomes = Vec::new();
@@ -344,7 +299,7 @@ fn forward(
                         let Action::Move { from, to } = action else {
                             return Err(corrupt(s, "a `copied` record on a step that is not a move"));
                         };
-                        if let Err(e) = copy::finish_copied_move(from, to) {
+                        if let Err(e) = transfer::finish_copied_move(from, to) {
                             out.stopped = Some(stop(s, e)?);
                             break;
                         }
@@ -352,7 +307,7 @@ fn forward(
                         out.applied += 1;
                         continue;
                     }
-                    StepState::Started => match ops::took_effect(action, detail) {
+                    StepState::Started => match actions::took_effect(action, detail) {
                         Ok(Some(d)) => {
                             s.record(&done_record(i, j, d))?;
                             out.applied += 1;
@@ -366,7 +321,7 @@ fn forward(
                     },
                 }
             }
-            if let Err(e) = ops::precondition(action) {
+            if let Err(e) = actions::precondition(action) {
                 if s.journal.is_none() {
                     pending.push(Record::Stopped {
                         install: i,
@@ -386,7 +341,7 @@ fn forward(
                     s.record(&r)?;
                 }
                 // The wait for the lock may have let another run change things.
-                if let Err(e) = ops::precondition(action) {
+                if let Err(e) = actions::precondition(action) {
                     out.stopped = Some(stop(s, e)?);
                     break;
                 }
@@ -395,7 +350,7 @@ fn forward(
                 install: i,
                 step: j,
                 state: StepState::Started,
-                detail: ops::start_detail(action),
+                detail: actions::start_detail(action),
             })?;
             s.actions += 1;
             s.failpoint(FailAt::Before)?;
@@ -410,7 +365,7 @@ fn forward(
                     s.failpoint(FailAt::AfterCopied)?;
                     Ok(())
                 };
-                ops::apply(action, &env, &mut on_copied)
+                actions::apply(action, &env, &mut on_copied)
             };
             match result {
                 Ok(detail) => {
@@ -548,7 +503,7 @@ fn undo_run(run: &JournalRun, opts: &ExecOptions) -> Result<UndoReport, ExecErro
         s.record(&Record::UndoStarted { at: journal::utc_now() })?;
     }
     let undo_tag = format!("{}-undo", run.run_id);
-    let env = ops::Env { tag: &undo_tag, progress: opts.progress };
+    let env = opts.env(&undo_tag);
     let mut report = UndoReport {
         run_id: run.run_id.clone(),
         journal: run.path.clone(),
@@ -578,13 +533,13 @@ fn undo_run(run: &JournalRun, opts: &ExecOptions) -> Result<UndoReport, ExecErro
                 let Action::Move { from, to } = action else {
                     return Err(corrupt(&s, "a `copied` record on a step that is not a move"));
                 };
-                if let Err(e) = copy::finish_copied_move(from, to) {
+                if let Err(e) = transfer::finish_copied_move(from, to) {
                     report.stopped = stop(&mut s, e)?;
                     return Ok(report);
                 }
                 StepDetail { copied: true, ..fdetail.clone() }
             }
-            (StepState::Started, None) => match ops::took_effect(action, fdetail) {
+            (StepState::Started, None) => match actions::took_effect(action, fdetail) {
                 Ok(Some(d)) => d,
                 Ok(None) => {
                     note_leftover(action, &run.run_id, &mut report);
@@ -602,7 +557,7 @@ fn undo_run(run: &JournalRun, opts: &ExecOptions) -> Result<UndoReport, ExecErro
                 let Action::Move { from, to } = action else {
                     return Err(corrupt(&s, "a `copied` record on a step that is not a move"));
                 };
-                if let Err(e) = copy::finish_copied_move(to, from) {
+                if let Err(e) = transfer::finish_copied_move(to, from) {
                     report.stopped = stop(&mut s, e)?;
                     return Ok(report);
                 }
@@ -610,7 +565,7 @@ fn undo_run(run: &JournalRun, opts: &ExecOptions) -> Result<UndoReport, ExecErro
                 report.undone += 1;
                 continue;
             }
-            Some(StepState::Started) => match ops::undo_took_effect(action) {
+            Some(StepState::Started) => match actions::undo_took_effect(action) {
                 Ok(true) => {
                     s.record(&undo_record(i, j, StepState::Done))?;
                     report.undone += 1;
@@ -633,7 +588,7 @@ fn undo_run(run: &JournalRun, opts: &ExecOptions) -> Result<UndoReport, ExecErro
                 s.failpoint(FailAt::AfterCopied)?;
                 Ok(())
             };
-            ops::apply_undo(action, &detail, &env, &mut on_copied)
+            actions::apply_undo(action, &detail, &env, &mut on_copied)
         };
         match result {
             Ok(()) => {
@@ -661,7 +616,7 @@ fn undo_record(install: usize, step: usize, state: StepState) -> Record {
 /// name. A plain file there is only an unverified copy of a source still in place, so it is
 /// removed; a partial folder copy is left for a person to look at.
 fn note_leftover(action: &Action, tag: &str, report: &mut UndoReport) {
-    let Some(tmp) = ops::leftover_temp(action, tag) else {
+    let Some(tmp) = actions::leftover_temp(action, tag) else {
         return;
     };
     match crate::platform::entry(&tmp) {
@@ -685,13 +640,5 @@ mod tests {
         assert_eq!(Failpoint::parse("before-done:1").map(|f| f.at), Some(FailAt::BeforeDone));
         assert_eq!(Failpoint::parse("later:1"), None);
         assert_eq!(Failpoint::parse("after:x"), None);
-    }
-
-    #[test]
-    fn progress_only_on_terminals_and_big_copies() {
-        assert!(!copy::wants_progress(true, 1 << 40, false));
-        assert!(!copy::wants_progress(true, 10, true));
-        assert!(!copy::wants_progress(false, 1 << 40, true));
-        assert!(copy::wants_progress(true, 1 << 40, true));
     }
 }

@@ -185,7 +185,7 @@ fn stock_contents(src: &Path, rel: &Path) -> Option<String> {
     let stock = stock::stock_file(&crate::inspect::slash_path(rel))?;
     // Sized first: a large model under a stock name is never read whole.
     let bytes = platform::read_bounded(src, stock.size).ok()?;
-    if bytes.len() as u64 != stock.size || stock::sha256_bytes(&bytes) != stock.sha256 {
+    if bytes.len() as u64 != stock.size || crate::digest::sha256_bytes(&bytes) != stock.sha256 {
         return None;
     }
     String::from_utf8(bytes).ok()

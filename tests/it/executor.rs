@@ -9,11 +9,11 @@ use std::os::unix::fs::{MetadataExt, symlink};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use comfydoctor::execute::journal::RunState;
 use comfydoctor::execute::{
     self, ExecError, ExecOptions, FailAt, Failpoint, describe, execute, find_unfinished, list_runs, resume, rollback,
     undo,
 };
-use comfydoctor::journal::RunState;
 use comfydoctor::plan::{Action, InstallPlan, Step};
 use comfydoctor::platform::LinkKind;
 use sha2::{Digest, Sha256};
@@ -311,7 +311,7 @@ fn noop_and_dry_runs_write_nothing() {
 fn a_second_concurrent_run_fails_cleanly() {
     let d = dirs();
     fixture(&d.tree);
-    let held = comfydoctor::lock::acquire(&d.journal, Duration::ZERO).unwrap();
+    let held = comfydoctor::execute::lock::acquire(&d.journal, Duration::ZERO).unwrap();
     let before = inventory(&d.tree, false);
     let err = execute(&migration(&d.tree), &opts(&d.journal)).unwrap_err();
     assert!(matches!(err, ExecError::Locked { .. }), "{err}");
@@ -433,7 +433,7 @@ fn non_utf8_names_round_trip_through_the_journal() {
     assert!(execute(&[plan(&d.tree, vec![action.clone()])], &o).unwrap().succeeded());
     assert!(to.exists() && !from.exists());
     let runs = list_runs(&d.journal).unwrap();
-    let run = comfydoctor::journal::JournalRun::read(&runs[0].journal).unwrap();
+    let run = comfydoctor::execute::journal::JournalRun::read(&runs[0].journal).unwrap();
     assert_eq!(run.plans[0].steps[0].action, action);
     assert!(undo(None, &o).unwrap().stopped.is_none());
     assert_eq!(inventory(&d.tree, false), before);

@@ -1,7 +1,11 @@
 //! The plan: a closed list of small, typed actions. Plans are data: printed for a dry run,
 //! journaled before execution, reversed by `undo`. Only `execute` turns them into disk writes.
 
+mod describe;
+
 use std::path::PathBuf;
+
+pub use describe::{describe, quote};
 
 use serde::{Deserialize, Serialize};
 
@@ -186,7 +190,7 @@ pub mod path_serde {
         #[cfg(unix)]
         {
             use std::os::unix::ffi::OsStrExt;
-            let hex = path.as_os_str().as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+            let hex = crate::digest::hex(path.as_os_str().as_bytes());
             Repr::UnixBytes { unix_bytes_hex: hex }
         }
         #[cfg(windows)]

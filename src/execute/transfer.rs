@@ -1,100 +1,26 @@
 //! Moves and copies that must survive a crash or a full disk without ComfyUI ever listing a
 //! truncated model: bytes go to a temporary name in the destination folder, are fsynced and
 //! read back, and only a verified copy is renamed into place. A source is removed only after
-//! that, and only with non-recursive deletes.
+//! that, and only with non-recursive deletes. Used by `CopyVerify` and by a `Move` that crosses
+//! filesystems.
 
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
-use super::{Fail, StepError};
-use crate::journal::{StepDetail, sync_dir};
+use super::atomic::temp_path;
+use super::durable::sync_dir;
+use super::journal::StepDetail;
+use super::progress::{Meter, Progress};
+use super::step::{Fail, OnCopied, StepError, io_step, kind_name};
+use crate::digest::{BUF, Hasher, sha256_file as hash_file};
 use crate::platform::{self, Entry, LinkKind};
-
-/// Below this a copy is over before a bar would be readable.
-pub(super) const PROGRESS_MIN_BYTES: u64 = 64 << 20;
-const BUF: usize = 1 << 20;
-
-/// Whether to draw a bar: asked for, on a terminal (a bar in a log file or a pipe is noise), and
-/// big enough to be worth it.
-pub(super) fn wants_progress(asked: bool, total: u64, stderr_is_terminal: bool) -> bool {
-    asked && stderr_is_terminal && total >= PROGRESS_MIN_BYTES
-}
-
-pub(super) struct Progress(Option<indicatif::ProgressBar>);
-
-impl Progress {
-    pub(super) fn new(asked: bool, total: u64, what: &Path) -> Progress {
-        if !wants_progress(asked, total, io::stderr().is_terminal()) {
-            return Progress(None);
-        }
-        let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{msg} {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
-        {
-            bar.set_style(style);
-        }
-        bar.set_message(format!("copying {}", what.display()));
-        Progress(Some(bar))
-    }
-
-    fn inc(&self, n: u64) {
-        if let Some(b) = &self.0 {
-            b.inc(n);
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(b) = &self.0 {
-            b.finish_and_clear();
-        }
-    }
-}
-
-pub(super) fn io_step(path: &Path, what: &str, e: io::Error) -> StepError {
-    // A file held open by a running ComfyUI (Windows sharing violation) and the like get a hint.
-    let hint = crate::platform::describe_io_error(&e).map(|h| format!(" ({h})")).unwrap_or_default();
-    StepError { path: path.to_path_buf(), message: format!("{}: {what}: {e}{hint}", path.display()) }
-}
-
-/// Length and sha256 (hex) of a file's bytes.
-pub(super) fn hash_file(path: &Path) -> io::Result<(u64, String)> {
-    let mut f = File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; BUF];
-    let mut len = 0u64;
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-        len += n as u64;
-    }
-    Ok((len, hex(&h.finalize())))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// `.<name>.comfydoctor-tmp-<tag>` beside `dest`: hidden, recognisable, and the same name for
-/// a retry of the same run so a resume reuses (overwrites) what a killed attempt left.
-pub(super) fn temp_path(dest: &Path, tag: &str) -> PathBuf {
-    let parent = dest.parent().unwrap_or(Path::new("."));
-    let mut name = OsString::from(".");
-    name.push(dest.file_name().unwrap_or_default());
-    name.push(format!(".comfydoctor-tmp-{tag}"));
-    parent.join(name)
-}
 
 /// Copies file `from` to `tmp` (new, or a leftover regular file of the same run), fsyncs it,
 /// reads it back and compares with the source's hash. Keeps permissions and mtime so the copy
 /// looks like the original to ComfyUI and to backup tools.
-pub(super) fn copy_verified(from: &Path, tmp: &Path, progress: &Progress) -> Result<(u64, String), StepError> {
+fn copy_verified(from: &Path, tmp: &Path, meter: &Meter) -> Result<(u64, String), StepError> {
     match platform::entry(tmp).map_err(|e| io_step(tmp, "cannot read", e))? {
         Entry::Missing | Entry::File { .. } => {}
         other => {
@@ -103,7 +29,7 @@ pub(super) fn copy_verified(from: &Path, tmp: &Path, progress: &Progress) -> Res
                 message: format!(
                     "{}: the temporary name is taken by {}; remove or rename it",
                     tmp.display(),
-                    super::ops::kind_name(&other)
+                    kind_name(&other)
                 ),
             });
         }
@@ -116,7 +42,7 @@ pub(super) fn copy_verified(from: &Path, tmp: &Path, progress: &Progress) -> Res
         .truncate(true)
         .open(tmp)
         .map_err(|e| io_step(tmp, "cannot create", e))?;
-    let mut h = Sha256::new();
+    let mut h = Hasher::new();
     let mut buf = vec![0u8; BUF];
     let mut len = 0u64;
     loop {
@@ -127,7 +53,7 @@ pub(super) fn copy_verified(from: &Path, tmp: &Path, progress: &Progress) -> Res
         h.update(&buf[..n]);
         dst.write_all(&buf[..n]).map_err(|e| io_step(tmp, "cannot write (disk full?)", e))?;
         len += n as u64;
-        progress.inc(n as u64);
+        meter.inc(n as u64);
     }
     let _ = dst.set_permissions(meta.permissions());
     if let Ok(m) = meta.modified() {
@@ -135,7 +61,7 @@ pub(super) fn copy_verified(from: &Path, tmp: &Path, progress: &Progress) -> Res
     }
     dst.sync_all().map_err(|e| io_step(tmp, "cannot flush to disk", e))?;
     drop(dst);
-    let want = hex(&h.finalize());
+    let want = h.hex();
     let (got_len, got) = hash_file(tmp).map_err(|e| io_step(tmp, "cannot read back", e))?;
     if got_len != len || got != want || len != meta.len() {
         return Err(StepError {
@@ -152,7 +78,7 @@ pub(super) fn copy_verified(from: &Path, tmp: &Path, progress: &Progress) -> Res
 
 /// One entry of a tree to copy, relative to its root ("" is the root).
 #[derive(Debug, Clone)]
-pub(super) enum Node {
+enum Node {
     Dir,
     File { len: u64 },
     Link { raw: PathBuf, kind: LinkKind, target_is_dir: bool },
@@ -164,7 +90,7 @@ fn join_rel(root: &Path, rel: &Path) -> PathBuf {
 
 /// Lists a tree parents-first without following links; refuses special files, which have no
 /// safe copy.
-pub(super) fn scan(root: &Path) -> Result<Vec<(PathBuf, Node)>, StepError> {
+fn scan(root: &Path) -> Result<Vec<(PathBuf, Node)>, StepError> {
     let mut out = Vec::new();
     let mut stack = vec![PathBuf::new()];
     while let Some(rel) = stack.pop() {
@@ -221,19 +147,19 @@ fn no_space(dest_dir: &Path, needed: u64) -> Result<(), StepError> {
 
 /// Copies file `from` to `to` (which does not exist) through a verified temporary; the source
 /// is never touched.
-pub(super) fn copy_file_into_place(
+pub(crate) fn copy_file_into_place(
     from: &Path,
     to: &Path,
     tag: &str,
-    progress_asked: bool,
+    progress: Option<&dyn Progress>,
 ) -> Result<(u64, String), StepError> {
     let len = fs::symlink_metadata(from).map_err(|e| io_step(from, "cannot stat", e))?.len();
     let parent = to.parent().unwrap_or(Path::new("."));
     no_space(parent, len)?;
     let tmp = temp_path(to, tag);
-    let progress = Progress::new(progress_asked, len, from);
-    let res = copy_verified(from, &tmp, &progress);
-    progress.finish();
+    let meter = Meter::start(progress, from, len);
+    let res = copy_verified(from, &tmp, &meter);
+    meter.finish();
     let (len, sha) = res?;
     fs::rename(&tmp, to).map_err(|e| io_step(to, "cannot rename the verified copy into place", e))?;
     sync_dir(parent);
@@ -243,12 +169,12 @@ pub(super) fn copy_file_into_place(
 /// Moves across filesystems. `on_copied` runs once the verified copy is in place at `to` and
 /// before the first source entry is removed (the journal records it, so a crash in between can
 /// be finished by [`finish_copied_move`]).
-pub(super) fn cross_device_move(
+pub(crate) fn cross_device_move(
     from: &Path,
     to: &Path,
     tag: &str,
-    progress_asked: bool,
-    on_copied: &mut dyn FnMut() -> Result<(), Fail>,
+    progress: Option<&dyn Progress>,
+    on_copied: OnCopied,
 ) -> Result<StepDetail, Fail> {
     let nodes = scan(from)?;
     let needed: u64 = nodes
@@ -277,16 +203,16 @@ pub(super) fn cross_device_move(
             "link"
         }
         Node::File { .. } => {
-            copy_file_into_place(from, to, tag, progress_asked)?;
+            copy_file_into_place(from, to, tag, progress)?;
             on_copied()?;
             remove_tree(from, &nodes, None)?;
             "file"
         }
         Node::Dir => {
             let tmp = temp_path(to, tag);
-            let progress = Progress::new(progress_asked, needed, from);
-            let res = copy_tree(from, &tmp, &nodes, &progress);
-            progress.finish();
+            let meter = Meter::start(progress, from, needed);
+            let res = copy_tree(from, &tmp, &nodes, &meter);
+            meter.finish();
             res?;
             fs::rename(&tmp, to).map_err(|e| io_step(to, "cannot rename the verified copy into place", e))?;
             sync_dir(parent);
@@ -301,7 +227,7 @@ pub(super) fn cross_device_move(
     Ok(StepDetail { source_kind: Some(source_kind.into()), copied: true, ..StepDetail::default() })
 }
 
-fn copy_tree(from: &Path, tmp: &Path, nodes: &[(PathBuf, Node)], progress: &Progress) -> Result<(), StepError> {
+fn copy_tree(from: &Path, tmp: &Path, nodes: &[(PathBuf, Node)], meter: &Meter) -> Result<(), StepError> {
     for (rel, node) in nodes {
         let src = join_rel(from, rel);
         let dst = join_rel(tmp, rel);
@@ -313,7 +239,7 @@ fn copy_tree(from: &Path, tmp: &Path, nodes: &[(PathBuf, Node)], progress: &Prog
                 other => return Err(taken(&dst, &other)),
             },
             Node::File { .. } => {
-                copy_verified(&src, &dst, progress)?;
+                copy_verified(&src, &dst, meter)?;
             }
             Node::Link { raw, kind, target_is_dir } => {
                 match existing {
@@ -346,7 +272,7 @@ fn copy_tree(from: &Path, tmp: &Path, nodes: &[(PathBuf, Node)], progress: &Prog
 fn taken(p: &Path, e: &Entry) -> StepError {
     StepError {
         path: p.to_path_buf(),
-        message: format!("{}: expected to be free for the copy, found {}", p.display(), super::ops::kind_name(e)),
+        message: format!("{}: expected to be free for the copy, found {}", p.display(), kind_name(e)),
     }
 }
 
@@ -354,11 +280,7 @@ fn taken(p: &Path, e: &Entry) -> StepError {
 /// entry goes only if its counterpart there holds the same bytes (or link target): that is
 /// the resume of a run killed while removing, when nothing in memory vouches for the copy.
 /// Without it, a file goes only if its length is still what was copied.
-pub(super) fn remove_tree(
-    from: &Path,
-    nodes: &[(PathBuf, Node)],
-    verify_against: Option<&Path>,
-) -> Result<(), StepError> {
+fn remove_tree(from: &Path, nodes: &[(PathBuf, Node)], verify_against: Option<&Path>) -> Result<(), StepError> {
     for (rel, node) in nodes.iter().rev() {
         let p = join_rel(from, rel);
         let now = platform::entry(&p).map_err(|e| io_step(&p, "cannot read", e))?;
@@ -413,11 +335,7 @@ pub(super) fn remove_tree(
             (_, other) => {
                 return Err(StepError {
                     path: p.clone(),
-                    message: format!(
-                        "{}: changed while being moved (now {}); kept",
-                        p.display(),
-                        super::ops::kind_name(&other)
-                    ),
+                    message: format!("{}: changed while being moved (now {}); kept", p.display(), kind_name(&other)),
                 });
             }
         }
@@ -427,7 +345,7 @@ pub(super) fn remove_tree(
 
 /// Finishes a cross-filesystem move that was killed after its copy was in place: removes what
 /// is left of the source, each entry only if `to` holds the same.
-pub(super) fn finish_copied_move(from: &Path, to: &Path) -> Result<(), StepError> {
+pub(crate) fn finish_copied_move(from: &Path, to: &Path) -> Result<(), StepError> {
     if matches!(platform::entry(to).map_err(|e| io_step(to, "cannot read", e))?, Entry::Missing) {
         return Err(StepError {
             path: to.to_path_buf(),

@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::durable::sync_dir;
 use crate::plan::InstallPlan;
 
 /// Bumped when a reader of an older version could misread a newer journal.
@@ -360,16 +361,6 @@ impl JournalWriter {
         self.file.write_all(&line)?;
         self.file.sync_data()
     }
-}
-
-/// Makes a new directory entry durable. Best effort: not every platform can open a folder.
-pub fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
 }
 
 /// The current UTC time as `YYYY-MM-DDTHH:MM:SS.mmmZ`, which sorts as text.

@@ -1,0 +1,57 @@
+//! The errors that end a whole run, in a file of their own so the step code can carry them
+//! (see `step::Fail`) without importing the orchestration that reports them.
+
+use std::path::PathBuf;
+
+use super::journal::RunState;
+
+/// Errors that end a whole run (not a single install's plan, which stops with a `Stop`).
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error(
+        "another comfydoctor run is changing these installs (lock {}); wait for it to finish and try again",
+        lock.display()
+    )]
+    Locked { lock: PathBuf },
+    #[error("{}: cannot write the journal: {source}; stopped so every change stays undoable", path.display())]
+    Journal {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: cannot read the journal: {source}", path.display())]
+    JournalRead {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: the journal does not match its plan ({what}); it was edited or is damaged", path.display())]
+    JournalCorrupt { path: PathBuf, what: String },
+    #[error("no run `{id}` in {}; `comfydoctor undo --list` shows the runs", dir.display())]
+    NoSuchRun { id: String, dir: PathBuf },
+    #[error("nothing to undo in {}", dir.display())]
+    NothingToUndo { dir: PathBuf },
+    #[error("run {id} was already undone")]
+    AlreadyUndone { id: String },
+    #[error("run {id} is {state} and cannot be resumed; run `comfydoctor undo` to finish undoing it")]
+    NotResumable { id: String, state: RunState },
+    #[error("simulated crash ({0}, test failpoint)")]
+    Failpoint(String),
+}
+
+impl ExecError {
+    pub fn kind(&self) -> crate::exit_codes::ErrorKind {
+        use crate::exit_codes::ErrorKind;
+        match self {
+            ExecError::NoSuchRun { .. }
+            | ExecError::NothingToUndo { .. }
+            | ExecError::AlreadyUndone { .. }
+            | ExecError::NotResumable { .. } => ErrorKind::Usage,
+            ExecError::Locked { .. }
+            | ExecError::Journal { .. }
+            | ExecError::JournalRead { .. }
+            | ExecError::JournalCorrupt { .. }
+            | ExecError::Failpoint(_) => ErrorKind::Failure,
+        }
+    }
+}
