@@ -268,8 +268,8 @@ pub fn workspace_models_dir(ws: &Path) -> Result<Option<ModelsDir>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => {
             return Err(fail(format!(
-                "larger than comfydoctor reads (limit {}); ComfyDock writes a few hundred bytes",
-                crate::inspect::human_bytes(WORKSPACE_JSON_LIMIT)
+                "larger than comfydoctor reads (limit {} MiB); ComfyDock writes a few hundred bytes",
+                WORKSPACE_JSON_LIMIT >> 20
             )));
         }
         Err(e) => return Err(fail(e.to_string())),

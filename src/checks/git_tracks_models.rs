@@ -42,12 +42,13 @@ fn run(inspection: &Inspection, _: Option<&GlobalState>) -> Option<Finding> {
 #[cfg(test)]
 mod tests {
     use super::CHECK;
+    use crate::checks::CheckId;
     use crate::checks::Severity;
     use crate::checks::test_support::*;
     use crate::git::GitState;
     use crate::inspect::Inspection;
 
-    const ID: &str = "git-tracks-models";
+    const ID: CheckId = CheckId::GitTracksModels;
 
     fn with_git(git: GitState) -> Inspection {
         Inspection { git, ..healthy() }
@@ -55,7 +56,7 @@ mod tests {
 
     #[test]
     fn id_is_kebab_case() {
-        assert_eq!(CHECK.id.to_string(), ID);
+        assert_eq!(CHECK.id, ID);
     }
 
     #[test]
@@ -80,7 +81,7 @@ mod tests {
             let got = run(&CHECK, &with_git(git));
             assert_eq!(got.as_ref().map(|f| f.severity), severity, "{name}");
             if let Some(f) = got {
-                assert_eq!(f.check.to_string(), ID, "{name}");
+                assert_eq!(f.check, ID, "{name}");
             }
         }
     }

@@ -41,15 +41,16 @@ fn run(_: &Inspection, global: Option<&GlobalState>) -> Option<Finding> {
 #[cfg(test)]
 mod tests {
     use super::CHECK;
+    use crate::checks::CheckId;
     use crate::checks::Severity;
     use crate::checks::test_support::*;
     use crate::inspect::{GlobalKind, Inspection};
 
-    const ID: &str = "global-missing";
+    const ID: CheckId = CheckId::GlobalMissing;
 
     #[test]
     fn id_is_kebab_case() {
-        assert_eq!(CHECK.id.to_string(), ID);
+        assert_eq!(CHECK.id, ID);
         assert!(crate::checks::check(CHECK.id).about_global);
     }
 

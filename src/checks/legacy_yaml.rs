@@ -86,11 +86,12 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
 #[cfg(test)]
 mod tests {
     use super::CHECK;
+    use crate::checks::CheckId;
     use crate::checks::Severity;
     use crate::checks::test_support::*;
     use crate::inspect::Inspection;
 
-    const ID: &str = "legacy-yaml";
+    const ID: CheckId = CheckId::LegacyYaml;
 
     fn with_yaml(text: &str) -> Inspection {
         Inspection { yaml: yaml(text), ..healthy() }
@@ -108,7 +109,7 @@ mod tests {
 
     #[test]
     fn id_is_kebab_case() {
-        assert_eq!(CHECK.id.to_string(), ID);
+        assert_eq!(CHECK.id, ID);
     }
 
     #[test]

@@ -33,6 +33,7 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
 
 #[cfg(test)]
 mod tests {
+    use crate::checks::CheckId;
     use std::path::Path;
 
     use super::CHECK;
@@ -40,11 +41,11 @@ mod tests {
     use crate::checks::test_support::*;
     use crate::inspect::{Inspection, ModelsState};
 
-    const ID: &str = "link-broken";
+    const ID: CheckId = CheckId::LinkBroken;
 
     #[test]
     fn id_is_kebab_case() {
-        assert_eq!(CHECK.id.to_string(), ID);
+        assert_eq!(CHECK.id, ID);
     }
 
     #[test]

@@ -39,15 +39,16 @@ pub fn link_fix(global: Option<&GlobalState>) -> String {
 #[cfg(test)]
 mod tests {
     use super::CHECK;
+    use crate::checks::CheckId;
     use crate::checks::Severity;
     use crate::checks::test_support::*;
     use crate::inspect::{Inspection, ModelsState};
 
-    const ID: &str = "link-missing";
+    const ID: CheckId = CheckId::LinkMissing;
 
     #[test]
     fn id_is_kebab_case() {
-        assert_eq!(CHECK.id.to_string(), ID);
+        assert_eq!(CHECK.id, ID);
     }
 
     #[test]

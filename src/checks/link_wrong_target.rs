@@ -43,15 +43,16 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
 #[cfg(test)]
 mod tests {
     use super::CHECK;
+    use crate::checks::CheckId;
     use crate::checks::Severity;
     use crate::checks::test_support::*;
     use crate::inspect::{GlobalKind, Inspection, ModelsState};
 
-    const ID: &str = "link-wrong-target";
+    const ID: CheckId = CheckId::LinkWrongTarget;
 
     #[test]
     fn id_is_kebab_case() {
-        assert_eq!(CHECK.id.to_string(), ID);
+        assert_eq!(CHECK.id, ID);
     }
 
     #[test]

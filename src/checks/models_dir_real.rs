@@ -47,15 +47,16 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
 #[cfg(test)]
 mod tests {
     use super::CHECK;
+    use crate::checks::CheckId;
     use crate::checks::Severity;
     use crate::checks::test_support::*;
     use crate::inspect::{DirTree, Inspection, ModelsState};
 
-    const ID: &str = "models-dir-real";
+    const ID: CheckId = CheckId::ModelsDirReal;
 
     #[test]
     fn id_is_kebab_case() {
-        assert_eq!(CHECK.id.to_string(), ID);
+        assert_eq!(CHECK.id, ID);
     }
 
     #[test]

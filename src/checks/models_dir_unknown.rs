@@ -47,15 +47,15 @@ mod tests {
     const ALL: &[CheckId] = &CheckId::ALL;
     use crate::inspect::{GlobalKind, Inspection, ModelsState};
 
-    const ID: &str = "models-dir-unknown";
+    const ID: CheckId = CheckId::ModelsDirUnknown;
 
-    fn ids(findings: &[checks::Finding]) -> Vec<String> {
-        findings.iter().map(|f| f.check.to_string()).collect()
+    fn ids(findings: &[checks::Finding]) -> Vec<CheckId> {
+        findings.iter().map(|f| f.check).collect()
     }
 
     #[test]
     fn id_is_kebab_case() {
-        assert_eq!(CHECK.id.to_string(), ID);
+        assert_eq!(CHECK.id, ID);
     }
 
     #[test]
@@ -69,7 +69,7 @@ mod tests {
     #[test]
     fn the_finding_names_the_workspace_json_to_edit() {
         let f = super::finding(&Inspection { global: None, ..healthy() });
-        assert_eq!(f.check.to_string(), ID);
+        assert_eq!(f.check, ID);
         assert_eq!(f.severity, Severity::Error);
         assert!(f.message.contains("`--models-dir DIR`") && f.message.contains("COMFYDOCTOR_MODELS_DIR"));
         assert_names(&f.message, &workspace_json());
@@ -99,17 +99,17 @@ mod tests {
     #[test]
     fn run_without_a_global_folder_still_runs_the_other_checks() {
         let i = Inspection { global: None, yaml: yaml(""), ..inspection(ModelsState::Missing) };
-        assert_eq!(ids(&checks::run(&i, ALL)), [ID, "link-missing", "legacy-yaml"]);
+        assert_eq!(ids(&checks::run(&i, ALL)), [ID, CheckId::LinkMissing, CheckId::LegacyYaml]);
     }
 
     #[test]
     fn run_reports_the_unknown_folder_only_when_a_selected_check_needs_it() {
         let i = Inspection { global: None, ..inspection(ModelsState::Missing) };
         for (selected, expected) in [
-            (vec![CheckId::LinkMissing], vec!["link-missing"]),
+            (vec![CheckId::LinkMissing], vec![CheckId::LinkMissing]),
             (vec![CheckId::ModelsDirUnknown], vec![ID]),
             (vec![CheckId::GlobalMissing], vec![ID]),
-            (vec![CheckId::GlobalLayout, CheckId::LinkMissing], vec![ID, "link-missing"]),
+            (vec![CheckId::GlobalLayout, CheckId::LinkMissing], vec![ID, CheckId::LinkMissing]),
             (vec![], vec![]),
         ] {
             assert_eq!(ids(&checks::run(&i, &selected)), expected, "{selected:?}");
@@ -129,11 +129,11 @@ mod tests {
     fn run_reports_the_global_folder_checks() {
         let i = Inspection { global: Some(global(GlobalKind::Missing)), ..inspection(ModelsState::Missing) };
         let findings = checks::run(&i, ALL);
-        assert_eq!(ids(&findings), ["global-missing", "link-missing"]);
+        assert_eq!(ids(&findings), [CheckId::GlobalMissing, CheckId::LinkMissing]);
         assert!(checks::check(findings[0].check).about_global);
         assert!(!checks::check(findings[1].check).about_global);
         let i = Inspection { global: Some(global_lacking(&["vae"])), ..healthy() };
-        assert_eq!(ids(&checks::run(&i, ALL)), ["global-layout"]);
+        assert_eq!(ids(&checks::run(&i, ALL)), [CheckId::GlobalLayout]);
     }
 
     #[test]
@@ -144,7 +144,7 @@ mod tests {
             git: git_repo(12, 12, false),
             ..inspection(ModelsState::RealDir(user_tree()))
         };
-        let expected = ["global-layout", "models-dir-real", "legacy-yaml", "git-tracks-models"];
+        let expected = [CheckId::GlobalLayout, CheckId::ModelsDirReal, CheckId::LegacyYaml, CheckId::GitTracksModels];
         assert_eq!(ids(&checks::run(&i, ALL)), expected);
         let reversed: Vec<_> = ALL.iter().rev().copied().collect();
         let mut got = ids(&checks::run(&i, &reversed));

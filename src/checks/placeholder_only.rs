@@ -45,15 +45,16 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
 #[cfg(test)]
 mod tests {
     use super::CHECK;
+    use crate::checks::CheckId;
     use crate::checks::Severity;
     use crate::checks::test_support::*;
     use crate::inspect::{DirTree, Inspection, ModelsState};
 
-    const ID: &str = "placeholder-only";
+    const ID: CheckId = CheckId::PlaceholderOnly;
 
     #[test]
     fn id_is_kebab_case() {
-        assert_eq!(CHECK.id.to_string(), ID);
+        assert_eq!(CHECK.id, ID);
     }
 
     #[test]

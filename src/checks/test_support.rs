@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Check, Finding};
+use super::{Check, CheckId, Finding};
 use crate::git::{GitModels, GitState};
 use crate::inspect::{DirTree, EntryKind, GlobalKind, GlobalState, Inspection, ModelsState, TreeEntry};
 use crate::legacy_yaml::{self, LegacyYaml, YamlError};
@@ -180,9 +180,9 @@ pub fn run(check: &Check, inspection: &Inspection) -> Option<Finding> {
 
 /// Runs one check and asserts it fired as `id` (the kebab-case ID); returns the finding.
 #[track_caller]
-pub fn fired(check: &Check, id: &str, inspection: &Inspection) -> Finding {
+pub fn fired(check: &Check, id: CheckId, inspection: &Inspection) -> Finding {
     let finding = run(check, inspection).unwrap_or_else(|| panic!("{id} stayed silent on {inspection:#?}"));
-    assert_eq!(finding.check.to_string(), id);
+    assert_eq!(finding.check, id);
     finding
 }
 
