@@ -106,7 +106,7 @@ fn the_folder_key_table_matches_the_fact_file() {
             "pt" => Listed::Models,
             ".yaml" => Listed::Yaml,
             "folder" => Listed::Folders,
-            "any" => Listed::Any,
+            "none" => Listed::NoExtension,
             other => panic!("unknown extensions {other:?} in {line:?}"),
         };
         assert!(["a125cd84", "newer"].contains(&cols[3]), "since: {line:?}");
@@ -139,4 +139,21 @@ fn the_newest_folder_keys_are_listed() {
     let got = comfy_listing(&c);
     let want: Listing = newest.iter().map(|k| (k.to_string(), PathBuf::from("x.safetensors"))).collect();
     assert_eq!(got, want);
+}
+
+/// The emulation's extension rule is Python's `os.path.splitext`, not Rust's `Path::extension`.
+#[test]
+fn extensions_are_split_as_python_does() {
+    for (name, ext) in [
+        ("a.safetensors", ".safetensors"),
+        ("A.SafeTensors", ".safetensors"),
+        ("noext", ""),
+        (".hidden", ""),
+        ("..x", ""),
+        ("a.b.", "."),
+        ("archive.tar.gz", ".gz"),
+        (".a.pt", ".pt"),
+    ] {
+        assert_eq!(py_splitext_ext(name), ext, "{name}");
+    }
 }

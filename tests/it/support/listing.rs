@@ -16,8 +16,9 @@ pub enum Listed {
     Yaml,
     /// Subfolders are the entries (`diffusers`); the emulation lists no files for it.
     Folders,
-    /// Every file (`classifiers` registers the extension set `{""}`).
-    Any,
+    /// Files without an extension: `classifiers` registers the set `{""}`, and ComfyUI keeps a
+    /// name when `os.path.splitext(name)[1].lower()` is in the set.
+    NoExtension,
 }
 
 /// ComfyUI's folder keys, the folders under `models/` each one reads (in search order), and
@@ -39,7 +40,7 @@ pub const KEYS: &[(&str, &[&str], Listed)] = &[
     ("upscale_models", &["upscale_models"], Listed::Models),
     ("hypernetworks", &["hypernetworks"], Listed::Models),
     ("photomaker", &["photomaker"], Listed::Models),
-    ("classifiers", &["classifiers"], Listed::Any),
+    ("classifiers", &["classifiers"], Listed::NoExtension),
     ("model_patches", &["model_patches"], Listed::Models),
     ("audio_encoders", &["audio_encoders"], Listed::Models),
     ("latent_upscale_models", &["latent_upscale_models"], Listed::Models),
@@ -96,17 +97,27 @@ fn walk_listing(key: &str, listed: Listed, dir: &Path, rel: &Path, chain: &mut V
             walk_listing(key, listed, &path, &r, chain, out);
             chain.pop();
         } else {
-            let ext = Path::new(&name).extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+            let ext = py_splitext_ext(&name.to_string_lossy());
             let keep = match listed {
-                Listed::Models => MODEL_EXTENSIONS.contains(&ext.as_str()),
-                Listed::Yaml => ext == "yaml",
+                Listed::Models => MODEL_EXTENSIONS.iter().any(|e| ext == format!(".{e}")),
+                Listed::Yaml => ext == ".yaml",
                 Listed::Folders => false,
-                Listed::Any => true,
+                Listed::NoExtension => ext.is_empty(),
             };
             if keep {
                 out.insert((key.to_string(), r));
             }
         }
+    }
+}
+
+/// `os.path.splitext(name)[1].lower()`: from the last dot on, unless every dot before it leads
+/// the name (`.hidden` has no extension, `a.b.` has `.`).
+pub fn py_splitext_ext(name: &str) -> String {
+    let stem_start = name.len() - name.trim_start_matches('.').len();
+    match name[stem_start..].rfind('.') {
+        Some(i) => name[stem_start + i..].to_lowercase(),
+        None => String::new(),
     }
 }
 
