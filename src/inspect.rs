@@ -69,6 +69,9 @@ pub struct GlobalState {
     pub kind: GlobalKind,
     /// Links inside it that ComfyUI cannot follow, relative to it, in walk order.
     pub bad_links: Vec<BadLink>,
+    /// Every link inside it (relative path, as found), so a merge can tell which of them point
+    /// into the folder it is about to move.
+    pub links: Vec<(PathBuf, LinkInfo)>,
 }
 
 /// A link in the global folder that ComfyUI would list but cannot load, or walk forever.
@@ -138,11 +141,13 @@ pub fn inspect_global(dir: &ModelsDir) -> GlobalState {
                 .collect(),
         },
     };
-    let bad_links = if matches!(kind, GlobalKind::Dir { .. }) { bad_links(&dir.path) } else { Vec::new() };
-    GlobalState { dir: dir.clone(), kind, bad_links }
+    let (links, bad_links) = if matches!(kind, GlobalKind::Dir { .. }) { links(&dir.path) } else { Default::default() };
+    GlobalState { dir: dir.clone(), kind, bad_links, links }
 }
 
-fn bad_links(root: &Path) -> Vec<BadLink> {
+/// Every link below `root` and those of them ComfyUI cannot follow.
+fn links(root: &Path) -> (Vec<(PathBuf, LinkInfo)>, Vec<BadLink>) {
+    let mut all = Vec::new();
     let mut out = Vec::new();
     // The root itself may be a link (a global folder on another disk): follow it, never below.
     let base = platform::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
@@ -152,6 +157,8 @@ fn bad_links(root: &Path) -> Vec<BadLink> {
             continue;
         }
         let Ok(Entry::Link(info)) = platform::entry(item.path()) else { continue };
+        let rel = item.path().strip_prefix(&base).unwrap_or(item.path()).to_path_buf();
+        all.push((rel.clone(), info.clone()));
         let problem = match &info.resolved {
             None if std::fs::symlink_metadata(item.path()).is_ok()
                 && std::fs::metadata(item.path()).is_err_and(is_loop) =>
@@ -165,10 +172,9 @@ fn bad_links(root: &Path) -> Vec<BadLink> {
             }
             Some(_) => continue,
         };
-        let rel = item.path().strip_prefix(&base).unwrap_or(item.path()).to_path_buf();
         out.push(BadLink { rel, raw_target: info.raw_target, problem });
     }
-    out
+    (all, out)
 }
 
 fn is_loop(e: std::io::Error) -> bool {

@@ -128,6 +128,7 @@ pub fn global(kind: GlobalKind) -> GlobalState {
         dir: ModelsDir { path: global_path(), source: ModelsDirSource::WorkspaceJson(workspace_json()) },
         kind,
         bad_links: Vec::new(),
+        links: Vec::new(),
     }
 }
 

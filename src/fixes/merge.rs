@@ -10,8 +10,8 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use super::{Ctx, Dest, Draft, children_on_disk, same_bytes};
-use crate::inspect::{DirTree, EntryKind};
-use crate::plan::Action;
+use crate::inspect::{DirTree, EntryKind, GlobalState};
+use crate::plan::{Action, RelPath, Renamed};
 use crate::platform::{self, Entry, LinkInfo, LinkKind};
 use crate::stock;
 
@@ -48,23 +48,46 @@ impl<'t> Index<'t> {
 
 /// Moves a real `models/` folder's whole content into the global folder and removes the
 /// emptied folder, noting totals, duplicates and conflicts for the prompt.
+///
+/// The plan models what ComfyUI will list afterwards, so no name it listed disappears:
+/// - links in the global folder that point into this `models/` (a global subfolder linked back
+///   into the install, an earlier install's link to one of these files) are removed first and,
+///   where they named another place than their own, made again to where the bytes will be;
+/// - links inside `models/` are planned last, once every target's new place is known: a link to
+///   another entry of the same `models/` is rewritten relative to its new place, a link to a
+///   file that will sit at its own new path is dropped (the name stays, served by the file);
+/// - a folder against a file of the same name (or the reverse) is moved in under a free name
+///   (`name (1)`), never hidden in the backup folder.
 pub fn merge_models_dir(
     ctx: &mut Ctx,
     draft: &mut Draft,
     check: CheckId,
     tree: &DirTree,
     models: &Path,
-    global: &Path,
+    global: &GlobalState,
 ) {
     let mut report = MergeReport::default();
     let index = Index::new(tree);
-    let job = MoveJob { check, index: &index, src_root: models, global };
-    move_tree(ctx, draft, &job, Path::new(""), &mut report);
-    draft.notes.extend(report.into_notes(&ctx.backup_root));
+    let canon_src = platform::canonicalize(models).unwrap_or_else(|_| models.to_path_buf());
+    let canon_global = platform::canonicalize(&global.dir.path).unwrap_or_else(|_| global.dir.path.clone());
+    let job = MoveJob { check, index: &index, src_root: models, canon_src: &canon_src, global: &global.dir.path };
+    let aliases = unlink_aliases(ctx, draft, &job, global, &canon_global);
+    let mut later = Later::default();
+    move_tree(ctx, draft, &job, Path::new(""), &global.dir.path, &mut report, &mut later);
+    for (rel, link, dst) in &later.links {
+        move_link(ctx, draft, &job, rel, link, dst, &mut report);
+    }
+    for dir in later.rmdirs {
+        ctx.act(draft, check, Action::RemoveEmptyDir { path: dir });
+    }
+    relink_aliases(ctx, draft, check, aliases);
+    draft.notes.extend(report.take_notes(&ctx.backup_root));
+    draft.view.renamed.append(&mut report.renamed);
+    draft.view.shadowed.extend(report.shadowed.drain(..).map(RelPath));
     ctx.act(draft, check, Action::RemoveEmptyDir { path: models.to_path_buf() });
 }
 
-/// Totals and lists for the confirmation prompt.
+/// Totals and lists for the confirmation prompt, and the planned changes of the view.
 #[derive(Debug, Default)]
 pub struct MergeReport {
     pub moved_files: u64,
@@ -72,37 +95,59 @@ pub struct MergeReport {
     pub conflicts: Vec<String>,
     pub duplicates: Vec<String>,
     pub unreachable: Vec<String>,
+    /// Type clashes moved in under another name (relative paths).
+    pub renamed: Vec<Renamed>,
+    /// Names that will show the global folder's version (relative paths).
+    pub shadowed: Vec<PathBuf>,
 }
 
 impl MergeReport {
-    pub fn into_notes(self, backup_root: &Path) -> Vec<String> {
+    pub fn into_notes(mut self, backup_root: &Path) -> Vec<String> {
+        self.take_notes(backup_root)
+    }
+
+    fn take_notes(&mut self, backup_root: &Path) -> Vec<String> {
         let mut notes = Vec::new();
         if self.moved_files > 0 {
             notes.push(format!(
-                "{} file(s), {} go into the global folder",
-                self.moved_files,
+                "{}, {} go into the global folder",
+                plural(self.moved_files as usize, "file", "files"),
                 crate::inspect::human_bytes(self.moved_bytes)
             ));
         }
         if !self.duplicates.is_empty() {
             notes.push(format!(
-                "{} identical duplicate(s) of files already in the global folder go to {} (safe to delete later): {}",
-                self.duplicates.len(),
+                "{} of files already in the global folder go to {} (safe to delete later): {}",
+                plural(self.duplicates.len(), "identical duplicate", "identical duplicates"),
                 backup_root.display(),
                 short_list(&self.duplicates)
             ));
         }
         if !self.conflicts.is_empty() {
             notes.push(format!(
-                "{} conflict(s): the global folder has a different file of the same name; the install's version goes to {}: {}",
-                self.conflicts.len(),
+                "{}: the global folder has a different entry of the same name, which ComfyUI will show; the install's version goes to {}: {}",
+                plural(self.conflicts.len(), "conflict", "conflicts"),
                 backup_root.display(),
                 short_list(&self.conflicts)
             ));
         }
-        notes.extend(self.unreachable);
+        if !self.renamed.is_empty() {
+            let shown: Vec<String> =
+                self.renamed.iter().map(|r| format!("{} → {}", r.from.display(), r.to.display())).collect();
+            notes.push(format!(
+                "{} under a new name, since the global folder has a file where the install has a folder (or the reverse): {}",
+                plural(self.renamed.len(), "entry moves in", "entries move in"),
+                short_list(&shown)
+            ));
+        }
+        notes.append(&mut self.unreachable);
         notes
     }
+}
+
+/// `1 file`, `2 files`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
 }
 
 pub fn short_list(items: &[String]) -> String {
@@ -119,17 +164,131 @@ pub struct MoveJob<'a> {
     pub check: CheckId,
     pub index: &'a Index<'a>,
     pub src_root: &'a Path,
+    /// `src_root` with every link on its way resolved, to recognise links that point into it.
+    pub canon_src: &'a Path,
     pub global: &'a Path,
 }
 
-/// Moves the contents of folder `rel` of the job's source, and below, into the global folder.
-/// Every child is accounted for; emptied folders are removed.
-pub fn move_tree(ctx: &mut Ctx, draft: &mut Draft, job: &MoveJob, rel: &Path, report: &mut MergeReport) {
-    let MoveJob { check, index, src_root, global } = *job;
+/// What is planned once the rest of the tree is: the links (their targets' new places must be
+/// known first) and the folders that hold them (emptied only after them), deepest first.
+#[derive(Default)]
+struct Later<'t> {
+    /// (relative path, the link, where it goes in the global folder)
+    links: Vec<(PathBuf, &'t LinkInfo, PathBuf)>,
+    rmdirs: Vec<PathBuf>,
+}
+
+/// A link in the global folder that points into the folder being merged.
+struct Alias {
+    link: PathBuf,
+    /// Where it pointed (resolved).
+    target: PathBuf,
+}
+
+/// Removes the global folder's links into `models/` before anything moves: once `models/` is a
+/// link to the global folder they would point at themselves.
+fn unlink_aliases(
+    ctx: &mut Ctx,
+    draft: &mut Draft,
+    job: &MoveJob,
+    global: &GlobalState,
+    canon_global: &Path,
+) -> Vec<Alias> {
+    let mut found: Vec<(PathBuf, PathBuf, LinkKind, bool, PathBuf)> = Vec::new();
+    for (rel, info) in &global.links {
+        let link = job.global.join(rel);
+        let Some(target) = info.resolved.as_deref() else { continue };
+        // Skip links an earlier step of this run removes or replaces.
+        if !matches!(ctx.view.get(&link), Dest::Dir | Dest::Link { .. }) {
+            continue;
+        }
+        if platform::is_within(target, job.canon_src) {
+            found.push((link, info.raw_target.clone(), info.kind, info.target_is_dir, target.to_path_buf()));
+        }
+    }
+    for l in ctx.view.planned_links().to_vec() {
+        let base = l.link.parent().unwrap_or(Path::new("/"));
+        let target = platform::resolve_lenient(&base.join(&l.raw_target));
+        let in_src = platform::is_within(&target, job.canon_src) || platform::is_within(&target, job.src_root);
+        if in_src && (platform::is_within(&l.link, job.global) || platform::is_within(&l.link, canon_global)) {
+            found.push((l.link, l.raw_target, l.kind, l.target_is_dir, target));
+        }
+    }
+    let mut aliases = Vec::new();
+    for (link, raw_target, kind, target_is_dir, target) in found {
+        ctx.act(draft, job.check, Action::RemoveLink { link: link.clone(), raw_target, kind, target_is_dir });
+        // The target, spelled under the install's own `models/` path, so planned moves apply.
+        let rel = target.strip_prefix(job.canon_src).or_else(|_| target.strip_prefix(job.src_root));
+        let target = rel.map(|r| job.src_root.join(r)).unwrap_or(target);
+        aliases.push(Alias { link, target });
+    }
+    aliases
+}
+
+/// Makes the removed aliases again, pointing to where their targets went, unless that is the
+/// alias's own place (the merge put the real entry there).
+fn relink_aliases(ctx: &mut Ctx, draft: &mut Draft, check: CheckId, aliases: Vec<Alias>) {
+    for a in aliases {
+        let to = ctx.view.future(&a.target);
+        if to == a.link || ctx.view.get(&a.link) != Dest::Missing {
+            continue;
+        }
+        let target_is_dir = ctx.view.get(&to) == Dest::Dir;
+        let kind = if target_is_dir && cfg!(windows) { LinkKind::Junction } else { LinkKind::Symlink };
+        let raw_target = link_target(&a.link, &to);
+        ctx.act(draft, check, Action::CreateLinkLike { link: a.link, raw_target, kind, target_is_dir });
+    }
+}
+
+/// A link's target from `link` to `to`: relative when both sit in one folder tree that holds no
+/// link on the way (so the pair survives a move of that tree), else absolute. Junctions are
+/// always absolute.
+fn link_target(link: &Path, to: &Path) -> PathBuf {
+    if cfg!(windows) {
+        return to.to_path_buf();
+    }
+    let Some(from_dir) = link.parent() else { return to.to_path_buf() };
+    let common: PathBuf =
+        from_dir.components().zip(to.components()).take_while(|(a, b)| a == b).map(|(a, _)| a).collect();
+    let has_link = |base: &Path, rest: &Path| {
+        let mut cur = base.to_path_buf();
+        rest.components().any(|c| {
+            cur.push(c);
+            std::fs::symlink_metadata(&cur).is_ok_and(|m| m.file_type().is_symlink())
+        })
+    };
+    let (Ok(up), Ok(down)) = (from_dir.strip_prefix(&common), to.strip_prefix(&common)) else {
+        return to.to_path_buf();
+    };
+    if common.components().count() <= 1 || has_link(&common, up) {
+        return to.to_path_buf();
+    }
+    let mut rel = PathBuf::new();
+    for _ in up.components() {
+        rel.push("..");
+    }
+    rel.push(down);
+    rel
+}
+
+/// Moves the contents of folder `rel` of the job's source, and below, into `dst_dir`. Every
+/// child is accounted for; emptied folders are removed (those holding links, after the links).
+/// Returns whether something below waits for [`Later`].
+fn move_tree<'t>(
+    ctx: &mut Ctx,
+    draft: &mut Draft,
+    job: &MoveJob<'t>,
+    rel: &Path,
+    dst_dir: &Path,
+    report: &mut MergeReport,
+    later: &mut Later<'t>,
+) -> bool {
+    let MoveJob { check, index, src_root, .. } = *job;
+    let mut waits = false;
     for (name, kind) in index.children(rel) {
         let r = rel.join(name);
         let src = src_root.join(&r);
-        let dst = global.join(&r);
+        let dst = dst_dir.join(name);
         let shown = r.display().to_string();
         match kind {
             EntryKind::File { len } if *len == 0 && stock::is_placeholder_name(&name.to_string_lossy()) => {
@@ -149,35 +308,77 @@ pub fn move_tree(ctx: &mut Ctx, draft: &mut Draft, job: &MoveJob, rel: &Path, re
                         ctx.backup(draft, check, &src, &r);
                     }
                 },
+                // A folder of that name: the file moves in beside it, under a free name.
+                Dest::Dir => {
+                    let to = free_name(ctx, &dst);
+                    note_renamed(report, job, &dst, &to, &r);
+                    report.moved_files += 1;
+                    report.moved_bytes += len;
+                    ctx.act(draft, check, Action::Move { from: src, to });
+                }
                 _ => {
                     report.conflicts.push(shown);
+                    report.shadowed.push(r.clone());
                     ctx.backup(draft, check, &src, &r);
                 }
             },
-            EntryKind::Dir => match ctx.view.get(&dst) {
-                Dest::Missing if index.plain(&r) => {
+            EntryKind::Dir => {
+                let target = match ctx.view.get(&dst) {
+                    Dest::Missing | Dest::Dir => dst.clone(),
+                    // A file (or a file link, or a special file) of that name: the folder moves
+                    // in under a free name, so none of its names is hidden.
+                    _ => {
+                        let to = free_name(ctx, &dst);
+                        note_renamed(report, job, &dst, &to, &r);
+                        to
+                    }
+                };
+                if ctx.view.get(&target) == Dest::Missing && index.plain(&r) {
                     let (n, b) = count(index, &r);
                     report.moved_files += n;
                     report.moved_bytes += b;
-                    ctx.act(draft, check, Action::Move { from: src, to: dst });
+                    ctx.act(draft, check, Action::Move { from: src, to: target });
+                } else {
+                    ctx.ensure_dir(draft, check, &target);
+                    if move_tree(ctx, draft, job, &r, &target, report, later) {
+                        later.rmdirs.push(src);
+                        waits = true;
+                    } else {
+                        ctx.act(draft, check, Action::RemoveEmptyDir { path: src });
+                    }
                 }
-                Dest::Missing | Dest::Dir => {
-                    ctx.ensure_dir(draft, check, &dst);
-                    move_tree(ctx, draft, job, &r, report);
-                    ctx.act(draft, check, Action::RemoveEmptyDir { path: src });
-                }
-                _ => {
-                    report.conflicts.push(format!("{shown}/"));
-                    ctx.backup(draft, check, &src, &r);
-                }
-            },
-            EntryKind::Link(link) => move_link(ctx, draft, job, &r, link, report),
+            }
+            EntryKind::Link(link) => {
+                later.links.push((r, link, dst));
+                waits = true;
+            }
             EntryKind::Other => {
                 report.conflicts.push(format!("{shown} (special file)"));
                 ctx.backup(draft, check, &src, &r);
             }
         }
     }
+    waits
+}
+
+/// The first of `name (1)`, `name (2)`, ... (before the extension of a file name) that nothing
+/// will occupy.
+fn free_name(ctx: &Ctx, dst: &Path) -> PathBuf {
+    let name = dst.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let (stem, ext) = match name.rfind('.') {
+        Some(i) if i > 0 => (name[..i].to_string(), name[i..].to_string()),
+        _ => (name.clone(), String::new()),
+    };
+    (1..)
+        .map(|n| dst.with_file_name(format!("{stem} ({n}){ext}")))
+        .find(|p| ctx.view.get(p) == Dest::Missing)
+        .unwrap_or_else(|| dst.to_path_buf())
+}
+
+fn note_renamed(report: &mut MergeReport, job: &MoveJob, dst: &Path, to: &Path, rel: &Path) {
+    let new_rel = to.strip_prefix(job.global).map(Path::to_path_buf).unwrap_or_else(|_| to.to_path_buf());
+    let _ = dst;
+    report.renamed.push(Renamed { from: rel.to_path_buf(), to: new_rel });
 }
 
 /// The text of `src` when it is one of ComfyUI's stock files (path, size and sha256 match).
@@ -202,29 +403,84 @@ fn count(index: &Index, rel: &Path) -> (u64, u64) {
     })
 }
 
-/// A nested link: moved as a link with an absolute target, unfolded over an existing folder,
-/// or backed up when it loops back into `models/`.
-fn move_link(ctx: &mut Ctx, draft: &mut Draft, job: &MoveJob, rel: &Path, link: &LinkInfo, report: &mut MergeReport) {
+/// A nested link, planned once every other entry has its new place. Its target is followed to
+/// where its bytes will be: a link into the same `models/` is rewritten relative to its new
+/// place; a link to what will sit at its own new path is dropped (the name stays); a link that
+/// loops (to a folder holding it) goes to the backup folder, since its names are listed anyway.
+fn move_link(
+    ctx: &mut Ctx,
+    draft: &mut Draft,
+    job: &MoveJob,
+    rel: &Path,
+    link: &LinkInfo,
+    dst: &Path,
+    report: &mut MergeReport,
+) {
     let (check, src_root) = (job.check, job.src_root);
-    let (src, dst) = (&src_root.join(rel), &job.global.join(rel));
+    let src = &src_root.join(rel);
     let shown = rel.display().to_string();
-    let absolute = absolute_target(src, link);
-    // Into models/ (gone after the merge), or at a folder that will hold the link: a loop.
-    let loops = link
-        .resolved
-        .as_deref()
-        .is_some_and(|t| platform::is_within(t, src_root) || platform::is_within(src_root, t) || would_loop(t, dst));
-    if loops {
-        report.conflicts.push(format!("{shown} (link back into models/ or the global folder)"));
-        ctx.backup(draft, check, src, rel);
-        return;
-    }
     let remove = Action::RemoveLink {
         link: src.to_path_buf(),
         raw_target: link.raw_target.clone(),
         kind: link.kind,
         target_is_dir: link.target_is_dir,
     };
+    // The target, spelled under `models/` when it lies inside it, so planned moves apply.
+    let target_now: Option<PathBuf> = link.resolved.as_deref().map(|t| match t.strip_prefix(job.canon_src) {
+        Ok(r) => src_root.join(r),
+        Err(_) => t.to_path_buf(),
+    });
+    let Some(target_now) = target_now else {
+        // Dangling: it still shows in ComfyUI's lists, so it keeps showing, pointing at the same
+        // (missing) place; a relative target inside `models/` stays relative.
+        let lexical = platform::normalize(&src.parent().unwrap_or(Path::new("/")).join(&link.raw_target));
+        let raw_target = if link.raw_target.is_relative() && platform::is_within(&lexical, src_root) {
+            link.raw_target.clone()
+        } else {
+            lexical
+        };
+        place_link(ctx, draft, job, rel, dst, raw_target, link, remove, report);
+        return;
+    };
+    let internal = platform::is_within(&target_now, src_root);
+    let holds_it = src.parent().is_some_and(|p| platform::is_within(p, &target_now));
+    if link.target_is_dir && (holds_it || platform::is_within(src_root, &target_now)) {
+        report.conflicts.push(format!("{shown} (a link to a folder that holds it: a loop)"));
+        ctx.backup(draft, check, src, rel);
+        return;
+    }
+    let to = ctx.view.future(&target_now);
+    if !link.target_is_dir && same_place(&to, dst) {
+        // It will point at itself: the file it names is (or will be) at its own new path.
+        ctx.act(draft, check, remove);
+        return;
+    }
+    if link.target_is_dir && (would_loop(&to, dst) || platform::is_within(&to, src_root)) {
+        report.conflicts.push(format!("{shown} (link back into models/ or the global folder)"));
+        ctx.backup(draft, check, src, rel);
+        return;
+    }
+    let raw_target = if internal { link_target(dst, &to) } else { to };
+    place_link(ctx, draft, job, rel, dst, raw_target, link, remove, report);
+}
+
+/// Puts a link moved out of `models/` at `dst` in the global folder, unfolding it over an
+/// existing folder, dropping it where the global folder already serves the same file.
+#[allow(clippy::too_many_arguments)]
+fn place_link(
+    ctx: &mut Ctx,
+    draft: &mut Draft,
+    job: &MoveJob,
+    rel: &Path,
+    dst: &Path,
+    raw_target: PathBuf,
+    link: &LinkInfo,
+    remove: Action,
+    report: &mut MergeReport,
+) {
+    let check = job.check;
+    let src = &job.src_root.join(rel);
+    let absolute = platform::normalize(&dst.parent().unwrap_or(Path::new("/")).join(&raw_target));
     match ctx.view.get(dst) {
         Dest::Missing => {
             if let Some(parent) = dst.parent() {
@@ -232,7 +488,7 @@ fn move_link(ctx: &mut Ctx, draft: &mut Draft, job: &MoveJob, rel: &Path, link: 
             }
             let create = Action::CreateLinkLike {
                 link: dst.to_path_buf(),
-                raw_target: absolute,
+                raw_target,
                 kind: link.kind,
                 target_is_dir: link.target_is_dir,
             };
@@ -243,14 +499,33 @@ fn move_link(ctx: &mut Ctx, draft: &mut Draft, job: &MoveJob, rel: &Path, link: 
             unfold(ctx, draft, check, &absolute, dst, rel, report);
             ctx.act(draft, check, remove);
         }
-        Dest::Link { resolved } if resolved.is_some() && resolved == link.resolved => {
+        Dest::Link { resolved } if resolved.is_some() && resolved.as_deref() == Some(absolute.as_path()) => {
+            ctx.act(draft, check, remove);
+        }
+        Dest::File { bytes_at, .. } if !link.target_is_dir && same_bytes(&absolute, &bytes_at) => {
+            // The global folder already has these bytes under this name.
             ctx.act(draft, check, remove);
         }
         _ => {
-            report.conflicts.push(format!("{shown} (link)"));
+            report.conflicts.push(format!("{} (link)", rel.display()));
+            report.shadowed.push(rel.to_path_buf());
             ctx.backup(draft, check, src, rel);
         }
     }
+}
+
+/// Whether two paths name the same place, once the folders on their way are resolved.
+fn same_place(a: &Path, b: &Path) -> bool {
+    if a == b {
+        return true;
+    }
+    let resolve = |p: &Path| -> PathBuf {
+        match (p.parent(), p.file_name()) {
+            (Some(parent), Some(name)) => platform::resolve_lenient(parent).join(name),
+            _ => p.to_path_buf(),
+        }
+    };
+    resolve(a) == resolve(b)
 }
 
 /// Whether a link at `at` pointing to `target` would sit inside its own target (ComfyUI's walk

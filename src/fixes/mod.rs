@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::checks::{CheckId, Finding};
 use crate::inspect::{Inspection, ModelsState};
-use crate::plan::{Action, InstallPlan, Step};
+use crate::plan::{Action, InstallPlan, Step, ViewChanges};
 use crate::platform::{self, Entry};
 
 mod git_tracks_models;
@@ -56,6 +56,20 @@ pub struct View {
     overlay: HashMap<PathBuf, Dest>,
     /// Folders planned as a whole move: destination → source.
     moved_dirs: HashMap<PathBuf, PathBuf>,
+    /// Every planned move, source → destination, so a link's target can be followed to where
+    /// its bytes will be.
+    moved: HashMap<PathBuf, PathBuf>,
+    /// Links planned (made by an earlier step of this run) and not removed since.
+    planned_links: Vec<PlannedLink>,
+}
+
+/// A link an earlier step will have made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedLink {
+    pub link: PathBuf,
+    pub raw_target: PathBuf,
+    pub kind: platform::LinkKind,
+    pub target_is_dir: bool,
 }
 
 impl View {
@@ -81,10 +95,32 @@ impl View {
         self.overlay.insert(path.to_path_buf(), dest);
     }
 
+    /// Where what is at `path` now will be once the planned moves are done (the path itself when
+    /// nothing on its way moves).
+    pub fn future(&self, path: &Path) -> PathBuf {
+        let mut cur = path.to_path_buf();
+        // A few hops at most: a file moved into a folder that moves again.
+        for _ in 0..8 {
+            let hit = cur.ancestors().find_map(|a| {
+                let to = self.moved.get(a)?;
+                Some(to.join(cur.strip_prefix(a).unwrap_or(Path::new(""))))
+            });
+            match hit {
+                Some(next) if next != cur => cur = next,
+                _ => break,
+            }
+        }
+        cur
+    }
+
+    /// Links earlier steps of this run will have made.
+    pub fn planned_links(&self) -> &[PlannedLink] {
+        &self.planned_links
+    }
+
     /// Forgets what was planned: after execution the disk is the truth again.
     pub fn clear(&mut self) {
-        self.overlay.clear();
-        self.moved_dirs.clear();
+        *self = View::default();
     }
 }
 
@@ -123,6 +159,7 @@ pub struct Draft {
     pub steps: Vec<Step>,
     pub notes: Vec<String>,
     pub needs_confirmation: bool,
+    pub view: ViewChanges,
 }
 
 impl Draft {
@@ -141,6 +178,7 @@ impl Ctx<'_> {
                 if moved == Dest::Dir {
                     self.view.moved_dirs.insert(to.clone(), from.clone());
                 }
+                self.view.moved.insert(from.clone(), to.clone());
                 self.view.set(to, moved);
                 self.view.set(from, Dest::Missing);
             }
@@ -149,16 +187,26 @@ impl Ctx<'_> {
                 self.view.set(to, Dest::File { len, bytes_at: from.clone() });
             }
             Action::RemovePlaceholder { path } | Action::RemoveEmptyDir { path } => self.view.set(path, Dest::Missing),
-            Action::RemoveLink { link, .. } => self.view.set(link, Dest::Missing),
+            Action::RemoveLink { link, .. } => {
+                self.view.planned_links.retain(|l| &l.link != link);
+                self.view.set(link, Dest::Missing);
+            }
             Action::CreateLink { link, target } => {
                 self.view.set(link, Dest::Link { resolved: Some(target.clone()) });
             }
             Action::ReplaceLink { link, new_target, .. } => {
                 self.view.set(link, Dest::Link { resolved: Some(new_target.clone()) });
             }
-            Action::CreateLinkLike { link, raw_target, target_is_dir, .. } => {
-                let dest = if *target_is_dir { Dest::Dir } else { Dest::Link { resolved: Some(raw_target.clone()) } };
+            Action::CreateLinkLike { link, raw_target, target_is_dir, kind } => {
+                let resolved = link.parent().map(|p| platform::normalize(&p.join(raw_target)));
+                let dest = if *target_is_dir { Dest::Dir } else { Dest::Link { resolved } };
                 self.view.set(link, dest);
+                self.view.planned_links.push(PlannedLink {
+                    link: link.clone(),
+                    raw_target: raw_target.clone(),
+                    kind: *kind,
+                    target_is_dir: *target_is_dir,
+                });
             }
             Action::WriteFile { path, contents } => {
                 self.view.set(path, Dest::File { len: contents.len() as u64, bytes_at: path.clone() });
@@ -278,6 +326,7 @@ pub fn plan_install(inspection: &Inspection, findings: &[Finding], ctx: &mut Ctx
         steps: draft.steps,
         notes: draft.notes,
         needs_confirmation: draft.needs_confirmation,
+        view: draft.view,
     })
 }
 

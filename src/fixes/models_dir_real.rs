@@ -17,7 +17,7 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
     let models = inspection.install.models_path();
     draft.needs_confirmation = true;
     match ctx.strategy {
-        Strategy::Merge => merge_models_dir(ctx, draft, ID, tree, &models, &global.dir.path),
+        Strategy::Merge => merge_models_dir(ctx, draft, ID, tree, &models, global),
         Strategy::Backup => {
             let backup = inspection.install.root.join(format!("models.comfydoctor-backup-{}", ctx.stamp));
             let hidden: Vec<String> = tree

@@ -155,7 +155,39 @@ pub struct InstallPlan {
     pub notes: Vec<String>,
     /// Whether the plan touches user data, so it needs a confirmation (or `--yes`).
     pub needs_confirmation: bool,
+    /// What the plan deliberately changes in what ComfyUI lists, announced in `notes`.
+    #[serde(default)]
+    pub view: ViewChanges,
 }
+
+/// Names ComfyUI lists that a plan changes on purpose, so the executor's check of the view after
+/// an install's steps tells a planned change from a planner bug. Paths are relative to `models/`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewChanges {
+    /// An entry moved under another name, because the global folder holds something of another
+    /// type under its own (a folder against a file): `from` is found at `to` afterwards.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renamed: Vec<Renamed>,
+    /// Names that will show the global folder's version: the install's differs and waits in the
+    /// backup folder (a conflict, listed in the plan's notes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shadowed: Vec<RelPath>,
+    /// Names the user chose to stop seeing (the backup strategy keeps them out of ComfyUI).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hidden: Vec<RelPath>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Renamed {
+    #[serde(with = "path_serde")]
+    pub from: PathBuf,
+    #[serde(with = "path_serde")]
+    pub to: PathBuf,
+}
+
+/// A path relative to `models/` (or to the global folder: the same names).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelPath(#[serde(with = "path_serde")] pub PathBuf);
 
 /// Serde form of a path that keeps names which are not valid Unicode. serde's own `PathBuf`
 /// impl refuses them, and model folders do hold such names (archives unpacked on another OS), so

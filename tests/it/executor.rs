@@ -80,6 +80,7 @@ fn plan(install: &Path, actions: Vec<Action>) -> InstallPlan {
             .collect(),
         notes: vec![],
         needs_confirmation: false,
+        ..InstallPlan::default()
     }
 }
 

@@ -69,3 +69,297 @@ fn an_oversized_workspace_json_is_refused_not_read() {
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("workspace.json") && out.stderr.contains("limit"), "{}", out.stderr);
 }
+
+// ------------------------------------------------------------------ names and the bytes behind them
+
+/// What ComfyUI lists for an install, with the bytes each name loads (`None`: listed but not
+/// loadable, e.g. a dangling link). A name of a key with several folders loads from the first
+/// folder that has it, as ComfyUI's `get_full_path` does.
+#[cfg(unix)]
+fn named_bytes(comfy: &Path) -> std::collections::BTreeMap<(String, PathBuf), Option<String>> {
+    comfy_listing(comfy)
+        .into_iter()
+        .map(|(key, rel)| {
+            let dirs = KEYS.iter().find(|(k, _, _)| *k == key).map(|(_, d, _)| *d).unwrap_or(&[]);
+            let bytes = dirs.iter().find_map(|d| fs::read(comfy.join("models").join(d).join(&rel)).ok());
+            let hash = bytes.map(|b| sha256_hex(&b));
+            ((key, rel), hash)
+        })
+        .collect()
+}
+
+/// Every name every install listed before is listed after and loads the same bytes, or (with
+/// `renames`) is listed under one renamed component `name (N)` that the plan announced.
+#[cfg(unix)]
+#[track_caller]
+fn assert_same_names(
+    before: &[std::collections::BTreeMap<(String, PathBuf), Option<String>>],
+    comfys: &[&Path],
+    renames: Option<&str>,
+    what: &str,
+) {
+    for (b, c) in before.iter().zip(comfys) {
+        let after = named_bytes(c);
+        for (name, bytes) in b {
+            if let Some(a) = after.get(name) {
+                assert_eq!(a, bytes, "{what}: {}: {} loads other bytes", name.0, name.1.display());
+                continue;
+            }
+            let renamed = renames.and_then(|out| {
+                after.iter().find(|((k, rel), a)| {
+                    k == &name.0 && *a == bytes && is_renamed(&name.1, rel) && out.contains("under a new name")
+                })
+            });
+            assert!(renamed.is_some(), "{what}: {} no longer lists {}: {}", c.display(), name.0, name.1.display());
+        }
+    }
+}
+
+/// `rel` is `orig` with exactly one component renamed to `stem (N)ext`.
+#[cfg(unix)]
+fn is_renamed(orig: &Path, rel: &Path) -> bool {
+    let (a, b): (Vec<_>, Vec<_>) = (orig.iter().collect(), rel.iter().collect());
+    a.len() == b.len()
+        && a.iter().zip(&b).filter(|(x, y)| x != y).count() == 1
+        && a.iter().zip(&b).all(|(x, y)| {
+            let (x, y) = (x.to_string_lossy(), y.to_string_lossy());
+            x == y || {
+                let (stem, ext) = x
+                    .rsplit_once('.')
+                    .map(|(s, e)| (s.to_string(), format!(".{e}")))
+                    .unwrap_or((x.to_string(), String::new()));
+                y.starts_with(&format!("{stem} (")) && y.ends_with(&format!("){ext}"))
+            }
+        })
+}
+
+/// One case of a failure class: builds the shape in a workspace (install `a`, maybe `b`) and
+/// names what to look at afterwards.
+#[cfg(unix)]
+struct Case {
+    name: &'static str,
+    build: fn(&Ws, &Path, &Path),
+}
+
+/// Whether a class may rename (announced) instead of keeping every name as it is.
+#[cfg(unix)]
+#[derive(Clone, Copy, PartialEq)]
+enum Names {
+    Same,
+    SameOrAnnouncedRename,
+}
+
+/// Runs `fix --yes`, then checks the view (names and bytes), the content, a second `fix`
+/// (nothing to do), and that `undo` restores every install.
+#[cfg(unix)]
+fn run_cases(cases: &[Case], names_rule: Names) {
+    for case in cases {
+        let ws = Ws::new();
+        let a = ws.env("a");
+        let b = ws.env("b");
+        (case.build)(&ws, &a, &b);
+        let comfys = [a.as_path(), b.as_path()];
+        let names: Vec<_> = comfys.iter().map(|c| named_bytes(c)).collect();
+        let before_state = before(&ws, &comfys);
+        let out = fix(&ws, &["--yes"]);
+        assert_eq!(out.code, 0, "{}: fix --yes\n{}\n{}", case.name, out.stdout, out.stderr);
+        let renames = (names_rule == Names::SameOrAnnouncedRename).then_some(out.stdout.as_str());
+        assert_same_names(&names, &comfys, renames, case.name);
+        assert_nothing_lost(&before_state.content, &ws.content(), case.name);
+        let settled = ws.everything();
+        fix(&ws, &["--yes"]).expect(0, case.name);
+        assert_same(&settled, &ws.everything(), &format!("{}: a second fix changes nothing", case.name));
+        undo(&ws).expect(0, case.name);
+        assert_restored(&ws, &comfys, &before_state, case.name);
+    }
+}
+
+/// Class 1: a link into another install's `models/`, in either order of the two installs.
+#[cfg(unix)]
+#[test]
+fn links_into_another_installs_models_keep_their_names() {
+    run_cases(
+        &[
+            Case {
+                name: "a links b's file at the same path (a planned first)",
+                build: |_, a, b| {
+                    write(b.join("models/checkpoints/x.safetensors"), bytes(1));
+                    symlink(
+                        "../../../../b/ComfyUI/models/checkpoints/x.safetensors",
+                        a.join("models/checkpoints/x.safetensors"),
+                    );
+                },
+            },
+            Case {
+                name: "b links a's file at the same path (b planned second)",
+                build: |_, a, b| {
+                    write(a.join("models/checkpoints/x.safetensors"), bytes(1));
+                    symlink(
+                        "../../../../a/ComfyUI/models/checkpoints/x.safetensors",
+                        b.join("models/checkpoints/x.safetensors"),
+                    );
+                },
+            },
+            Case {
+                name: "a links b's file under another name",
+                build: |_, a, b| {
+                    write(b.join("models/checkpoints/x.safetensors"), bytes(1));
+                    symlink(
+                        "../../../../b/ComfyUI/models/checkpoints/x.safetensors",
+                        a.join("models/loras/alias.safetensors"),
+                    );
+                },
+            },
+            Case {
+                name: "a links b's folder",
+                build: |_, a, b| {
+                    write(b.join("models/loras/pack/p.safetensors"), bytes(2));
+                    symlink("../../../../b/ComfyUI/models/loras/pack", a.join("models/loras/pack"));
+                },
+            },
+            Case {
+                name: "absolute link from b into a",
+                build: |_, a, b| {
+                    write(a.join("models/vae/v.safetensors"), bytes(3));
+                    symlink(a.join("models/vae/v.safetensors"), b.join("models/vae/v.safetensors"));
+                },
+            },
+        ],
+        Names::Same,
+    );
+}
+
+/// Class 2: a global subfolder (or file) that links back into an install's `models/`.
+#[cfg(unix)]
+#[test]
+fn global_links_back_into_an_install_are_resolved_before_anything_moves() {
+    run_cases(
+        &[
+            Case {
+                name: "global loras/ links to a's loras/",
+                build: |ws, a, _| {
+                    write(a.join("models/loras/mine.safetensors"), bytes(1));
+                    fs::remove_dir_all(ws.global.join("loras")).unwrap();
+                    symlink(a.join("models/loras"), ws.global.join("loras"));
+                },
+            },
+            Case {
+                name: "global file links to a's file at the same path",
+                build: |ws, a, _| {
+                    write(a.join("models/checkpoints/c.safetensors"), bytes(2));
+                    symlink(a.join("models/checkpoints/c.safetensors"), ws.global.join("checkpoints/c.safetensors"));
+                },
+            },
+            Case {
+                name: "global file links to a's file under another name",
+                build: |ws, a, _| {
+                    write(a.join("models/checkpoints/c.safetensors"), bytes(2));
+                    symlink(a.join("models/checkpoints/c.safetensors"), ws.global.join("loras/other-name.safetensors"));
+                },
+            },
+            Case {
+                name: "global folder links to a subfolder of a",
+                build: |ws, a, _| {
+                    write(a.join("models/loras/style/s.safetensors"), bytes(3));
+                    symlink(a.join("models/loras/style"), ws.global.join("embeddings/style"));
+                },
+            },
+        ],
+        Names::Same,
+    );
+}
+
+/// Class 4: links between entries of the same `models/`.
+#[cfg(unix)]
+#[test]
+fn links_inside_models_keep_naming_the_same_entries() {
+    run_cases(
+        &[
+            Case {
+                name: "relative file link into another folder",
+                build: |_, a, _| {
+                    write(a.join("models/checkpoints/real.safetensors"), bytes(1));
+                    symlink("../checkpoints/real.safetensors", a.join("models/loras/alias.safetensors"));
+                },
+            },
+            Case {
+                name: "relative file link in the same folder",
+                build: |_, a, _| {
+                    write(a.join("models/vae/real.safetensors"), bytes(2));
+                    symlink("real.safetensors", a.join("models/vae/alias.safetensors"));
+                },
+            },
+            Case {
+                name: "relative folder link",
+                build: |_, a, _| {
+                    write(a.join("models/checkpoints/sd/x.safetensors"), bytes(3));
+                    symlink("../checkpoints/sd", a.join("models/loras/sd"));
+                },
+            },
+            Case {
+                name: "absolute link into models",
+                build: |_, a, _| {
+                    write(a.join("models/checkpoints/real.safetensors"), bytes(4));
+                    symlink(a.join("models/checkpoints/real.safetensors"), a.join("models/loras/abs.safetensors"));
+                },
+            },
+            Case {
+                name: "a link to a link",
+                build: |_, a, _| {
+                    write(a.join("models/checkpoints/real.safetensors"), bytes(5));
+                    symlink("../checkpoints/real.safetensors", a.join("models/loras/one.safetensors"));
+                    symlink("one.safetensors", a.join("models/loras/two.safetensors"));
+                },
+            },
+            Case {
+                name: "link sorted before its target",
+                build: |_, a, _| {
+                    write(a.join("models/zz/real.safetensors"), bytes(6));
+                    symlink("../zz/real.safetensors", a.join("models/aa/alias.safetensors"));
+                },
+            },
+        ],
+        Names::Same,
+    );
+}
+
+/// Class 5: a folder against a file of the same name, both ways, at any depth.
+#[cfg(unix)]
+#[test]
+fn a_file_against_a_folder_of_the_same_name_hides_neither() {
+    run_cases(
+        &[
+            Case {
+                name: "install folder, global file",
+                build: |ws, a, _| {
+                    write(a.join("models/loras/pack/x.safetensors"), bytes(1));
+                    write(ws.global.join("loras/pack"), bytes(2));
+                },
+            },
+            Case {
+                name: "install file, global folder",
+                build: |ws, a, _| {
+                    write(a.join("models/loras/pack.safetensors"), bytes(3));
+                    write(ws.global.join("loras/pack.safetensors/inner.safetensors"), bytes(4));
+                },
+            },
+            Case {
+                name: "install folder with a link inside, global file",
+                build: |ws, a, _| {
+                    write(a.join("models/checkpoints/real.safetensors"), bytes(5));
+                    symlink("../../checkpoints/real.safetensors", a.join("models/loras/pack/alias.safetensors"));
+                    write(ws.global.join("loras/pack"), bytes(6));
+                },
+            },
+            Case {
+                name: "the free name is taken too",
+                build: |ws, a, _| {
+                    write(a.join("models/loras/pack/x.safetensors"), bytes(7));
+                    write(ws.global.join("loras/pack"), bytes(8));
+                    write(ws.global.join("loras/pack (1)"), bytes(9));
+                },
+            },
+        ],
+        Names::SameOrAnnouncedRename,
+    );
+}

@@ -244,9 +244,9 @@ fn a_link_loop_inside_models_goes_to_backup() {
 
 #[cfg(unix)]
 #[test]
-fn a_link_into_models_goes_to_backup_and_loses_nothing() {
-    // Contract: a nested link pointing into models/ goes to the backup folder. Its names are
-    // the same files ComfyUI lists elsewhere, so only content and place are checked here.
+fn a_link_into_models_is_rewritten_relative_to_its_new_place() {
+    // Contract: a nested link pointing into models/ keeps naming the same entry once both sit in
+    // the global folder (it used to go to the backup folder, and its names vanished).
     let ws = Ws::new();
     let c = ws.env("e");
     let m = c.join("models");
@@ -255,9 +255,9 @@ fn a_link_into_models_goes_to_backup_and_loses_nothing() {
     let b = before(&ws, &[&c]);
     fix(&ws, &["--yes"]).expect(0, "fix --yes");
     assert_linked(&ws, &c);
-    let backup = only_backup(&c);
-    assert!(is_link(&backup.join("loras/alias")));
-    assert!(!exists_nofollow(&ws.global.join("loras/alias")));
+    assert_eq!(raw_target(&ws.global.join("loras/alias")), PathBuf::from("../checkpoints/sub"));
+    assert_eq!(read(&ws.global.join("loras/alias/x.safetensors")), bytes(1));
+    assert_still_listed(&b.listings[0], &comfy_listing(&c), "link into models");
     assert_nothing_lost(&b.content, &ws.content(), "link into models");
     scan(&ws).expect(0, "scan");
     undo(&ws).expect(0, "undo");
@@ -365,9 +365,11 @@ fn file_and_folder_of_the_same_name_conflict() {
     write(m.join("loras/put_loras_here"), bytes(5));
     write(m.join("loras/empty.safetensors"), b"");
     full_cycle(&ws, &[&c], &["--yes"], |_| {
-        let backup = only_backup(&c);
-        assert_eq!(read(&backup.join("thing/inside.safetensors")), bytes(1));
-        assert_eq!(read(&backup.join("other")), bytes(3));
+        // Each side keeps its names: the install's moves in beside the global one, renamed.
+        assert_eq!(read(&ws.global.join("thing (1)/inside.safetensors")), bytes(1));
+        assert_eq!(read(&ws.global.join("thing")), bytes(2));
+        assert_eq!(read(&ws.global.join("other (1)")), bytes(3));
+        assert_eq!(read(&ws.global.join("other/inside.safetensors")), bytes(4));
         assert_eq!(read(&ws.global.join("loras/put_loras_here")), bytes(5));
         assert!(ws.global.join("loras/empty.safetensors").is_file());
     });
