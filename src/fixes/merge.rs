@@ -630,9 +630,38 @@ pub fn copy_tree(
             (Entry::Link(link), Dest::Dir) if link.target_is_dir => {
                 unfold(ctx, draft, check, &absolute_target(&o, &link), &d, &r_rel, r);
             }
-            _ => r.unreachable.push(format!(
-                "{shown}: the global folder already has a different entry of that name; the old target keeps its version (untouched) but ComfyUI will show the global one"
-            )),
+            // A file against a folder of that name, or a folder against a file: it comes in
+            // under a free name, so neither side's names are hidden.
+            (Entry::File { len }, Dest::Dir) => {
+                let to = free_name(ctx, &d);
+                r.renamed.push(Renamed {
+                    from: r_rel.clone(),
+                    to: r_rel.with_file_name(to.file_name().unwrap_or_default()),
+                });
+                r.moved_files += 1;
+                r.moved_bytes += len;
+                let action = if same_filesystem(&o, &to) {
+                    Action::HardLink { from: o, to }
+                } else {
+                    Action::CopyVerify { from: o, to }
+                };
+                ctx.act(draft, check, action);
+            }
+            (Entry::Dir, Dest::File { .. } | Dest::Link { .. } | Dest::Other) => {
+                let to = free_name(ctx, &d);
+                r.renamed.push(Renamed {
+                    from: r_rel.clone(),
+                    to: r_rel.with_file_name(to.file_name().unwrap_or_default()),
+                });
+                ctx.ensure_dir(draft, check, &to);
+                copy_tree(ctx, draft, check, &o, &to, &r_rel, r);
+            }
+            _ => {
+                r.shadowed.push(r_rel.clone());
+                r.unreachable.push(format!(
+                    "{shown}: the global folder already has a different entry of that name; the old target keeps its version (untouched) but ComfyUI will show the global one"
+                ));
+            }
         }
     }
 }

@@ -348,6 +348,21 @@ fn refuse_unsafe(inspection: &Inspection) -> Result<(), Refusal> {
             old.display()
         )));
     }
+    if let ModelsState::RealDir(tree) = &inspection.models
+        && let Some(first) = tree.unreadable.first()
+    {
+        // What cannot be read cannot be moved: refusing now keeps every model where it is,
+        // rather than stopping half-way with some already moved.
+        return Err(Refusal(format!(
+            "{} cannot be read ({first}{}); nothing was changed. Make it readable (chmod -R u+rX {}) or run as its owner, then run again",
+            models.display(),
+            match tree.unreadable.len() {
+                1 => String::new(),
+                n => format!(", and {} more", n - 1),
+            },
+            crate::plan::quote(&models)
+        )));
+    }
     if matches!(inspection.models, ModelsState::RealDir(_)) && platform::is_within(g, &models) {
         return Err(Refusal(format!(
             "the global models folder {} lies inside this install's models/ folder; choose a global folder outside it with --models-dir",

@@ -28,6 +28,14 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
                 .map(|e| e.rel.display().to_string())
                 .collect();
             draft.notes.push(format!("models/ is renamed to {}", backup.display()));
+            // The user chose to keep these out of the global folder: the view check may not
+            // find them afterwards.
+            draft.view.hidden.extend(
+                tree.entries
+                    .iter()
+                    .filter(|e| !matches!(e.kind, EntryKind::Dir))
+                    .map(|e| crate::plan::RelPath(e.rel.clone())),
+            );
             if !hidden.is_empty() {
                 draft.notes.push(format!(
                     "ComfyUI will no longer see {} model file(s): {}",
@@ -39,6 +47,18 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
         }
     }
     ctx.act(draft, ID, Action::CreateLink { link: models, target: global.dir.path.clone() });
+}
+
+/// Every file and link under `dir` (walked on disk, links followed as ComfyUI does), relative.
+pub fn files_on_disk(dir: &Path) -> Vec<std::path::PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .max_depth(16)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| !e.file_type().is_dir())
+        .filter_map(|e| e.path().strip_prefix(dir).ok().map(Path::to_path_buf))
+        .collect()
 }
 
 /// Model files under `dir` (walked on disk, links followed as ComfyUI does) that have no

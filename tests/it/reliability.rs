@@ -363,3 +363,34 @@ fn a_file_against_a_folder_of_the_same_name_hides_neither() {
         Names::SameOrAnnouncedRename,
     );
 }
+
+/// Class 5 through `link-wrong-target`: the old target (only read) against the global folder.
+#[cfg(unix)]
+#[test]
+fn a_type_clash_with_an_old_link_target_hides_neither() {
+    type Build = fn(&Ws, &Path);
+    let cases: &[(&str, Build)] = &[
+        ("old target folder, global file", |ws, old| {
+            write(old.join("loras/pack/x.safetensors"), bytes(1));
+            write(ws.global.join("loras/pack"), bytes(2));
+        }),
+        ("old target file, global folder", |ws, old| {
+            write(old.join("loras/pack.safetensors"), bytes(3));
+            write(ws.global.join("loras/pack.safetensors/inner.safetensors"), bytes(4));
+        }),
+    ];
+    for (what, build) in cases {
+        let ws = Ws::new();
+        let a = ws.env("a");
+        let old = ws.outside.join("old-models");
+        mkdir(&old);
+        build(&ws, &old);
+        symlink(&old, a.join("models"));
+        let names = vec![named_bytes(&a)];
+        let old_before = lstat_inventory(&old, true);
+        let out = fix(&ws, &["--yes"]);
+        assert_eq!(out.code, 0, "{what}: {out:?}");
+        assert_same_names(&names, &[&a], Some(&out.stdout), what);
+        assert_same(&old_before, &lstat_inventory(&old, true), &format!("{what}: the old target is only read"));
+    }
+}
