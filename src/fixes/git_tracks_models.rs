@@ -5,12 +5,11 @@
 //! not untracked. Setting the sparse checkout before the migration would make git delete the
 //! stock files before they could be merged.
 
-use super::{Ctx, Dest, Draft, Refusal};
+use super::{Ctx, Draft, Refusal};
 use crate::checks::CheckId;
 use crate::git::{self, GitState};
 use crate::inspect::Inspection;
 use crate::plan::{Action, SavedFile};
-use crate::platform;
 
 const ID: CheckId = CheckId::GitTracksModels;
 
@@ -33,10 +32,7 @@ pub fn refuse_staged(inspection: &Inspection) -> Result<(), Refusal> {
 pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
     let (GitState::Repo(repo), Some(global)) = (&inspection.git, &inspection.global) else { return };
     let root = &inspection.install.root;
-    let linked = match ctx.view.get(&inspection.install.models_path()) {
-        Dest::Link { resolved: Some(t) } => platform::same_dir(&t, &global.dir.path),
-        _ => false,
-    };
+    let linked = ctx.view.links_to(&inspection.install.models_path(), &global.dir.path);
     if !linked {
         draft.notes.push(format!("{ID}: left for later: models/ is not linked to the global folder yet"));
         return;

@@ -1,12 +1,11 @@
 //! Fix for `legacy-yaml`: once `models/` links to the global folder, the entries it serves are
 //! dropped from the file; the rest are kept. The original is always backed up first.
 
-use super::{Ctx, Dest, Draft};
+use super::{Ctx, Draft};
 use crate::checks::CheckId;
 use crate::inspect::Inspection;
 use crate::legacy_yaml::{self, Coverage};
 use crate::plan::Action;
-use crate::platform;
 
 const ID: CheckId = CheckId::LegacyYaml;
 
@@ -14,10 +13,7 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
     let (Some(global), Some(Ok(yaml))) = (&inspection.global, &inspection.yaml) else { return };
     let models = inspection.install.models_path();
     // Only when the link will serve the covered entries: otherwise removing them hides models.
-    let linked = match ctx.view.get(&models) {
-        Dest::Link { resolved: Some(t) } => platform::same_dir(&t, &global.dir.path),
-        _ => false,
-    };
+    let linked = ctx.view.links_to(&models, &global.dir.path);
     if !linked {
         draft
             .notes

@@ -113,6 +113,21 @@ impl View {
         cur
     }
 
+    /// Whether `path` is, or will be once the plan so far is done, a link resolving to the folder
+    /// `target`. Unlike [`View::get`], a link already on disk counts as a link here, not as the
+    /// folder it leads to: a `models` link made by another tool (or a half-finished run) is a
+    /// done step that the rest of the migration builds on.
+    pub fn links_to(&self, path: &Path, target: &Path) -> bool {
+        match self.overlay.get(path) {
+            Some(Dest::Link { resolved: Some(t) }) => platform::same_dir(t, target),
+            Some(_) => false,
+            None => matches!(
+                platform::entry(path),
+                Ok(Entry::Link(l)) if l.resolved.as_deref().is_some_and(|t| platform::same_dir(t, target))
+            ),
+        }
+    }
+
     /// Links earlier steps of this run will have made.
     pub fn planned_links(&self) -> &[PlannedLink] {
         &self.planned_links
