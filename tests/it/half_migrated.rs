@@ -11,7 +11,8 @@ use crate::support::*;
 #[test]
 fn a_correct_link_with_a_legacy_yaml_beside_it_is_finished() {
     // (what the link's raw target looks like, the YAML's text)
-    let cases: &[(&str, fn(&Ws) -> String)] = &[
+    type Yaml = fn(&Ws) -> String;
+    let cases: &[(&str, Yaml)] = &[
         ("absolute link, ComfyDock YAML", |ws| {
             format!(
                 "comfyui:\n  base_path: {}\n  is_default: true\n  checkpoints: checkpoints/\n  loras: loras/\n",
