@@ -145,6 +145,8 @@ fn list_dir(frame: &Frame, root_canon: &Path, chain: &[PathBuf], stack: &mut Vec
         let meta = if ft.is_symlink() { fs::metadata(&path) } else { dirent.metadata() };
         let meta = match meta {
             Ok(m) => m,
+            // A plain file removed since readdir is not listed any more: not a broken link.
+            Err(e) if !ft.is_symlink() && e.kind() == io::ErrorKind::NotFound => continue,
             Err(e) => {
                 record(out, rel, broken(&e));
                 continue;
