@@ -3,6 +3,9 @@
 on a healthy workspace, and `scan` of a big real models/ folder. Prints medians; not run in CI.
 
     cargo build --release && python3 scripts/bench.py [--envs 20] [--files 20000] [--runs 15]
+
+The view check's walk (`src/listing.rs`) has no command of its own; its cost per file:
+    cargo run --release --example listing_cost [FILES]
 """
 import argparse, os, shutil, statistics, subprocess, tempfile, time
 
