@@ -161,7 +161,7 @@ fn links(root: &Path) -> (Vec<(PathBuf, LinkInfo)>, Vec<BadLink>) {
         all.push((rel.clone(), info.clone()));
         let problem = match &info.resolved {
             None if std::fs::symlink_metadata(item.path()).is_ok()
-                && std::fs::metadata(item.path()).is_err_and(is_loop) =>
+                && std::fs::metadata(item.path()).is_err_and(|e| platform::is_loop_error(&e)) =>
             {
                 LinkProblem::Loop
             }
@@ -175,11 +175,6 @@ fn links(root: &Path) -> (Vec<(PathBuf, LinkInfo)>, Vec<BadLink>) {
         out.push(BadLink { rel, raw_target: info.raw_target, problem });
     }
     (all, out)
-}
-
-fn is_loop(e: std::io::Error) -> bool {
-    // ELOOP (Linux 40, macOS 62); Windows reports a cyclic reparse point as error 1921.
-    matches!(e.raw_os_error(), Some(40) | Some(62) | Some(1921))
 }
 
 /// Walks a real `models/` (metadata only; links are recorded, not followed). Hashing happens

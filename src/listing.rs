@@ -197,10 +197,8 @@ fn broken(e: &io::Error) -> Entry {
     }
 }
 
-/// ELOOP (Windows: ERROR_CANT_RESOLVE_FILENAME). `ErrorKind::FilesystemLoop` cannot be named on
-/// stable Rust, but std maps both codes to it and its `Debug` name is that variant's name.
 fn is_loop_error(e: &io::Error) -> bool {
-    format!("{:?}", e.kind()) == "FilesystemLoop"
+    crate::platform::is_loop_error(e)
 }
 
 #[cfg(unix)]

@@ -78,6 +78,19 @@ pub fn entry(path: &Path) -> io::Result<Entry> {
     imp::entry(path)
 }
 
+/// Whether an error says a chain of links loops (ELOOP; Windows: ERROR_CANT_RESOLVE_FILENAME).
+/// `ErrorKind::FilesystemLoop` cannot be named on stable Rust, so the OS codes are compared.
+pub fn is_loop_error(e: &io::Error) -> bool {
+    const CODES: &[i32] = if cfg!(windows) {
+        &[1921]
+    } else if cfg!(any(target_os = "macos", target_os = "ios", target_os = "freebsd")) {
+        &[62]
+    } else {
+        &[40]
+    };
+    e.raw_os_error().is_some_and(|c| CODES.contains(&c))
+}
+
 /// Reads a small file whole, refusing one larger than `limit` bytes with
 /// `ErrorKind::FileTooLarge` (read up to one byte past the limit, so a file that grows while it is
 /// read is caught too). For files the tool reads on every run (configs, git's small files).
