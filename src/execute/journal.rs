@@ -392,6 +392,8 @@ impl JournalWriter {
         };
         let path = dir.join(format!("{PREFIX}{run_id}{SUFFIX}"));
         let file = OpenOptions::new().append(true).create_new(true).open(&path)?;
+        // Made as root, it belongs to the owner of the workspace the journal folder is in.
+        crate::platform::owner::give_to_owner_of(&path, dir.parent().unwrap_or(dir));
         let mut w = JournalWriter { file, path };
         w.append(header)?;
         sync_dir(dir);

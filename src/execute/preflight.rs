@@ -181,7 +181,7 @@ impl Preflight {
                     step: b.step,
                     path: b.at.clone(),
                     message: format!(
-                        "{}: not enough free space: {} bytes are copied there, {avail} available; nothing was changed for this install (free some space, or choose a models folder on the same disk)",
+                        "{}: not enough free space: {} bytes are copied there, {avail} available; free some space, or choose a models folder on the same disk",
                         b.at.display(),
                         b.bytes
                     ),
@@ -226,11 +226,20 @@ fn refusal(j: usize, path: &Path, bits: u8, why: &str) -> Stop {
         step: j,
         path: path.to_path_buf(),
         message: format!(
-            "{}: no {} permission for {who} ({why}); nothing was changed for this install. Run as the {folder} owner, or `chmod u+{letters} {}`",
+            "{}: no {} permission for {who} ({why}); run as the {folder} owner, or `chmod u+{letters} {}`",
             path.display(),
-            names.join(" and "),
+            list(&names),
             quote(path)
         ),
+    }
+}
+
+/// `read`, `read and write`, `read, write and search`.
+fn list(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 
