@@ -14,6 +14,7 @@ mod executor;
 mod fix;
 mod harness;
 mod interrupt;
+mod preflight;
 mod reliability;
 mod scan;
 mod support;
