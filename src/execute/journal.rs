@@ -10,7 +10,9 @@
 //! - `step` with `state: copied` (cross-filesystem `Move` only): the verified copy is in place and
 //!   removal of the source is about to start.
 //! - `step` with `state: done` after the action, with what its undo needs to check (hash, inode).
-//! - `stopped`: an install's plan stopped at that step (precondition or I/O failure), with why.
+//! - `stopped`: an install's plan stopped at that step (precondition or I/O failure), with why;
+//!   the `undo` records that follow it for that install's steps (no `undo_started`) are its
+//!   immediate rollback.
 //! - `complete`: the run reached its end (some installs may have stopped).
 //! - `undo_started`, `undo` (`started` / `copied` / `done` per step), `undo_stopped`, `undone`: the
 //!   same for the way back.
