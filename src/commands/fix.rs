@@ -180,7 +180,7 @@ fn execute_all(groups: &BTreeMap<PathBuf, Vec<InstallPlan>>, settings: &FixSetti
         }
         if !report.succeeded() {
             failed = true;
-            print_stops(&report);
+            print_stops(plans, &report);
         } else if let (Some(id), false) = (&report.run_id, quiet) {
             println!("Applied as run {id}; `comfydoctor undo` reverses it.\n");
         }
@@ -246,7 +246,7 @@ fn settle_unfinished(dir: &Path, settings: &FixSettings) -> Result<Settled> {
         Some(true) => {
             let report = execute::resume(&run, &opts)?;
             if !report.succeeded() {
-                print_stops(&report);
+                print_stops(&run.plans, &report);
                 return Ok(Settled::Stop(ExitCode::Failure));
             }
             eprintln!("comfydoctor: finished interrupted run {}", run.run_id);
@@ -279,16 +279,43 @@ fn print_plan(report: &InstallReport, plan: &InstallPlan) {
     println!();
 }
 
-fn print_stops(report: &execute::RunReport) {
-    for o in &report.installs {
-        if let Some(stop) = &o.stopped {
-            eprintln!(
-                "comfydoctor: {}: stopped at step {} ({}): {}. Steps before it are applied and journaled; `comfydoctor undo` reverses them",
-                display_path(&o.install),
-                stop.step + 1,
-                stop.path.display(),
-                stop.message
-            );
+/// Why each stopped install stopped, and what its rollback left: nothing, or the steps still
+/// applied (each one listed) for `comfydoctor undo` to reverse.
+fn print_stops(plans: &[InstallPlan], report: &execute::RunReport) {
+    for (i, o) in report.installs.iter().enumerate() {
+        let Some(stop) = &o.stopped else { continue };
+        let rb = &o.rollback;
+        let after = match &rb.stopped {
+            None if rb.undone == 0 => "Nothing changed for this install".to_string(),
+            None => {
+                format!("Nothing changed for this install: the {} step(s) already applied were rolled back", rb.undone)
+            }
+            Some(rs) => {
+                format!(
+                    "Rolling it back stopped too, at step {} ({}): {}. Still applied: step(s) {}; `comfydoctor undo` reverses them once that is fixed",
+                    rs.step + 1,
+                    rs.path.display(),
+                    rs.message,
+                    rb.left.iter().map(|j| (j + 1).to_string()).collect::<Vec<_>>().join(", ")
+                )
+            }
+        };
+        eprintln!(
+            "comfydoctor: {}: stopped at step {} ({}): {}. {after}",
+            display_path(&o.install),
+            stop.step + 1,
+            stop.path.display(),
+            stop.message
+        );
+        if let Some(plan) = plans.get(i).filter(|_| rb.stopped.is_some()) {
+            for &j in &rb.left {
+                if let Some(step) = plan.steps.get(j) {
+                    eprintln!("  still applied: {:>3}. {}", j + 1, describe(&step.action));
+                }
+            }
+        }
+        for note in &rb.notes {
+            eprintln!("note: {note}");
         }
     }
 }

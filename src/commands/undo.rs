@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use crate::config::UndoSettings;
 use crate::error::{Error, Result};
-use crate::execute::journal::RunState;
 use crate::execute::{self, ExecOptions};
 use crate::exit_codes::ExitCode;
 use crate::workspace::{self, JOURNAL_DIR, display_path};
@@ -61,7 +60,7 @@ pub fn run(settings: &UndoSettings) -> Result<ExitCode> {
     }
     let chosen = match &settings.run {
         Some(id) => runs.iter().find(|(_, r)| &r.run_id == id),
-        None => runs.iter().find(|(_, r)| r.state != RunState::Undone),
+        None => runs.iter().find(|(_, r)| r.state.undoable()),
     };
     let Some((dir, run)) = chosen else {
         return Err(match &settings.run {

@@ -10,7 +10,9 @@
 //! - `step` with `state: copied` (cross-filesystem `Move` only): the verified copy is in place and
 //!   removal of the source is about to start.
 //! - `step` with `state: done` after the action, with what its undo needs to check (hash, inode).
-//! - `stopped`: an install's plan stopped at that step (precondition or I/O failure), with why.
+//! - `stopped`: an install's plan stopped at that step (precondition or I/O failure), with why;
+//!   the `undo` records that follow it for that install's steps (no `undo_started`) are its
+//!   immediate rollback.
 //! - `complete`: the run reached its end (some installs may have stopped).
 //! - `undo_started`, `undo` (`started` / `copied` / `done` per step), `undo_stopped`, `undone`: the
 //!   same for the way back.
@@ -115,11 +117,39 @@ pub struct StepDetail {
     pub dev: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ino: Option<u64>,
+    /// Permission bits, owner and group (Unix) of an entry a `Remove*` step removes, recorded
+    /// when it starts, so its undo recreates it as the user had it (case: `sudo fix`, `undo`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gid: Option<u32>,
+    /// Modification time (nanoseconds since 1970) of a removed file, put back by its undo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtime_ns: Option<i64>,
 }
 
 impl StepDetail {
     pub fn is_empty(&self) -> bool {
         *self == StepDetail::default()
+    }
+
+    /// `self`, with every fact it lacks taken from `earlier` (a step's `started` record knows
+    /// things its `done` record does not repeat, and the reverse).
+    pub fn or(self, earlier: &StepDetail) -> StepDetail {
+        StepDetail {
+            source_kind: self.source_kind.or_else(|| earlier.source_kind.clone()),
+            copied: self.copied || earlier.copied,
+            len: self.len.or(earlier.len),
+            sha256: self.sha256.or_else(|| earlier.sha256.clone()),
+            dev: self.dev.or(earlier.dev),
+            ino: self.ino.or(earlier.ino),
+            mode: self.mode.or(earlier.mode),
+            uid: self.uid.or(earlier.uid),
+            gid: self.gid.or(earlier.gid),
+            mtime_ns: self.mtime_ns.or(earlier.mtime_ns),
+        }
     }
 }
 
@@ -129,6 +159,9 @@ impl StepDetail {
 pub enum RunState {
     /// Reached its end (installs may have stopped on a failed precondition).
     Complete,
+    /// Reached its end with nothing of it left in effect: every install that acted stopped and
+    /// was rolled back at once. Nothing to undo.
+    RolledBack,
     /// Killed or failed between its first action and its end: resume or roll back.
     Interrupted,
     /// An undo or rollback began but did not finish: run `undo` again.
@@ -136,10 +169,18 @@ pub enum RunState {
     Undone,
 }
 
+impl RunState {
+    /// Whether `undo` has anything to reverse in a run in this state.
+    pub fn undoable(self) -> bool {
+        !matches!(self, RunState::Undone | RunState::RolledBack)
+    }
+}
+
 impl std::fmt::Display for RunState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             RunState::Complete => "complete",
+            RunState::RolledBack => "rolled back",
             RunState::Interrupted => "interrupted",
             RunState::UndoIncomplete => "undo incomplete",
             RunState::Undone => "undone",
@@ -183,6 +224,47 @@ pub struct Folded {
     pub undo_started: bool,
     pub undo: HashMap<(usize, usize), StepState>,
     pub undone: bool,
+}
+
+impl Folded {
+    /// Adds one record to the state, as a reader of the whole journal would.
+    pub fn apply(&mut self, r: &Record) {
+        let f = self;
+        match r {
+            Record::Step { install, step, state, detail } => {
+                let key = (*install, *step);
+                if !f.forward.contains_key(&key) {
+                    f.started_order.push(key);
+                }
+                // A later record (`done`, or the `started` of a redo after a resume) must not
+                // hide what an earlier one recorded (a source kind, a removed entry's owner).
+                let detail = match f.forward.get(&key) {
+                    Some((_, old)) => detail.clone().or(old),
+                    None => detail.clone(),
+                };
+                f.forward.insert(key, (*state, detail));
+            }
+            Record::Stopped { install, step, path, message } => {
+                f.stopped.insert(*install, (*step, path.clone(), message.clone()));
+            }
+            Record::Complete { .. } => f.complete = true,
+            Record::UndoStarted { .. } => f.undo_started = true,
+            Record::Undo { install, step, state } => {
+                f.undo.insert((*install, *step), *state);
+            }
+            Record::UndoStopped { .. } => {}
+            Record::Undone { .. } => f.undone = true,
+            Record::Header { .. } | Record::Resumed { .. } => {}
+        }
+    }
+
+    /// Steps whose effect may still be on disk: done (or half done: copied) and not undone.
+    pub fn in_effect(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.started_order.iter().copied().filter(|k| {
+            matches!(self.forward.get(k), Some((StepState::Done | StepState::Copied, _)))
+                && self.undo.get(k) != Some(&StepState::Done)
+        })
+    }
 }
 
 impl JournalRun {
@@ -239,34 +321,7 @@ impl JournalRun {
     pub fn fold(&self) -> Folded {
         let mut f = Folded::default();
         for r in &self.records {
-            match r {
-                Record::Step { install, step, state, detail } => {
-                    let key = (*install, *step);
-                    if !f.forward.contains_key(&key) {
-                        f.started_order.push(key);
-                    }
-                    // The Started record of a redo after a resume must not hide an earlier
-                    // source kind.
-                    let mut detail = detail.clone();
-                    if let Some((_, old)) = f.forward.get(&key)
-                        && detail.source_kind.is_none()
-                    {
-                        detail.source_kind = old.source_kind.clone();
-                    }
-                    f.forward.insert(key, (*state, detail));
-                }
-                Record::Stopped { install, step, path, message } => {
-                    f.stopped.insert(*install, (*step, path.clone(), message.clone()));
-                }
-                Record::Complete { .. } => f.complete = true,
-                Record::UndoStarted { .. } => f.undo_started = true,
-                Record::Undo { install, step, state } => {
-                    f.undo.insert((*install, *step), *state);
-                }
-                Record::UndoStopped { .. } => {}
-                Record::Undone { .. } => f.undone = true,
-                Record::Header { .. } | Record::Resumed { .. } => {}
-            }
+            f.apply(r);
         }
         f
     }
@@ -277,6 +332,8 @@ impl JournalRun {
             RunState::Undone
         } else if f.undo_started {
             RunState::UndoIncomplete
+        } else if f.complete && !f.stopped.is_empty() && f.in_effect().next().is_none() {
+            RunState::RolledBack
         } else if f.complete {
             RunState::Complete
         } else {
@@ -337,6 +394,8 @@ impl JournalWriter {
         };
         let path = dir.join(format!("{PREFIX}{run_id}{SUFFIX}"));
         let file = OpenOptions::new().append(true).create_new(true).open(&path)?;
+        // Made as root, it belongs to the owner of the workspace the journal folder is in.
+        crate::platform::owner::give_to_owner_of(&path, dir.parent().unwrap_or(dir));
         let mut w = JournalWriter { file, path };
         w.append(header)?;
         sync_dir(dir);

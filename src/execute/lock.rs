@@ -44,7 +44,14 @@ pub enum LockFailure {
 /// so a run that is just finishing does not make the next one fail.
 pub fn acquire(dir: &Path, wait: Duration) -> Result<RunLock, LockFailure> {
     let path = dir.join(LOCK_FILE);
+    let (dir_was, lock_was) = (dir.exists(), path.exists());
     fs::create_dir_all(dir).map_err(|e| LockFailure::Io(dir.to_path_buf(), e))?;
+    // Made as root, the journal folder and lock belong to the workspace's owner, who must be
+    // able to run `undo` later without root.
+    let home = dir.parent().unwrap_or(dir);
+    if !dir_was {
+        crate::platform::owner::give_to_owner_of(dir, home);
+    }
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -52,6 +59,9 @@ pub fn acquire(dir: &Path, wait: Duration) -> Result<RunLock, LockFailure> {
         .truncate(false)
         .open(&path)
         .map_err(|e| LockFailure::Io(path.clone(), e))?;
+    if !lock_was {
+        crate::platform::owner::give_to_owner_of(&path, home);
+    }
     let deadline = Instant::now() + wait;
     loop {
         match file.try_lock() {

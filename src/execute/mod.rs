@@ -3,11 +3,15 @@
 //! any point can be resumed or rolled back, and reverses finished runs on `undo`.
 //!
 //! Policy when an install's step cannot run (its precondition no longer holds, or an I/O error):
-//! that install's plan stops at that step, with a message naming the path, and the other
-//! installs go on. Each install's plan stands alone (its own `models/`), every step leaves the
-//! disk consistent, and stopping the others would only leave more installs half-migrated.
-//! Failures of the journal or the lock stop the whole run: without them nothing could be undone.
+//! that install's plan stops at that step, with a message naming the path, its steps done so far
+//! are rolled back at once (newest first, journaled like an undo), and the other installs go on.
+//! A half-migrated install hides the models already moved, so a stop must leave it as it was.
+//! Each install's plan stands alone (its own `models/`), so stopping the others would gain
+//! nothing. Failures of the journal or the lock stop the whole run: without them nothing could
+//! be undone.
 //!
+//! Before an install's first action a preflight (`preflight`) checks permissions with the
+//! effective ids and free space, so the common reasons to stop are found before anything moves.
 //! A run with nothing to do, a dry run, and a run whose every install stops before its first
 //! action write nothing at all: the journal folder, lock and journal appear only right before
 //! the first action.
@@ -24,6 +28,7 @@ mod durable;
 mod error;
 pub mod journal;
 pub mod lock;
+mod preflight;
 mod progress;
 mod step;
 mod transfer;
@@ -148,6 +153,8 @@ pub struct InstallOutcome {
     /// Steps done (in this or, for a resume, an earlier attempt).
     pub applied: usize,
     pub stopped: Option<Stop>,
+    /// For a stopped install: its done steps reversed at once (see [`Rollback`]).
+    pub rollback: Rollback,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,6 +203,8 @@ struct Session<'a> {
     journal: Option<JournalWriter>,
     lock: Option<RunLock>,
     actions: usize,
+    /// The run as its journal reads now, kept up to date by [`Session::record`].
+    folded: Folded,
 }
 
 impl Session<'_> {
@@ -203,7 +212,9 @@ impl Session<'_> {
         let Some(j) = self.journal.as_mut() else {
             return Ok(());
         };
-        j.append(r).map_err(|source| ExecError::Journal { path: j.path().to_path_buf(), source })
+        j.append(r).map_err(|source| ExecError::Journal { path: j.path().to_path_buf(), source })?;
+        self.folded.apply(r);
+        Ok(())
     }
 
     fn failpoint(&self, at: FailAt) -> Result<(), ExecError> {
@@ -225,7 +236,7 @@ impl<'a> Session<'a> {
     fn reopen(opts: &'a ExecOptions, run: &JournalRun, lock: RunLock) -> Result<Self, ExecError> {
         let journal =
             JournalWriter::open(&run.path).map_err(|source| ExecError::Journal { path: run.path.clone(), source })?;
-        Ok(Session { opts, journal: Some(journal), lock: Some(lock), actions: 0 })
+        Ok(Session { opts, journal: Some(journal), lock: Some(lock), actions: 0, folded: run.fold() })
     }
 }
 
@@ -234,14 +245,20 @@ pub fn execute(plans: &[InstallPlan], opts: &ExecOptions) -> Result<RunReport, E
     let outcomes_planned = || {
         plans
             .iter()
-            .map(|p| InstallOutcome { install: p.install.clone(), steps: p.steps.len(), applied: 0, stopped: None })
+            .map(|p| InstallOutcome {
+                install: p.install.clone(),
+                steps: p.steps.len(),
+                applied: 0,
+                stopped: None,
+                rollback: Rollback::default(),
+            })
             .collect()
     };
     if opts.dry_run || plans.iter().all(|p| p.steps.is_empty()) {
         return Ok(RunReport { run_id: None, journal: None, dry_run: opts.dry_run, installs: outcomes_planned() });
     }
     let run_id = journal::new_run_id();
-    let mut s = Session { opts, journal: None, lock: None, actions: 0 };
+    let mut s = Session { opts, journal: None, lock: None, actions: 0, folded: Folded::default() };
     let header = Record::Header {
         format: journal::FORMAT,
         run_id: run_id.clone(),
@@ -266,124 +283,198 @@ fn forward(
     prior: Option<&Folded>,
     header: Option<&Record>,
 ) -> Result<Vec<InstallOutcome>, ExecError> {
-    let opts = s.opts;
-    let env = opts.env(run_id);
     // Stops of installs that refused before the journal existed, written once it does.
     let mut pending: Vec<Record> = Vec::new();
     let mut outcomes = Vec::new();
     for (i, plan) in plans.iter().enumerate() {
-        let mut out =
-            InstallOutcome { install: plan.install.clone(), steps: plan.steps.len(), applied: 0, stopped: None };
-        if let Some((step, path, message)) = prior.and_then(|f| f.stopped.get(&i)) {
-            out.applied = (0..plan.steps.len())
-                .filter(|j| prior.and_then(|f| f.forward.get(&(i, *j))).map(|x| x.0) == Some(StepState::Done))
-                .count();
-            out.stopped = Some(Stop { step: *step, path: path.clone(), message: message.clone() });
-            outcomes.push(out);
-            continue;
-        }
-        for (j, step) in plan.steps.iter().enumerate() {
-            let action = &step.action;
-            let stop = |s: &mut Session, e: StepError| -> Result<Stop, ExecError> {
-                s.record(&Record::Stopped { install: i, step: j, path: e.path.clone(), message: e.message.clone() })?;
-                Ok(stop_of(j, e))
-            };
-            // A step of a resumed run that was already under way.
-            if let Some((state, detail)) = prior.and_then(|f| f.forward.get(&(i, j))) {
-                match state {
-                    StepState::Done => {
-                        out.applied += 1;
-                        continue;
-                    }
-                    StepState::Copied => {
-                        let Action::Move { from, to } = action else {
-                            return Err(corrupt(s, "a `copied` record on a step that is not a move"));
-                        };
-                        if let Err(e) = transfer::finish_copied_move(from, to) {
-                            out.stopped = Some(stop(s, e)?);
-                            break;
-                        }
-                        s.record(&done_record(i, j, detail.clone()))?;
-                        out.applied += 1;
-                        continue;
-                    }
-                    StepState::Started => match actions::took_effect(action, detail) {
-                        Ok(Some(d)) => {
-                            s.record(&done_record(i, j, d))?;
-                            out.applied += 1;
-                            continue;
-                        }
-                        Ok(None) => {} // did not happen: run it now, precondition first
-                        Err(e) => {
-                            out.stopped = Some(stop(s, e)?);
-                            break;
-                        }
-                    },
-                }
+        let mut out = InstallOutcome {
+            install: plan.install.clone(),
+            steps: plan.steps.len(),
+            applied: 0,
+            stopped: None,
+            rollback: Rollback::default(),
+        };
+        let stop = if let Some((step, path, message)) = prior.and_then(|f| f.stopped.get(&i)) {
+            // Stopped in an earlier attempt: only its rollback may be left to finish.
+            Some(Stop { step: *step, path: path.clone(), message: message.clone() })
+        } else {
+            run_install(s, plans, i, run_id, prior, header, &mut pending, &mut out)?
+        };
+        if let Some(stop) = stop {
+            if s.journal.is_some() {
+                out.rollback = rollback_install(s, plans, run_id, i, &stop)?;
+            } else {
+                // Nothing was written yet, so nothing of this install was done.
+                pending.push(Record::Stopped {
+                    install: i,
+                    step: stop.step,
+                    path: stop.path.clone(),
+                    message: stop.message.clone(),
+                });
             }
-            if let Err(e) = actions::precondition(action) {
-                if s.journal.is_none() {
-                    pending.push(Record::Stopped {
-                        install: i,
-                        step: j,
-                        path: e.path.clone(),
-                        message: e.message.clone(),
-                    });
-                    out.stopped = Some(stop_of(j, e));
-                } else {
-                    out.stopped = Some(stop(s, e)?);
-                }
-                break;
-            }
-            if s.journal.is_none() {
-                open_new(s, header)?;
-                for r in pending.drain(..) {
-                    s.record(&r)?;
-                }
-                // The wait for the lock may have let another run change things.
-                if let Err(e) = actions::precondition(action) {
-                    out.stopped = Some(stop(s, e)?);
-                    break;
-                }
-            }
-            s.record(&Record::Step {
-                install: i,
-                step: j,
-                state: StepState::Started,
-                detail: actions::start_detail(action),
-            })?;
-            s.actions += 1;
-            s.failpoint(FailAt::Before)?;
-            let result = {
-                let mut on_copied = || -> Result<(), Fail> {
-                    s.record(&Record::Step {
-                        install: i,
-                        step: j,
-                        state: StepState::Copied,
-                        detail: StepDetail::default(),
-                    })?;
-                    s.failpoint(FailAt::AfterCopied)?;
-                    Ok(())
-                };
-                actions::apply(action, &env, &mut on_copied)
-            };
-            match result {
-                Ok(detail) => {
-                    s.failpoint(FailAt::BeforeDone)?;
-                    s.record(&done_record(i, j, detail))?;
-                    out.applied += 1;
-                    s.failpoint(FailAt::After)?;
-                }
-                Err(Fail::Step(e)) => {
-                    out.stopped = Some(stop(s, e)?);
-                    break;
-                }
-                Err(Fail::Fatal(e)) => return Err(e),
-            }
+            out.applied = s.folded.in_effect().filter(|k| k.0 == i).count();
+            out.stopped = Some(stop);
         }
         outcomes.push(out);
     }
     Ok(outcomes)
+}
+
+/// Runs install `i`'s remaining steps, preflight first for an install not yet begun; returns
+/// where it stopped (not yet journaled), `None` when every step is done.
+#[allow(clippy::too_many_arguments)]
+fn run_install(
+    s: &mut Session,
+    plans: &[InstallPlan],
+    i: usize,
+    run_id: &str,
+    prior: Option<&Folded>,
+    header: Option<&Record>,
+    pending: &mut Vec<Record>,
+    out: &mut InstallOutcome,
+) -> Result<Option<Stop>, ExecError> {
+    let opts = s.opts;
+    let env = opts.env(run_id);
+    let plan = &plans[i];
+    let begun = prior.is_some_and(|f| f.forward.keys().any(|k| k.0 == i));
+    if !begun && let Err(stop) = preflight::check(plan) {
+        return Ok(Some(stop));
+    }
+    for (j, step) in plan.steps.iter().enumerate() {
+        let action = &step.action;
+        // A step of a resumed run that was already under way.
+        if let Some((state, detail)) = prior.and_then(|f| f.forward.get(&(i, j))) {
+            match state {
+                StepState::Done => {
+                    out.applied += 1;
+                    continue;
+                }
+                StepState::Copied => {
+                    let Action::Move { from, to } = action else {
+                        return Err(corrupt(s, "a `copied` record on a step that is not a move"));
+                    };
+                    if let Err(e) = transfer::finish_copied_move(from, to) {
+                        return Ok(Some(stop_of(j, e)));
+                    }
+                    s.record(&done_record(i, j, detail.clone()))?;
+                    out.applied += 1;
+                    continue;
+                }
+                StepState::Started => match actions::took_effect(action, detail) {
+                    Ok(Some(d)) => {
+                        s.record(&done_record(i, j, d))?;
+                        out.applied += 1;
+                        continue;
+                    }
+                    Ok(None) => {} // did not happen: run it now, precondition first
+                    Err(e) => return Ok(Some(stop_of(j, e))),
+                },
+            }
+        }
+        if let Err(e) = actions::precondition(action) {
+            return Ok(Some(stop_of(j, e)));
+        }
+        if s.journal.is_none() {
+            open_new(s, header)?;
+            for r in pending.drain(..) {
+                s.record(&r)?;
+            }
+            // The wait for the lock may have let another run change things.
+            if let Err(e) = actions::precondition(action) {
+                return Ok(Some(stop_of(j, e)));
+            }
+        }
+        s.record(&Record::Step {
+            install: i,
+            step: j,
+            state: StepState::Started,
+            detail: actions::start_detail(action),
+        })?;
+        s.actions += 1;
+        s.failpoint(FailAt::Before)?;
+        let result = {
+            let mut on_copied = || -> Result<(), Fail> {
+                s.record(&Record::Step {
+                    install: i,
+                    step: j,
+                    state: StepState::Copied,
+                    detail: StepDetail::default(),
+                })?;
+                s.failpoint(FailAt::AfterCopied)?;
+                Ok(())
+            };
+            actions::apply(action, &env, &mut on_copied)
+        };
+        match result {
+            Ok(detail) => {
+                s.failpoint(FailAt::BeforeDone)?;
+                s.record(&done_record(i, j, detail))?;
+                out.applied += 1;
+                s.failpoint(FailAt::After)?;
+            }
+            Err(Fail::Step(e)) => return Ok(Some(stop_of(j, e))),
+            Err(Fail::Fatal(e)) => return Err(e),
+        }
+    }
+    Ok(None)
+}
+
+/// What rolling back one stopped install did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rollback {
+    /// Steps reversed by this call.
+    pub undone: usize,
+    /// Where the rollback itself stopped; the steps in `left` are then still in effect and
+    /// `comfydoctor undo` finishes the job once the cause is fixed.
+    pub stopped: Option<Stop>,
+    /// Steps of the install still in effect (plan indices, in order); empty when nothing of the
+    /// install is left changed.
+    pub left: Vec<usize>,
+    /// Things a person may want to look at (a partial copy left by the failed step).
+    pub notes: Vec<String>,
+}
+
+/// Stops install `install` of this session's run for `reason` and reverses at once, newest
+/// first, every step of it the run has done, so a stopped install is left as it was rather
+/// than half migrated with its models hidden. The stop and every undo are journaled (as the
+/// `undo` records of those steps), so a crash in the middle is finished by the next resume or
+/// `undo`. Other installs are not touched. Also for checks that judge an install's finished
+/// steps (the view check).
+fn rollback_install(
+    s: &mut Session,
+    plans: &[InstallPlan],
+    run_id: &str,
+    install: usize,
+    reason: &Stop,
+) -> Result<Rollback, ExecError> {
+    let mut rb = Rollback::default();
+    if s.journal.is_none() {
+        return Ok(rb);
+    }
+    if !s.folded.stopped.contains_key(&install) {
+        s.record(&Record::Stopped {
+            install,
+            step: reason.step,
+            path: reason.path.clone(),
+            message: reason.message.clone(),
+        })?;
+    }
+    let tag = undo_tag(run_id);
+    let env = s.opts.env(&tag);
+    let order: Vec<(usize, usize)> = s.folded.started_order.iter().copied().filter(|k| k.0 == install).collect();
+    for &(i, j) in order.iter().rev() {
+        match undo_step(s, plans, run_id, &env, i, j, &mut rb.notes)? {
+            Undid::Undone => rb.undone += 1,
+            Undid::Nothing => {}
+            Undid::Stopped(stop) => {
+                rb.stopped = Some(stop);
+                break;
+            }
+        }
+    }
+    rb.left = s.folded.in_effect().filter(|k| k.0 == install).map(|k| k.1).collect();
+    rb.left.sort_unstable();
+    Ok(rb)
 }
 
 fn corrupt(s: &Session, what: &str) -> ExecError {
@@ -483,7 +574,7 @@ pub fn undo(run_id: Option<&str>, opts: &ExecOptions) -> Result<UndoReport, Exec
             .ok_or_else(|| ExecError::NoSuchRun { id: id.into(), dir: dir.clone() })?,
         None => runs
             .into_iter()
-            .find(|r| r.state() != RunState::Undone)
+            .find(|r| r.state().undoable())
             .ok_or_else(|| ExecError::NothingToUndo { dir: dir.clone() })?,
     };
     undo_run(&run, opts)
@@ -502,8 +593,8 @@ fn undo_run(run: &JournalRun, opts: &ExecOptions) -> Result<UndoReport, ExecErro
     if !f.undo_started {
         s.record(&Record::UndoStarted { at: journal::utc_now() })?;
     }
-    let undo_tag = format!("{}-undo", run.run_id);
-    let env = opts.env(&undo_tag);
+    let tag = undo_tag(&run.run_id);
+    let env = opts.env(&tag);
     let mut report = UndoReport {
         run_id: run.run_id.clone(),
         journal: run.path.clone(),
@@ -512,100 +603,123 @@ fn undo_run(run: &JournalRun, opts: &ExecOptions) -> Result<UndoReport, ExecErro
         notes: Vec::new(),
     };
     for &(i, j) in f.started_order.iter().rev() {
-        let action = &run.plans[i].steps[j].action;
-        let undo_state = f.undo.get(&(i, j)).copied();
-        if undo_state == Some(StepState::Done) {
-            continue;
-        }
-        let stop = |s: &mut Session, e: StepError| -> Result<Option<(usize, Stop)>, ExecError> {
-            s.record(&Record::UndoStopped { install: i, step: j, message: e.message.clone() })?;
-            Ok(Some((i, stop_of(j, e))))
-        };
-        let Some((fstate, fdetail)) = f.forward.get(&(i, j)) else {
-            continue;
-        };
-        // First settle the forward step: did it take effect?
-        let detail = match (fstate, undo_state) {
-            (StepState::Done, _) => fdetail.clone(),
-            // Undo already under way: the forward step was settled before it began.
-            (_, Some(_)) => fdetail.clone(),
-            (StepState::Copied, None) => {
-                let Action::Move { from, to } = action else {
-                    return Err(corrupt(&s, "a `copied` record on a step that is not a move"));
-                };
-                if let Err(e) = transfer::finish_copied_move(from, to) {
-                    report.stopped = stop(&mut s, e)?;
-                    return Ok(report);
-                }
-                StepDetail { copied: true, ..fdetail.clone() }
-            }
-            (StepState::Started, None) => match actions::took_effect(action, fdetail) {
-                Ok(Some(d)) => d,
-                Ok(None) => {
-                    note_leftover(action, &run.run_id, &mut report);
-                    continue;
-                }
-                Err(e) => {
-                    report.stopped = stop(&mut s, e)?;
-                    return Ok(report);
-                }
-            },
-        };
-        // Then a half-done undo of it.
-        match undo_state {
-            Some(StepState::Copied) => {
-                let Action::Move { from, to } = action else {
-                    return Err(corrupt(&s, "a `copied` record on a step that is not a move"));
-                };
-                if let Err(e) = transfer::finish_copied_move(to, from) {
-                    report.stopped = stop(&mut s, e)?;
-                    return Ok(report);
-                }
-                s.record(&undo_record(i, j, StepState::Done))?;
-                report.undone += 1;
-                continue;
-            }
-            Some(StepState::Started) => match actions::undo_took_effect(action) {
-                Ok(true) => {
-                    s.record(&undo_record(i, j, StepState::Done))?;
-                    report.undone += 1;
-                    continue;
-                }
-                Ok(false) => {}
-                Err(e) => {
-                    report.stopped = stop(&mut s, e)?;
-                    return Ok(report);
-                }
-            },
-            _ => {}
-        }
-        s.record(&undo_record(i, j, StepState::Started))?;
-        s.actions += 1;
-        s.failpoint(FailAt::Before)?;
-        let result = {
-            let mut on_copied = || -> Result<(), Fail> {
-                s.record(&undo_record(i, j, StepState::Copied))?;
-                s.failpoint(FailAt::AfterCopied)?;
-                Ok(())
-            };
-            actions::apply_undo(action, &detail, &env, &mut on_copied)
-        };
-        match result {
-            Ok(()) => {
-                s.failpoint(FailAt::BeforeDone)?;
-                s.record(&undo_record(i, j, StepState::Done))?;
-                report.undone += 1;
-                s.failpoint(FailAt::After)?;
-            }
-            Err(Fail::Step(e)) => {
-                report.stopped = stop(&mut s, e)?;
+        match undo_step(&mut s, &run.plans, &run.run_id, &env, i, j, &mut report.notes)? {
+            Undid::Undone => report.undone += 1,
+            Undid::Nothing => {}
+            Undid::Stopped(stop) => {
+                report.stopped = Some((i, stop));
                 return Ok(report);
             }
-            Err(Fail::Fatal(e)) => return Err(e),
         }
     }
     s.record(&Record::Undone { at: journal::utc_now() })?;
     Ok(report)
+}
+
+/// The temporary-name tag of copies made while undoing run `run_id`.
+fn undo_tag(run_id: &str) -> String {
+    format!("{run_id}-undo")
+}
+
+/// What became of one step's undo.
+enum Undid {
+    Undone,
+    /// Already undone, or it never took effect.
+    Nothing,
+    /// Could not be undone (journaled as `undo_stopped`).
+    Stopped(Stop),
+}
+
+/// Reverses step `(i, j)` as far as the session's journal says it went: first settles a
+/// half-done forward step (did it take effect?), then finishes a half-done undo of it, else
+/// undoes it, journaling each stage so a crash anywhere is finished by the next call.
+fn undo_step(
+    s: &mut Session,
+    plans: &[InstallPlan],
+    run_id: &str,
+    env: &Env,
+    i: usize,
+    j: usize,
+    notes: &mut Vec<String>,
+) -> Result<Undid, ExecError> {
+    let action = &plans[i].steps[j].action;
+    let undo_state = s.folded.undo.get(&(i, j)).copied();
+    if undo_state == Some(StepState::Done) {
+        return Ok(Undid::Nothing);
+    }
+    let stop = |s: &mut Session, e: StepError| -> Result<Undid, ExecError> {
+        s.record(&Record::UndoStopped { install: i, step: j, message: e.message.clone() })?;
+        Ok(Undid::Stopped(stop_of(j, e)))
+    };
+    let Some((fstate, fdetail)) = s.folded.forward.get(&(i, j)).cloned() else {
+        return Ok(Undid::Nothing);
+    };
+    // First settle the forward step: did it take effect?
+    let detail = match (fstate, undo_state) {
+        (StepState::Done, _) => fdetail,
+        // Undo already under way: the forward step was settled before it began.
+        (_, Some(_)) => fdetail,
+        (StepState::Copied, None) => {
+            let Action::Move { from, to } = action else {
+                return Err(corrupt(s, "a `copied` record on a step that is not a move"));
+            };
+            if let Err(e) = transfer::finish_copied_move(from, to) {
+                return stop(s, e);
+            }
+            StepDetail { copied: true, ..fdetail }
+        }
+        (StepState::Started, None) => match actions::took_effect(action, &fdetail) {
+            Ok(Some(d)) => d.or(&fdetail),
+            Ok(None) => {
+                note_leftover(action, run_id, notes);
+                return Ok(Undid::Nothing);
+            }
+            Err(e) => return stop(s, e),
+        },
+    };
+    // Then a half-done undo of it.
+    match undo_state {
+        Some(StepState::Copied) => {
+            let Action::Move { from, to } = action else {
+                return Err(corrupt(s, "a `copied` record on a step that is not a move"));
+            };
+            if let Err(e) = transfer::finish_copied_move(to, from) {
+                return stop(s, e);
+            }
+            s.record(&undo_record(i, j, StepState::Done))?;
+            return Ok(Undid::Undone);
+        }
+        Some(StepState::Started) => match actions::undo_took_effect(action) {
+            Ok(true) => {
+                s.record(&undo_record(i, j, StepState::Done))?;
+                return Ok(Undid::Undone);
+            }
+            Ok(false) => {}
+            Err(e) => return stop(s, e),
+        },
+        _ => {}
+    }
+    s.record(&undo_record(i, j, StepState::Started))?;
+    s.actions += 1;
+    s.failpoint(FailAt::Before)?;
+    let result = {
+        let mut on_copied = || -> Result<(), Fail> {
+            s.record(&undo_record(i, j, StepState::Copied))?;
+            s.failpoint(FailAt::AfterCopied)?;
+            Ok(())
+        };
+        actions::apply_undo(action, &detail, env, &mut on_copied)
+    };
+    match result {
+        Ok(()) => {
+            s.failpoint(FailAt::BeforeDone)?;
+            s.record(&undo_record(i, j, StepState::Done))?;
+            s.failpoint(FailAt::After)?;
+            Ok(Undid::Undone)
+        }
+        Err(Fail::Step(e)) => stop(s, e),
+        Err(Fail::Fatal(e)) => Err(e),
+    }
 }
 
 fn undo_record(install: usize, step: usize, state: StepState) -> Record {
@@ -615,15 +729,15 @@ fn undo_record(install: usize, step: usize, state: StepState) -> Record {
 /// A step killed before it took effect may have left a partial copy under this run's temporary
 /// name. A plain file there is only an unverified copy of a source still in place, so it is
 /// removed; a partial folder copy is left for a person to look at.
-fn note_leftover(action: &Action, tag: &str, report: &mut UndoReport) {
+fn note_leftover(action: &Action, tag: &str, notes: &mut Vec<String>) {
     let Some(tmp) = actions::leftover_temp(action, tag) else {
         return;
     };
     match crate::platform::entry(&tmp) {
         Ok(crate::platform::Entry::File { .. }) if std::fs::remove_file(&tmp).is_ok() => {
-            report.notes.push(format!("removed the partial copy {} left by the interrupted step", tmp.display()));
+            notes.push(format!("removed the partial copy {} left by the interrupted step", tmp.display()));
         }
-        _ => report.notes.push(format!(
+        _ => notes.push(format!(
             "{}: a partial copy left by the interrupted step; its source is intact, remove it once you have checked it",
             tmp.display()
         )),

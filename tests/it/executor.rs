@@ -255,8 +255,11 @@ fn failed_precondition_stops_that_install_only_and_touches_nothing_further() {
     assert_eq!(stop.step, 1);
     assert_eq!(stop.path, m.join("checkpoints/put_checkpoints_here"));
     assert!(stop.message.contains("put_checkpoints_here"), "{stop:?}");
-    assert_eq!(r.installs[0].applied, 1);
-    assert!(d.tree.join("global/x").is_dir());
+    // The step before the stop is rolled back at once: nothing changed for this install.
+    assert_eq!(r.installs[0].applied, 0);
+    assert_eq!(r.installs[0].rollback.undone, 1);
+    assert!(r.installs[0].rollback.stopped.is_none() && r.installs[0].rollback.left.is_empty());
+    assert!(!d.tree.join("global/x").exists());
     assert!(!d.tree.join("global/y").exists());
     assert_eq!(fs::read(m.join("checkpoints/put_checkpoints_here")).unwrap(), b"oops");
     assert!(r.installs[1].stopped.is_none());

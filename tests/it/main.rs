@@ -15,6 +15,7 @@ mod fix;
 mod half_migrated;
 mod harness;
 mod interrupt;
+mod preflight;
 mod reliability;
 mod scan;
 mod support;

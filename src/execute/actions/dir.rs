@@ -4,12 +4,13 @@
 use std::fs;
 use std::path::Path;
 
+use super::restore_meta;
 use crate::execute::durable::sync_parent;
 use crate::execute::journal::StepDetail;
 use crate::execute::step::{
     Fail, StepError, io_step, is_empty_dir, mismatch, read, refuse, want_missing, want_parent_dir,
 };
-use crate::platform::Entry;
+use crate::platform::{self, Entry};
 
 pub mod make_dir {
     use super::*;
@@ -21,6 +22,8 @@ pub mod make_dir {
 
     pub fn apply(path: &Path) -> Result<StepDetail, Fail> {
         fs::create_dir(path).map_err(|e| io_step(path, "cannot create folder", e))?;
+        // As root, a new folder in the user's tree is the user's, with the parent's mode.
+        platform::owner::inherit_from_parent(path);
         sync_parent(path);
         Ok(StepDetail::default())
     }
@@ -79,10 +82,11 @@ pub mod remove_empty_dir {
         Ok(matches!(read(path)?, Entry::Dir))
     }
 
-    pub fn undo(path: &Path) -> Result<(), Fail> {
+    pub fn undo(path: &Path, detail: &StepDetail) -> Result<(), Fail> {
         want_missing(path)?;
         want_parent_dir(path)?;
         fs::create_dir(path).map_err(|e| io_step(path, "cannot recreate folder", e))?;
+        restore_meta(path, detail);
         Ok(())
     }
 }

@@ -5,6 +5,7 @@
 use std::fs::{self, File};
 use std::path::Path;
 
+use super::restore_meta;
 use crate::execute::atomic::write_atomic;
 use crate::execute::durable::sync_parent;
 use crate::execute::journal::StepDetail;
@@ -51,10 +52,11 @@ pub mod remove_placeholder {
         Ok(matches!(read(path)?, Entry::File { len: 0 }))
     }
 
-    pub fn undo(path: &Path) -> Result<(), Fail> {
+    pub fn undo(path: &Path, detail: &StepDetail) -> Result<(), Fail> {
         want_missing(path)?;
         want_parent_dir(path)?;
         File::create_new(path).map_err(|e| io_step(path, "cannot recreate", e))?;
+        restore_meta(path, detail);
         Ok(())
     }
 }
@@ -82,10 +84,11 @@ pub mod remove_stock_file {
         Ok(holds(path, contents))
     }
 
-    pub fn undo(path: &Path, contents: &str, env: &Env) -> Result<(), Fail> {
+    pub fn undo(path: &Path, contents: &str, env: &Env, detail: &StepDetail) -> Result<(), Fail> {
         want_missing(path)?;
         want_parent_dir(path)?;
         write_atomic(path, contents.as_bytes(), env.tag)?;
+        restore_meta(path, detail);
         Ok(())
     }
 }

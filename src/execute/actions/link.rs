@@ -29,6 +29,14 @@ fn remove_link(link: &Path) -> Result<(), StepError> {
     platform::remove_link(link).map_err(|e| io_step(link, "cannot remove link", e))
 }
 
+/// As root, a link made in the user's tree belongs to the folder's owner (who may then remove
+/// or replace it without root).
+fn hand_over(link: &Path) {
+    if let Some(parent) = link.parent() {
+        platform::owner::give_to_owner_of(link, parent);
+    }
+}
+
 fn none() -> StepDetail {
     StepDetail::default()
 }
@@ -43,6 +51,7 @@ pub mod create_link {
 
     pub fn apply(link: &Path, target: &Path) -> Result<StepDetail, Fail> {
         platform::create_dir_link(target, link).map_err(|e| link_err(link, e))?;
+        hand_over(link);
         sync_parent(link);
         Ok(none())
     }
@@ -78,6 +87,7 @@ pub mod replace_link {
 
     pub fn apply(link: &Path, new_target: &Path) -> Result<StepDetail, Fail> {
         platform::replace_dir_link(new_target, link).map_err(|e| link_err(link, e))?;
+        hand_over(link);
         sync_parent(link);
         Ok(none())
     }
@@ -98,6 +108,7 @@ pub mod replace_link {
             return Err(mismatch(link, &format!("a link to {}", new_target.display()), &e).into());
         }
         platform::replace_dir_link(old_target, link).map_err(|e| link_err(link, e))?;
+        hand_over(link);
         Ok(())
     }
 }
@@ -112,6 +123,7 @@ pub mod create_link_like {
 
     pub fn apply(link: &Path, raw_target: &Path, kind: LinkKind, target_is_dir: bool) -> Result<StepDetail, Fail> {
         platform::create_link_like(raw_target, link, kind, target_is_dir).map_err(|e| link_err(link, e))?;
+        hand_over(link);
         sync_parent(link);
         Ok(none())
     }
@@ -162,6 +174,7 @@ pub mod remove_link {
     pub fn undo(link: &Path, raw_target: &Path, kind: LinkKind, target_is_dir: bool) -> Result<(), Fail> {
         want_missing(link)?;
         platform::create_link_like(raw_target, link, kind, target_is_dir).map_err(|e| link_err(link, e))?;
+        hand_over(link);
         Ok(())
     }
 }

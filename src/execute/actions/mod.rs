@@ -22,7 +22,42 @@ use crate::platform::{self, Entry};
 pub(super) fn start_detail(action: &Action) -> StepDetail {
     match action {
         Action::Move { from, .. } => moves::start_detail(from),
+        // Recorded before the entry goes, so even an undo after a crash mid-step has it.
+        Action::RemovePlaceholder { path } | Action::RemoveEmptyDir { path } | Action::RemoveStockFile { path, .. } => {
+            entry_meta(path)
+        }
         _ => StepDetail::default(),
+    }
+}
+
+/// Mode, owner, group and (files) mtime of an entry about to be removed (Unix; empty elsewhere).
+fn entry_meta(path: &Path) -> StepDetail {
+    let mut d = StepDetail::default();
+    if let Some(o) = platform::owner::owner_of(path) {
+        d.mode = Some(o.mode);
+        d.uid = Some(o.uid);
+        d.gid = Some(o.gid);
+    }
+    if let Ok(m) = std::fs::symlink_metadata(path)
+        && m.is_file()
+        && let Ok(t) = m.modified()
+        && let Ok(since) = t.duration_since(std::time::UNIX_EPOCH)
+    {
+        d.mtime_ns = i64::try_from(since.as_nanos()).ok();
+    }
+    d
+}
+
+/// Puts back on a recreated entry what [`entry_meta`] recorded: mtime first (a file must still
+/// be writable for it), then owner and mode. Best effort, and nothing for an older journal.
+fn restore_meta(path: &Path, d: &StepDetail) {
+    if let Some(ns) = d.mtime_ns.and_then(|n| u64::try_from(n).ok())
+        && let Ok(f) = std::fs::OpenOptions::new().write(true).open(path)
+    {
+        let _ = f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ns));
+    }
+    if let (Some(mode), Some(uid), Some(gid)) = (d.mode, d.uid, d.gid) {
+        platform::owner::set_owner(path, platform::owner::Owner { mode, uid, gid });
     }
 }
 
@@ -121,7 +156,7 @@ pub(super) fn undo_took_effect(action: &Action) -> Result<bool, StepError> {
 pub(super) fn apply_undo(action: &Action, detail: &StepDetail, env: &Env, on_copied: OnCopied) -> Result<(), Fail> {
     match action {
         Action::MakeDir { path } => dir::make_dir::undo(path),
-        Action::RemoveEmptyDir { path } => dir::remove_empty_dir::undo(path),
+        Action::RemoveEmptyDir { path } => dir::remove_empty_dir::undo(path, detail),
         Action::Move { from, to } => moves::undo(from, to, detail, env, on_copied),
         Action::HardLink { from, to } => copy::hard_link::undo(from, to, detail),
         Action::CopyVerify { from, to } => copy::copy_verify::undo(from, to, detail),
@@ -131,8 +166,8 @@ pub(super) fn apply_undo(action: &Action, detail: &StepDetail, env: &Env, on_cop
         Action::RemoveLink { link, raw_target, kind, target_is_dir } => {
             link::remove_link::undo(link, raw_target, *kind, *target_is_dir)
         }
-        Action::RemovePlaceholder { path } => file::remove_placeholder::undo(path),
-        Action::RemoveStockFile { path, contents } => file::remove_stock_file::undo(path, contents, env),
+        Action::RemovePlaceholder { path } => file::remove_placeholder::undo(path, detail),
+        Action::RemoveStockFile { path, contents } => file::remove_stock_file::undo(path, contents, env, detail),
         Action::WriteFile { path, contents } => file::write_file::undo(path, contents),
         Action::AppendLine { path, line } => file::append_line::undo(path, line, detail, env),
         Action::GitSkipWorktree { repo, paths } => git::skip_worktree::undo(repo, paths),
