@@ -14,9 +14,11 @@ use comfydoctor::execute::{
     self, ExecError, ExecOptions, FailAt, Failpoint, describe, execute, find_unfinished, list_runs, resume, rollback,
     undo,
 };
-use comfydoctor::plan::{Action, InstallPlan, Step};
+use comfydoctor::plan::{Action, InstallPlan};
 use comfydoctor::platform::LinkKind;
 use sha2::{Digest, Sha256};
+
+use crate::support::plan;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Item {
@@ -69,19 +71,6 @@ fn opts(journal: &Path) -> ExecOptions {
     o.progress = false;
     o.lock_wait = Duration::from_millis(300);
     o
-}
-
-fn plan(install: &Path, actions: Vec<Action>) -> InstallPlan {
-    InstallPlan {
-        install: install.to_path_buf(),
-        steps: actions
-            .into_iter()
-            .map(|action| Step { action, check: comfydoctor::checks::CheckId::LinkMissing })
-            .collect(),
-        notes: vec![],
-        needs_confirmation: false,
-        ..InstallPlan::default()
-    }
 }
 
 /// A small install and global folder with one of everything the actions touch.
