@@ -17,5 +17,6 @@ mod interrupt;
 mod reliability;
 mod scan;
 mod support;
+mod transfer;
 mod undo;
 mod yaml_corpus;
