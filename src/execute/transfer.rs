@@ -332,7 +332,8 @@ pub(crate) fn copy_file_into_place(from: &Path, to: &Path, env: &Env) -> Result<
 /// the same source when there is one, else a verified copy, remembered when the source has
 /// other names. A failed copy leaves no temporary file behind.
 fn place_file(from: &Path, meta: &Metadata, to: &Path, env: &Env) -> Result<(u64, String), StepError> {
-    let key = key_of(meta).filter(|_| has_other_names(meta));
+    // Looked up whatever the link count is now: the other names may have moved already.
+    let key = key_of(meta);
     let parent = to.parent().unwrap_or(Path::new("."));
     if let Some(k) = key {
         let earlier = env.copied.borrow().get(&k).cloned();
@@ -356,7 +357,7 @@ fn place_file(from: &Path, meta: &Metadata, to: &Path, env: &Env) -> Result<(u64
         let _ = fs::remove_file(&tmp);
     })?;
     sync_dir(parent);
-    if let Some(k) = key {
+    if let Some(k) = key.filter(|_| has_other_names(meta)) {
         env.copied.borrow_mut().insert(k, (to.to_path_buf(), sha.clone()));
     }
     Ok((len, sha))
@@ -453,8 +454,7 @@ fn remove_partial_tree(tmp: &Path, nodes: &[(PathBuf, Node)]) {
     }
 }
 
-/// Copies the tree `nodes` of `from` into `tmp`. A file with other names whose source was
-/// already copied (in this tree: `firsts`, rel path and sha by key; or earlier in this executor
+/// Copies the tree `nodes` of `from` into `tmp`. A file whose source was already copied (in this tree: `firsts`, rel path and sha by key; or earlier in this executor
 /// call: `env.copied`) becomes a hard link to that copy.
 fn copy_tree(
     from: &Path,
@@ -475,8 +475,8 @@ fn copy_tree(
                 other => return Err(taken(&dst, &other)),
             },
             Node::File { len, key, shared } => {
-                let key = key.filter(|_| *shared);
-                if let Some(k) = key {
+                // Looked up whatever the link count is now: the other names may have moved already.
+                if let Some(k) = *key {
                     let earlier = match firsts.get(&k) {
                         Some((r, sha)) => Some((join_rel(tmp, r), sha.clone())),
                         None => env.copied.borrow().get(&k).cloned(),
@@ -494,7 +494,7 @@ fn copy_tree(
                     }
                 }
                 let (_, sha) = copy_verified(&src, &dst, meter)?;
-                if let Some(k) = key {
+                if let Some(k) = key.filter(|_| *shared) {
                     firsts.entry(k).or_insert((rel.clone(), sha));
                 }
             }
