@@ -9,6 +9,7 @@
 //! the user's own downloader or ComfyUI, which is the case that matters.
 
 /// A process found holding a file open.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // only Linux finds one
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Holder {
     pub pid: u32,
@@ -17,6 +18,7 @@ pub(crate) struct Holder {
 }
 
 /// What a scan found.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // elsewhere always `Unknown`
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Open {
     /// No other process visible to us has any of the files open.

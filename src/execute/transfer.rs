@@ -616,3 +616,93 @@ pub(crate) fn finish_copied_move(from: &Path, to: &Path) -> Result<(), StepError
     let nodes = scan(from)?;
     remove_tree(from, &nodes, Some(to))
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{FileExt, MetadataExt};
+
+    fn env(tag: &str) -> Env<'_> {
+        Env { tag, progress: None, copied: Default::default() }
+    }
+
+    #[test]
+    fn a_sparse_copy_keeps_its_holes_and_hashes_them_as_zeros() {
+        let d = tempfile::tempdir().unwrap();
+        let (from, to) = (d.path().join("sparse"), d.path().join("copy"));
+        let f = File::create(&from).unwrap();
+        f.set_len(8 << 20).unwrap();
+        f.write_all_at(b"data in the middle", 3 << 20).unwrap();
+        drop(f);
+        let (len, sha) = copy_file_into_place(&from, &to, &env("t")).unwrap();
+        let content = fs::read(&from).unwrap();
+        assert_eq!(len, 8 << 20);
+        assert_eq!(sha, crate::digest::sha256_bytes(&content));
+        assert!(fs::read(&to).unwrap() == content);
+        let src_blocks = fs::metadata(&from).unwrap().blocks();
+        if src_blocks * 512 < 1 << 20 {
+            assert!(fs::metadata(&to).unwrap().blocks() <= src_blocks.max(8) * 2, "holes were written out");
+        }
+        // A file that ends in data, and one that is all hole.
+        fs::write(&from, b"plain").unwrap();
+        let to2 = d.path().join("copy2");
+        assert_eq!(copy_file_into_place(&from, &to2, &env("t")).unwrap().1, crate::digest::sha256_bytes(b"plain"));
+        File::create(&from).unwrap().set_len(1 << 20).unwrap();
+        let to3 = d.path().join("copy3");
+        let (_, sha) = copy_file_into_place(&from, &to3, &env("t")).unwrap();
+        assert_eq!(sha, crate::digest::sha256_bytes(&vec![0u8; 1 << 20]));
+        assert_eq!(fs::metadata(&to3).unwrap().len(), 1 << 20);
+    }
+
+    #[test]
+    fn a_failed_copy_leaves_no_temporary_behind() {
+        let d = tempfile::tempdir().unwrap();
+        let from = d.path().join("f");
+        fs::write(&from, b"bytes").unwrap();
+        // The rename into place fails: a non-empty folder holds the destination name.
+        let to = d.path().join("busy");
+        fs::create_dir(&to).unwrap();
+        fs::write(to.join("x"), b"").unwrap();
+        assert!(copy_file_into_place(&from, &to, &env("t")).is_err());
+        assert!(!temp_path(&to, "t").exists());
+        assert_eq!(fs::read(&from).unwrap(), b"bytes");
+
+        // The same for a folder: its partial copy goes, the source stays.
+        let tree = d.path().join("tree");
+        fs::create_dir_all(tree.join("sub")).unwrap();
+        fs::write(tree.join("sub/a"), b"a").unwrap();
+        std::os::unix::fs::symlink("sub/a", tree.join("l")).unwrap();
+        let nodes = scan(&tree).unwrap();
+        let tmp = temp_path(&to, "t");
+        let e = env("t");
+        let mut firsts = HashMap::new();
+        copy_tree(&tree, &tmp, &nodes, &e, &mut firsts, &Meter::start(None, &tree, 0)).unwrap();
+        assert!(tmp.join("sub/a").is_file());
+        remove_partial_tree(&tmp, &nodes);
+        assert!(!tmp.exists() && !tmp.is_symlink());
+        assert_eq!(fs::read(tree.join("sub/a")).unwrap(), b"a");
+    }
+
+    #[test]
+    fn a_second_name_of_a_copied_file_becomes_a_hard_link_to_the_copy() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, b) = (d.path().join("a"), d.path().join("b"));
+        fs::write(&a, b"shared").unwrap();
+        fs::hard_link(&a, &b).unwrap();
+        let e = env("t");
+        let (ca, cb) = (d.path().join("ca"), d.path().join("cb"));
+        let sa = copy_file_into_place(&a, &ca, &e).unwrap();
+        let sb = copy_file_into_place(&b, &cb, &e).unwrap();
+        assert_eq!(sa, sb);
+        let (ma, mb) = (fs::metadata(&ca).unwrap(), fs::metadata(&cb).unwrap());
+        assert_eq!(ma.ino(), mb.ino());
+        assert_ne!(ma.ino(), fs::metadata(&a).unwrap().ino());
+        // A copy changed since (another mtime) is not linked to: copied afresh.
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        File::options().write(true).open(&ca).unwrap().set_modified(later).unwrap();
+        let cc = d.path().join("cc");
+        copy_file_into_place(&a, &cc, &e).unwrap();
+        assert_ne!(fs::metadata(&cc).unwrap().ino(), ma.ino());
+        assert_eq!(fs::read(&cc).unwrap(), b"shared");
+    }
+}
