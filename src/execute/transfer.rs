@@ -3,6 +3,12 @@
 //! read back, and only a verified copy is renamed into place. A source is removed only after
 //! that, and only with non-recursive deletes. Used by `CopyVerify` and by a `Move` that crosses
 //! filesystems.
+//!
+//! A copy keeps what the user had: holes of sparse files stay holes (Linux `SEEK_DATA`), and a
+//! file with several names is copied once per executor call, its other names hard-linked to
+//! that copy (`Env::copied`; a resumed run starts with an empty memory, so it copies again:
+//! more space, nothing lost). It refuses a file another process holds open ([`inuse`]), and a
+//! copy that fails removes its own temporary.
 
 use std::collections::HashMap;
 use std::ffi::OsString;

@@ -220,3 +220,49 @@ fn a_file_held_open_is_not_moved_across_filesystems() {
     fix(&ws, &["--yes"]).expect(0, "fix --yes once the writer is gone");
     assert_eq!(read(&ws.global.join("checkpoints/downloading.safetensors")), bytes(3));
 }
+
+/// An install whose `models` links to an old folder outside: its files are copied into the
+/// global folder (`CopyVerify`) and the old folder is left as it was.
+fn linked_to_old_folder(ws: &Ws) -> (PathBuf, PathBuf) {
+    let c = ws.env("wrong");
+    let old = ws.outside.join("old-models");
+    mkdir(old.join("loras"));
+    mkdir(old.join("vae"));
+    symlink(&old, c.join("models"));
+    (c, old)
+}
+
+#[test]
+fn copies_out_of_an_old_folder_keep_hard_links() {
+    let Some(ws) = Ws::on_other_fs() else { return };
+    let (c, old) = linked_to_old_folder(&ws);
+    write(old.join("loras/a.safetensors"), bytes(4));
+    std::fs::hard_link(old.join("loras/a.safetensors"), old.join("vae/b.safetensors")).unwrap();
+    let b4 = before(&ws, &[&c]);
+    fix(&ws, &["--yes"]).expect(0, "fix --yes");
+    assert_kept(&ws, &[&c], &b4, "copied out of the old folder");
+    assert_one_inode(&[ws.global.join("loras/a.safetensors"), ws.global.join("vae/b.safetensors")], "global copies");
+    assert_eq!(read(&ws.global.join("vae/b.safetensors")), bytes(4));
+    assert_eq!(inode(&old.join("loras/a.safetensors")).2, 2, "the old folder keeps its own pair");
+}
+
+#[test]
+fn a_file_held_open_is_not_copied_out_of_an_old_folder() {
+    let Some(ws) = Ws::on_other_fs() else { return };
+    let (_c, old) = linked_to_old_folder(&ws);
+    let busy = old.join("loras/busy.safetensors");
+    write(&busy, bytes(5));
+    let writer = Writer::hold(&busy);
+
+    let out = fix(&ws, &["--yes"]);
+    let text = format!("{}\n{}", out.stdout, out.stderr);
+    assert_ne!(out.code, 0, "fix must not succeed while the file is open:\n{text}");
+    assert!(text.contains(&format!("(pid {})", writer.0.id())), "the message names the pid:\n{text}");
+    assert!(!exists_nofollow(&ws.global.join("loras/busy.safetensors")), "a copy of the open file was made");
+    assert_eq!(read(&busy), bytes(5));
+    assert_no_temp_left(&ws.global);
+
+    drop(writer);
+    fix(&ws, &["--yes"]).expect(0, "fix --yes once the writer is gone");
+    assert_eq!(read(&ws.global.join("loras/busy.safetensors")), bytes(5));
+}
