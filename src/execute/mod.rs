@@ -26,6 +26,7 @@ mod actions;
 mod atomic;
 mod durable;
 mod error;
+mod inuse;
 pub mod journal;
 pub mod lock;
 mod preflight;
@@ -84,7 +85,7 @@ impl ExecOptions {
     }
 
     fn env<'a>(&'a self, tag: &'a str) -> Env<'a> {
-        Env { tag, progress: self.reporter.as_deref().filter(|_| self.progress) }
+        Env { tag, progress: self.reporter.as_deref().filter(|_| self.progress), copied: Default::default() }
     }
 }
 

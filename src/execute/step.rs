@@ -1,6 +1,8 @@
 //! What every action shares: the error that stops an install's plan at one step, the context a
 //! step runs in, and the careful reads (never following links) its checks are made of.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -35,11 +37,14 @@ impl From<ExecError> for Fail {
     }
 }
 
-/// What an apply or undo needs besides its action: the run's temporary-name tag and where copy
-/// progress goes.
+/// What an apply or undo needs besides its action: the run's temporary-name tag, where copy
+/// progress goes, and the files this executor call already copied across filesystems.
 pub(crate) struct Env<'a> {
     pub tag: &'a str,
     pub progress: Option<&'a dyn Progress>,
+    /// Source (device, inode) → (first copy, its sha256): `transfer` hard-links another name of
+    /// the same file to that copy instead of copying it again, so a hard-link group stays one.
+    pub copied: RefCell<HashMap<(u64, u64), (PathBuf, String)>>,
 }
 
 /// Called once a cross-filesystem move's verified copy is in place (the journal records it).

@@ -3,40 +3,163 @@
 //! read back, and only a verified copy is renamed into place. A source is removed only after
 //! that, and only with non-recursive deletes. Used by `CopyVerify` and by a `Move` that crosses
 //! filesystems.
+//!
+//! A copy keeps what the user had: holes of sparse files stay holes (Linux `SEEK_DATA`), and a
+//! file with several names is copied once per executor call, its other names hard-linked to
+//! that copy (`Env::copied`; a resumed run starts with an empty memory, so it copies again:
+//! more space, nothing lost). It refuses a file another process holds open ([`inuse`]), and a
+//! copy that fails removes its own temporary.
 
+use std::collections::HashMap;
 use std::ffi::OsString;
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
+use std::fs::{self, File, Metadata, OpenOptions};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use super::atomic::temp_path;
 use super::durable::sync_dir;
+use super::inuse::{self, Open};
 use super::journal::StepDetail;
-use super::progress::{Meter, Progress};
-use super::step::{Fail, OnCopied, StepError, io_step, kind_name};
+use super::progress::Meter;
+use super::step::{Env, Fail, OnCopied, StepError, io_step, kind_name};
 use crate::digest::{BUF, Hasher, sha256_file as hash_file};
 use crate::platform::{self, Entry, LinkKind};
 
-/// Copies file `from` to `tmp` (new, or a leftover regular file of the same run), fsyncs it,
-/// reads it back and compares with the source's hash. Keeps permissions and mtime so the copy
-/// looks like the original to ComfyUI and to backup tools.
-fn copy_verified(from: &Path, tmp: &Path, meter: &Meter) -> Result<(u64, String), StepError> {
-    match platform::entry(tmp).map_err(|e| io_step(tmp, "cannot read", e))? {
-        Entry::Missing | Entry::File { .. } => {}
-        other => {
-            return Err(StepError {
-                path: tmp.to_path_buf(),
-                message: format!(
-                    "{}: the temporary name is taken by {}; remove or rename it",
-                    tmp.display(),
-                    kind_name(&other)
-                ),
-            });
+/// A file's identity for hard-link groups and the open-file probe: (device, inode) on Unix.
+type Key = (u64, u64);
+
+#[cfg(unix)]
+fn key_of(m: &Metadata) -> Option<Key> {
+    use std::os::unix::fs::MetadataExt;
+    Some((m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn key_of(_m: &Metadata) -> Option<Key> {
+    None
+}
+
+/// Whether other names may share this file's bytes (only those are remembered for linking).
+#[cfg(unix)]
+fn has_other_names(m: &Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    m.nlink() > 1
+}
+
+#[cfg(not(unix))]
+fn has_other_names(_m: &Metadata) -> bool {
+    false
+}
+
+#[cfg(unix)]
+fn read_at(f: &File, buf: &mut [u8], off: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(f, buf, off)
+}
+
+#[cfg(windows)]
+fn read_at(f: &File, buf: &mut [u8], off: u64) -> io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(f, buf, off)
+}
+
+#[cfg(unix)]
+fn write_all_at(f: &File, buf: &[u8], off: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(f, buf, off)
+}
+
+#[cfg(windows)]
+fn write_all_at(f: &File, mut buf: &[u8], mut off: u64) -> io::Result<()> {
+    while !buf.is_empty() {
+        match std::os::windows::fs::FileExt::seek_write(f, buf, off)? {
+            0 => return Err(io::ErrorKind::WriteZero.into()),
+            n => {
+                buf = &buf[n..];
+                off += n as u64;
+            }
         }
     }
-    let mut src = File::open(from).map_err(|e| io_step(from, "cannot open", e))?;
+    Ok(())
+}
+
+/// The next stretch of data at or after `pos` in `f` (of length `len`), as `(start, end)`, or
+/// `None` when only a hole is left. Linux asks the filesystem (`SEEK_DATA`/`SEEK_HOLE`), so a
+/// sparse model's holes are skipped instead of written out; a filesystem that cannot tell
+/// reports everything as data.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn next_data(f: &File, pos: u64, len: u64) -> io::Result<Option<(u64, u64)>> {
+    use rustix::fs::{SeekFrom, seek};
+    use rustix::io::Errno;
+    // ENXIO: no data at or after the offset (a hole up to the end).
+    let seek_to = |whence: SeekFrom| -> io::Result<Option<u64>> {
+        match seek(f, whence) {
+            Ok(off) => Ok(Some(off)),
+            Err(Errno::NXIO) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    };
+    let start = match seek_to(SeekFrom::Data(pos)) {
+        Ok(Some(s)) => s,
+        Ok(None) => return Ok(None),
+        // The filesystem cannot tell holes: everything is data.
+        Err(e) if e.raw_os_error() == Some(Errno::INVAL.raw_os_error()) => return Ok(Some((pos, len))),
+        Err(e) => return Err(e),
+    };
+    if start >= len {
+        return Ok(None);
+    }
+    let end = seek_to(SeekFrom::Hole(start))?.unwrap_or(len).min(len);
+    Ok(Some((start, end.max(start + 1).min(len))))
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn next_data(_f: &File, pos: u64, len: u64) -> io::Result<Option<(u64, u64)>> {
+    Ok((pos < len).then_some((pos, len)))
+}
+
+/// Feeds `n` zero bytes (a hole) to the hasher, so the digest is that of the file's content.
+fn hash_zeros(h: &mut Hasher, mut n: u64) {
+    static ZEROS: [u8; 1 << 16] = [0; 1 << 16];
+    while n > 0 {
+        let k = n.min(ZEROS.len() as u64) as usize;
+        h.update(&ZEROS[..k]);
+        n -= k as u64;
+    }
+}
+
+fn changed_while_copying(from: &Path, tmp: &Path) -> StepError {
+    StepError {
+        path: tmp.to_path_buf(),
+        message: format!(
+            "{}: the copy of {} does not match it (changed while copying, or a bad disk); the source is untouched",
+            tmp.display(),
+            from.display()
+        ),
+    }
+}
+
+/// Refuses `tmp` when anything but a plain file (a leftover of this run) holds the name.
+fn want_free_temp(tmp: &Path) -> Result<(), StepError> {
+    match platform::entry(tmp).map_err(|e| io_step(tmp, "cannot read", e))? {
+        Entry::Missing | Entry::File { .. } => Ok(()),
+        other => Err(StepError {
+            path: tmp.to_path_buf(),
+            message: format!(
+                "{}: the temporary name is taken by {}; remove or rename it",
+                tmp.display(),
+                kind_name(&other)
+            ),
+        }),
+    }
+}
+
+/// Copies file `from` to `tmp` (new, or a leftover regular file of the same run), hashing as it
+/// reads, fsyncs it, reads the copy back and compares. Holes stay holes (only data extents are
+/// written, then the length is set) and are hashed as zeros, so the source is read once. Keeps
+/// permissions and mtime so the copy looks like the original to ComfyUI and to backup tools.
+fn copy_verified(from: &Path, tmp: &Path, meter: &Meter) -> Result<(u64, String), StepError> {
+    let src = File::open(from).map_err(|e| io_step(from, "cannot open", e))?;
     let meta = src.metadata().map_err(|e| io_step(from, "cannot stat", e))?;
-    let mut dst = OpenOptions::new()
+    let len = meta.len();
+    let dst = OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
@@ -44,17 +167,29 @@ fn copy_verified(from: &Path, tmp: &Path, meter: &Meter) -> Result<(u64, String)
         .map_err(|e| io_step(tmp, "cannot create", e))?;
     let mut h = Hasher::new();
     let mut buf = vec![0u8; BUF];
-    let mut len = 0u64;
-    loop {
-        let n = src.read(&mut buf).map_err(|e| io_step(from, "cannot read", e))?;
-        if n == 0 {
+    let mut pos = 0u64;
+    while pos < len {
+        let Some((start, end)) = next_data(&src, pos, len).map_err(|e| io_step(from, "cannot read", e))? else {
             break;
+        };
+        hash_zeros(&mut h, start - pos);
+        meter.inc(start - pos);
+        pos = start;
+        while pos < end {
+            let want = (end - pos).min(buf.len() as u64) as usize;
+            let n = read_at(&src, &mut buf[..want], pos).map_err(|e| io_step(from, "cannot read", e))?;
+            if n == 0 {
+                return Err(changed_while_copying(from, tmp)); // it shrank
+            }
+            h.update(&buf[..n]);
+            write_all_at(&dst, &buf[..n], pos).map_err(|e| io_step(tmp, "cannot write (disk full?)", e))?;
+            pos += n as u64;
+            meter.inc(n as u64);
         }
-        h.update(&buf[..n]);
-        dst.write_all(&buf[..n]).map_err(|e| io_step(tmp, "cannot write (disk full?)", e))?;
-        len += n as u64;
-        meter.inc(n as u64);
     }
+    hash_zeros(&mut h, len - pos);
+    meter.inc(len - pos);
+    dst.set_len(len).map_err(|e| io_step(tmp, "cannot write (disk full?)", e))?;
     let _ = dst.set_permissions(meta.permissions());
     if let Ok(m) = meta.modified() {
         let _ = dst.set_modified(m);
@@ -62,26 +197,63 @@ fn copy_verified(from: &Path, tmp: &Path, meter: &Meter) -> Result<(u64, String)
     dst.sync_all().map_err(|e| io_step(tmp, "cannot flush to disk", e))?;
     drop(dst);
     let want = h.hex();
+    // Written to while copied: what was read may be a mix of old and new bytes.
+    let now = src.metadata().map_err(|e| io_step(from, "cannot stat", e))?;
+    if now.len() != len || now.modified().ok() != meta.modified().ok() {
+        return Err(changed_while_copying(from, tmp));
+    }
     let (got_len, got) = hash_file(tmp).map_err(|e| io_step(tmp, "cannot read back", e))?;
-    if got_len != len || got != want || len != meta.len() {
-        return Err(StepError {
-            path: tmp.to_path_buf(),
-            message: format!(
-                "{}: the copy of {} does not match it (changed while copying, or a bad disk); the source is untouched",
-                tmp.display(),
-                from.display()
-            ),
-        });
+    if got_len != len || got != want {
+        return Err(changed_while_copying(from, tmp));
     }
     Ok((len, want))
+}
+
+/// Makes `to` another name of `earlier`, a copy made by this executor call of the same source
+/// file, when it still looks like that source (length and mtime, which the copy took over) and
+/// sits on `to`'s filesystem. `false`: copy instead.
+fn link_to_copy(earlier: &Path, src: &Metadata, to: &Path) -> bool {
+    let Ok(m) = fs::symlink_metadata(earlier) else {
+        return false;
+    };
+    let same = m.is_file() && m.len() == src.len() && m.modified().ok() == src.modified().ok();
+    same && fs::hard_link(earlier, to).is_ok()
+}
+
+/// Refuses to copy across filesystems while another process holds one of `files` open (see
+/// [`inuse`]); one scan for all of them.
+fn refuse_if_open(files: &[(PathBuf, Key)]) -> Result<(), StepError> {
+    let keys: Vec<Key> = files.iter().map(|(_, k)| *k).collect();
+    let Open::By(key, who) = inuse::find_open(&keys) else {
+        return Ok(());
+    };
+    let file = files.iter().find(|(_, k)| *k == key).map(|(p, _)| p.clone()).unwrap_or_default();
+    Err(StepError {
+        path: file.clone(),
+        message: format!(
+            "{}: open in {name} (pid {pid}), which may still be writing it; a copy to another filesystem now would miss what it writes later, so nothing was moved; close {name} (pid {pid}) and run the command again",
+            file.display(),
+            name = who.name,
+            pid = who.pid
+        ),
+    })
 }
 
 /// One entry of a tree to copy, relative to its root ("" is the root).
 #[derive(Debug, Clone)]
 enum Node {
     Dir,
-    File { len: u64 },
-    Link { raw: PathBuf, kind: LinkKind, target_is_dir: bool },
+    /// `key` where the platform has one; `shared` when other names may hold the same bytes.
+    File {
+        len: u64,
+        key: Option<Key>,
+        shared: bool,
+    },
+    Link {
+        raw: PathBuf,
+        kind: LinkKind,
+        target_is_dir: bool,
+    },
 }
 
 fn join_rel(root: &Path, rel: &Path) -> PathBuf {
@@ -97,7 +269,10 @@ fn scan(root: &Path) -> Result<Vec<(PathBuf, Node)>, StepError> {
         let p = join_rel(root, &rel);
         let node = match platform::entry(&p).map_err(|e| io_step(&p, "cannot read", e))? {
             Entry::Dir => Node::Dir,
-            Entry::File { len } => Node::File { len },
+            Entry::File { len } => {
+                let m = fs::symlink_metadata(&p).map_err(|e| io_step(&p, "cannot stat", e))?;
+                Node::File { len, key: key_of(&m), shared: has_other_names(&m) }
+            }
             Entry::Link(info) => {
                 Node::Link { raw: info.raw_target, kind: info.kind, target_is_dir: info.target_is_dir }
             }
@@ -146,41 +321,59 @@ fn no_space(dest_dir: &Path, needed: u64) -> Result<(), StepError> {
 }
 
 /// Copies file `from` to `to` (which does not exist) through a verified temporary; the source
-/// is never touched.
-pub(crate) fn copy_file_into_place(
-    from: &Path,
-    to: &Path,
-    tag: &str,
-    progress: Option<&dyn Progress>,
-) -> Result<(u64, String), StepError> {
-    let len = fs::symlink_metadata(from).map_err(|e| io_step(from, "cannot stat", e))?.len();
+/// is never touched. Refused while another process holds `from` open.
+pub(crate) fn copy_file_into_place(from: &Path, to: &Path, env: &Env) -> Result<(u64, String), StepError> {
+    let meta = fs::symlink_metadata(from).map_err(|e| io_step(from, "cannot stat", e))?;
+    if let Some(k) = key_of(&meta) {
+        refuse_if_open(&[(from.to_path_buf(), k)])?;
+    }
+    place_file(from, &meta, to, env)
+}
+
+/// [`copy_file_into_place`] once the open-file check is done: a hard link to this call's copy of
+/// the same source when there is one, else a verified copy, remembered when the source has
+/// other names. A failed copy leaves no temporary file behind.
+fn place_file(from: &Path, meta: &Metadata, to: &Path, env: &Env) -> Result<(u64, String), StepError> {
+    // Looked up whatever the link count is now: the other names may have moved already.
+    let key = key_of(meta);
     let parent = to.parent().unwrap_or(Path::new("."));
-    no_space(parent, len)?;
-    let tmp = temp_path(to, tag);
-    let meter = Meter::start(progress, from, len);
-    let res = copy_verified(from, &tmp, &meter);
+    if let Some(k) = key {
+        let earlier = env.copied.borrow().get(&k).cloned();
+        if let Some((at, sha)) = earlier
+            && link_to_copy(&at, meta, to)
+        {
+            sync_dir(parent);
+            return Ok((meta.len(), sha));
+        }
+    }
+    no_space(parent, meta.len())?;
+    let tmp = temp_path(to, env.tag);
+    want_free_temp(&tmp)?;
+    let meter = Meter::start(env.progress, from, meta.len());
+    let res = copy_verified(from, &tmp, &meter).and_then(|r| {
+        fs::rename(&tmp, to).map_err(|e| io_step(to, "cannot rename the verified copy into place", e))?;
+        Ok(r)
+    });
     meter.finish();
-    let (len, sha) = res?;
-    fs::rename(&tmp, to).map_err(|e| io_step(to, "cannot rename the verified copy into place", e))?;
+    let (len, sha) = res.inspect_err(|_| {
+        let _ = fs::remove_file(&tmp);
+    })?;
     sync_dir(parent);
+    if let Some(k) = key.filter(|_| has_other_names(meta)) {
+        env.copied.borrow_mut().insert(k, (to.to_path_buf(), sha.clone()));
+    }
     Ok((len, sha))
 }
 
 /// Moves across filesystems. `on_copied` runs once the verified copy is in place at `to` and
 /// before the first source entry is removed (the journal records it, so a crash in between can
 /// be finished by [`finish_copied_move`]).
-pub(crate) fn cross_device_move(
-    from: &Path,
-    to: &Path,
-    tag: &str,
-    progress: Option<&dyn Progress>,
-    on_copied: OnCopied,
-) -> Result<StepDetail, Fail> {
+pub(crate) fn cross_device_move(from: &Path, to: &Path, env: &Env, on_copied: OnCopied) -> Result<StepDetail, Fail> {
     let nodes = scan(from)?;
     let needed: u64 = nodes
         .iter()
         .map(|(_, n)| match n {
-            Node::File { len } => *len,
+            Node::File { len, .. } => *len,
             _ => 0,
         })
         .sum();
@@ -193,6 +386,14 @@ pub(crate) fn cross_device_move(
         }
         .into());
     };
+    let open: Vec<(PathBuf, Key)> = nodes
+        .iter()
+        .filter_map(|(rel, n)| match n {
+            Node::File { key: Some(k), .. } => Some((join_rel(from, rel), *k)),
+            _ => None,
+        })
+        .collect();
+    refuse_if_open(&open)?;
     let source_kind = match root {
         Node::Link { raw, kind, target_is_dir } => {
             platform::create_link_like(&raw, to, kind, target_is_dir)
@@ -203,19 +404,30 @@ pub(crate) fn cross_device_move(
             "link"
         }
         Node::File { .. } => {
-            copy_file_into_place(from, to, tag, progress)?;
+            let meta = fs::symlink_metadata(from).map_err(|e| io_step(from, "cannot stat", e))?;
+            place_file(from, &meta, to, env)?;
             on_copied()?;
             remove_tree(from, &nodes, None)?;
             "file"
         }
         Node::Dir => {
-            let tmp = temp_path(to, tag);
-            let meter = Meter::start(progress, from, needed);
-            let res = copy_tree(from, &tmp, &nodes, &meter);
+            let tmp = temp_path(to, env.tag);
+            let meter = Meter::start(env.progress, from, needed);
+            let mut firsts = HashMap::new();
+            let res = copy_tree(from, &tmp, &nodes, env, &mut firsts, &meter).and_then(|()| {
+                fs::rename(&tmp, to).map_err(|e| io_step(to, "cannot rename the verified copy into place", e))
+            });
             meter.finish();
-            res?;
-            fs::rename(&tmp, to).map_err(|e| io_step(to, "cannot rename the verified copy into place", e))?;
+            if let Err(e) = res {
+                remove_partial_tree(&tmp, &nodes);
+                return Err(e.into());
+            }
             sync_dir(parent);
+            let mut copied = env.copied.borrow_mut();
+            for (k, (rel, sha)) in firsts {
+                copied.insert(k, (join_rel(to, &rel), sha));
+            }
+            drop(copied);
             on_copied()?;
             remove_tree(from, &nodes, None)?;
             "dir"
@@ -227,7 +439,33 @@ pub(crate) fn cross_device_move(
     Ok(StepDetail { source_kind: Some(source_kind.into()), copied: true, ..StepDetail::default() })
 }
 
-fn copy_tree(from: &Path, tmp: &Path, nodes: &[(PathBuf, Node)], meter: &Meter) -> Result<(), StepError> {
+/// Removes what a failed folder copy made under its temporary name, children first with
+/// non-recursive deletes of the entries the copy writes; anything else found there stays.
+/// Nothing is done unless the temporary name is a real folder (never through a link).
+fn remove_partial_tree(tmp: &Path, nodes: &[(PathBuf, Node)]) {
+    if !matches!(platform::entry(tmp), Ok(Entry::Dir)) {
+        return;
+    }
+    for (rel, node) in nodes.iter().rev() {
+        let p = join_rel(tmp, rel);
+        let _ = match node {
+            Node::Dir => fs::remove_dir(&p),
+            Node::File { .. } => fs::remove_file(&p),
+            Node::Link { .. } => platform::remove_link(&p),
+        };
+    }
+}
+
+/// Copies the tree `nodes` of `from` into `tmp`. A file whose source was already copied (in this tree: `firsts`, rel path and sha by key; or earlier in this executor
+/// call: `env.copied`) becomes a hard link to that copy.
+fn copy_tree(
+    from: &Path,
+    tmp: &Path,
+    nodes: &[(PathBuf, Node)],
+    env: &Env,
+    firsts: &mut HashMap<Key, (PathBuf, String)>,
+    meter: &Meter,
+) -> Result<(), StepError> {
     for (rel, node) in nodes {
         let src = join_rel(from, rel);
         let dst = join_rel(tmp, rel);
@@ -238,8 +476,29 @@ fn copy_tree(from: &Path, tmp: &Path, nodes: &[(PathBuf, Node)], meter: &Meter) 
                 Entry::Dir => {} // left by a killed attempt of this same run
                 other => return Err(taken(&dst, &other)),
             },
-            Node::File { .. } => {
-                copy_verified(&src, &dst, meter)?;
+            Node::File { len, key, shared } => {
+                // Looked up whatever the link count is now: the other names may have moved already.
+                if let Some(k) = *key {
+                    let earlier = match firsts.get(&k) {
+                        Some((r, sha)) => Some((join_rel(tmp, r), sha.clone())),
+                        None => env.copied.borrow().get(&k).cloned(),
+                    };
+                    if let Some((at, _)) = earlier {
+                        let meta = fs::symlink_metadata(&src).map_err(|e| io_step(&src, "cannot stat", e))?;
+                        if matches!(existing, Entry::File { .. }) {
+                            // An unverified leftover of a killed attempt of this run.
+                            fs::remove_file(&dst).map_err(|e| io_step(&dst, "cannot remove", e))?;
+                        }
+                        if link_to_copy(&at, &meta, &dst) {
+                            meter.inc(*len);
+                            continue;
+                        }
+                    }
+                }
+                let (_, sha) = copy_verified(&src, &dst, meter)?;
+                if let Some(k) = key.filter(|_| *shared) {
+                    firsts.entry(k).or_insert((rel.clone(), sha));
+                }
             }
             Node::Link { raw, kind, target_is_dir } => {
                 match existing {
@@ -286,7 +545,7 @@ fn remove_tree(from: &Path, nodes: &[(PathBuf, Node)], verify_against: Option<&P
         let now = platform::entry(&p).map_err(|e| io_step(&p, "cannot read", e))?;
         match (node, now) {
             (_, Entry::Missing) => {}
-            (Node::File { len }, Entry::File { len: now_len }) => {
+            (Node::File { len, .. }, Entry::File { len: now_len }) => {
                 if *len != now_len {
                     return Err(StepError {
                         path: p.clone(),
@@ -358,4 +617,94 @@ pub(crate) fn finish_copied_move(from: &Path, to: &Path) -> Result<(), StepError
     }
     let nodes = scan(from)?;
     remove_tree(from, &nodes, Some(to))
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{FileExt, MetadataExt};
+
+    fn env(tag: &str) -> Env<'_> {
+        Env { tag, progress: None, copied: Default::default() }
+    }
+
+    #[test]
+    fn a_sparse_copy_keeps_its_holes_and_hashes_them_as_zeros() {
+        let d = tempfile::tempdir().unwrap();
+        let (from, to) = (d.path().join("sparse"), d.path().join("copy"));
+        let f = File::create(&from).unwrap();
+        f.set_len(8 << 20).unwrap();
+        f.write_all_at(b"data in the middle", 3 << 20).unwrap();
+        drop(f);
+        let (len, sha) = copy_file_into_place(&from, &to, &env("t")).unwrap();
+        let content = fs::read(&from).unwrap();
+        assert_eq!(len, 8 << 20);
+        assert_eq!(sha, crate::digest::sha256_bytes(&content));
+        assert!(fs::read(&to).unwrap() == content);
+        let src_blocks = fs::metadata(&from).unwrap().blocks();
+        if src_blocks * 512 < 1 << 20 {
+            assert!(fs::metadata(&to).unwrap().blocks() <= src_blocks.max(8) * 2, "holes were written out");
+        }
+        // A file that ends in data, and one that is all hole.
+        fs::write(&from, b"plain").unwrap();
+        let to2 = d.path().join("copy2");
+        assert_eq!(copy_file_into_place(&from, &to2, &env("t")).unwrap().1, crate::digest::sha256_bytes(b"plain"));
+        File::create(&from).unwrap().set_len(1 << 20).unwrap();
+        let to3 = d.path().join("copy3");
+        let (_, sha) = copy_file_into_place(&from, &to3, &env("t")).unwrap();
+        assert_eq!(sha, crate::digest::sha256_bytes(&vec![0u8; 1 << 20]));
+        assert_eq!(fs::metadata(&to3).unwrap().len(), 1 << 20);
+    }
+
+    #[test]
+    fn a_failed_copy_leaves_no_temporary_behind() {
+        let d = tempfile::tempdir().unwrap();
+        let from = d.path().join("f");
+        fs::write(&from, b"bytes").unwrap();
+        // The rename into place fails: a non-empty folder holds the destination name.
+        let to = d.path().join("busy");
+        fs::create_dir(&to).unwrap();
+        fs::write(to.join("x"), b"").unwrap();
+        assert!(copy_file_into_place(&from, &to, &env("t")).is_err());
+        assert!(!temp_path(&to, "t").exists());
+        assert_eq!(fs::read(&from).unwrap(), b"bytes");
+
+        // The same for a folder: its partial copy goes, the source stays.
+        let tree = d.path().join("tree");
+        fs::create_dir_all(tree.join("sub")).unwrap();
+        fs::write(tree.join("sub/a"), b"a").unwrap();
+        std::os::unix::fs::symlink("sub/a", tree.join("l")).unwrap();
+        let nodes = scan(&tree).unwrap();
+        let tmp = temp_path(&to, "t");
+        let e = env("t");
+        let mut firsts = HashMap::new();
+        copy_tree(&tree, &tmp, &nodes, &e, &mut firsts, &Meter::start(None, &tree, 0)).unwrap();
+        assert!(tmp.join("sub/a").is_file());
+        remove_partial_tree(&tmp, &nodes);
+        assert!(!tmp.exists() && !tmp.is_symlink());
+        assert_eq!(fs::read(tree.join("sub/a")).unwrap(), b"a");
+    }
+
+    #[test]
+    fn a_second_name_of_a_copied_file_becomes_a_hard_link_to_the_copy() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, b) = (d.path().join("a"), d.path().join("b"));
+        fs::write(&a, b"shared").unwrap();
+        fs::hard_link(&a, &b).unwrap();
+        let e = env("t");
+        let (ca, cb) = (d.path().join("ca"), d.path().join("cb"));
+        let sa = copy_file_into_place(&a, &ca, &e).unwrap();
+        let sb = copy_file_into_place(&b, &cb, &e).unwrap();
+        assert_eq!(sa, sb);
+        let (ma, mb) = (fs::metadata(&ca).unwrap(), fs::metadata(&cb).unwrap());
+        assert_eq!(ma.ino(), mb.ino());
+        assert_ne!(ma.ino(), fs::metadata(&a).unwrap().ino());
+        // A copy changed since (another mtime) is not linked to: copied afresh.
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        File::options().write(true).open(&ca).unwrap().set_modified(later).unwrap();
+        let cc = d.path().join("cc");
+        copy_file_into_place(&a, &cc, &e).unwrap();
+        assert_ne!(fs::metadata(&cc).unwrap().ino(), ma.ino());
+        assert_eq!(fs::read(&cc).unwrap(), b"shared");
+    }
 }

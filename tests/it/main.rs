@@ -19,5 +19,6 @@ mod preflight;
 mod reliability;
 mod scan;
 mod support;
+mod transfer;
 mod undo;
 mod yaml_corpus;

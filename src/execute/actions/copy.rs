@@ -136,7 +136,7 @@ pub mod copy_verify {
     }
 
     pub fn apply(from: &Path, to: &Path, env: &Env) -> Result<StepDetail, Fail> {
-        let (len, sha) = transfer::copy_file_into_place(from, to, env.tag, env.progress)?;
+        let (len, sha) = transfer::copy_file_into_place(from, to, env)?;
         let mut d = file_detail_quick(to);
         d.len = Some(len);
         d.sha256 = Some(sha);

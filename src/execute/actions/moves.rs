@@ -31,9 +31,7 @@ fn move_path(from: &Path, to: &Path, env: &Env, on_copied: OnCopied) -> Result<S
             sync_parent(from);
             Ok(StepDetail { source_kind, ..StepDetail::default() })
         }
-        Err(e) if e.kind() == io::ErrorKind::CrossesDevices => {
-            transfer::cross_device_move(from, to, env.tag, env.progress, on_copied)
-        }
+        Err(e) if e.kind() == io::ErrorKind::CrossesDevices => transfer::cross_device_move(from, to, env, on_copied),
         Err(e) => Err(io_step(from, &format!("cannot move to {}", to.display()), e).into()),
     }
 }
