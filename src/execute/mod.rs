@@ -33,6 +33,7 @@ mod preflight;
 mod progress;
 mod step;
 mod transfer;
+mod view;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -64,6 +65,9 @@ pub struct ExecOptions {
     pub lock_wait: Duration,
     /// Simulated crash for tests; see [`Failpoint`].
     pub failpoint: Option<Failpoint>,
+    /// Check what ComfyUI lists before and after each install's steps (see `view`). Off only
+    /// for hand-made action sequences in tests, which are not migrations.
+    pub view_check: bool,
 }
 
 impl ExecOptions {
@@ -75,6 +79,7 @@ impl ExecOptions {
             reporter: None,
             lock_wait: Duration::from_secs(2),
             failpoint: Failpoint::from_env(),
+            view_check: true,
         }
     }
 
@@ -341,6 +346,8 @@ fn run_install(
     if !begun && let Err(stop) = preflight::check(plan) {
         return Ok(Some(stop));
     }
+    // What ComfyUI lists now; a resumed install's "before" went with the process that began it.
+    let seen = (opts.view_check && !begun && !plan.steps.is_empty()).then(|| view::before(plan));
     for (j, step) in plan.steps.iter().enumerate() {
         let action = &step.action;
         // A step of a resumed run that was already under way.
@@ -415,6 +422,13 @@ fn run_install(
             }
             Err(Fail::Step(e)) => return Ok(Some(stop_of(j, e))),
             Err(Fail::Fatal(e)) => return Err(e),
+        }
+    }
+    if let Some(seen) = &seen {
+        let problems = view::problems(plan, seen);
+        if !problems.is_empty() {
+            let step = plan.steps.len() - 1;
+            return Ok(Some(Stop { step, path: view::stop_path(plan), message: view::message(&problems) }));
         }
     }
     Ok(None)

@@ -20,10 +20,7 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
             let mut report = MergeReport::default();
             copy_tree(ctx, draft, ID, old, &global.dir.path, Path::new(""), &mut report);
             draft.notes.push(format!("{} is only read: its files stay where they are", old.display()));
-            let (renamed, shadowed) = (report.renamed.clone(), std::mem::take(&mut report.shadowed));
-            draft.notes.extend(report.into_notes(&ctx.backup_root));
-            draft.view.renamed.extend(renamed);
-            draft.view.shadowed.extend(shadowed.into_iter().map(crate::plan::RelPath));
+            report.into_draft(draft, &ctx.backup_root);
         }
         Strategy::Backup => {
             let hidden = super::models_dir_real::invisible_models_on_disk(old, &global.dir.path);

@@ -81,9 +81,7 @@ pub fn merge_models_dir(
         ctx.act(draft, check, Action::RemoveEmptyDir { path: dir });
     }
     relink_aliases(ctx, draft, check, aliases);
-    draft.notes.extend(report.take_notes(&ctx.backup_root));
-    draft.view.renamed.append(&mut report.renamed);
-    draft.view.shadowed.extend(report.shadowed.drain(..).map(RelPath));
+    report.into_draft(draft, &ctx.backup_root);
     ctx.act(draft, check, Action::RemoveEmptyDir { path: models.to_path_buf() });
 }
 
@@ -99,11 +97,17 @@ pub struct MergeReport {
     pub renamed: Vec<Renamed>,
     /// Names that will show the global folder's version (relative paths).
     pub shadowed: Vec<PathBuf>,
+    /// Names deliberately no longer shown: second names of a loop, special files (relative).
+    pub hidden: Vec<PathBuf>,
 }
 
 impl MergeReport {
-    pub fn into_notes(mut self, backup_root: &Path) -> Vec<String> {
-        self.take_notes(backup_root)
+    /// The prompt's notes and the plan's announced changes of the view.
+    pub fn into_draft(mut self, draft: &mut Draft, backup_root: &Path) {
+        draft.notes.extend(self.take_notes(backup_root));
+        draft.view.renamed.append(&mut self.renamed);
+        draft.view.shadowed.extend(self.shadowed.into_iter().map(RelPath));
+        draft.view.hidden.extend(self.hidden.into_iter().map(RelPath));
     }
 
     fn take_notes(&mut self, backup_root: &Path) -> Vec<String> {
@@ -353,7 +357,9 @@ fn move_tree<'t>(
                 waits = true;
             }
             EntryKind::Other => {
+                // A socket or pipe holds no model; it waits in the backup folder.
                 report.conflicts.push(format!("{shown} (special file)"));
+                report.hidden.push(r.clone());
                 ctx.backup(draft, check, &src, &r);
             }
         }
@@ -446,6 +452,7 @@ fn move_link(
     let holds_it = src.parent().is_some_and(|p| platform::is_within(p, &target_now));
     if link.target_is_dir && (holds_it || platform::is_within(src_root, &target_now)) {
         report.conflicts.push(format!("{shown} (a link to a folder that holds it: a loop)"));
+        report.hidden.push(rel.to_path_buf());
         ctx.backup(draft, check, src, rel);
         return;
     }
@@ -456,7 +463,10 @@ fn move_link(
         return;
     }
     if link.target_is_dir && (would_loop(&to, dst) || platform::is_within(&to, src_root)) {
+        // In the global folder it would hold itself; the names it showed stay listed at their
+        // own place, only this second name for them goes.
         report.conflicts.push(format!("{shown} (link back into models/ or the global folder)"));
+        report.hidden.push(rel.to_path_buf());
         ctx.backup(draft, check, src, rel);
         return;
     }
@@ -559,10 +569,13 @@ fn unfold(
         let shown = rel.join(&name).display().to_string();
         let t_is_dir = matches!(entry, Entry::Dir) || matches!(&entry, Entry::Link(l) if l.target_is_dir);
         match ctx.view.get(&d) {
-            Dest::Missing if would_loop(&t, &d) => r.unreachable.push(format!(
-                "{shown}: {} contains the global folder, so it is not linked into it (a loop)",
-                t.display()
-            )),
+            Dest::Missing if would_loop(&t, &d) => {
+                r.hidden.push(rel.join(&name));
+                r.unreachable.push(format!(
+                    "{shown}: {} contains the global folder, so it is not linked into it (a loop)",
+                    t.display()
+                ));
+            }
             Dest::Missing => {
                 let kind = if t_is_dir && cfg!(windows) { LinkKind::Junction } else { LinkKind::Symlink };
                 let action = Action::CreateLinkLike { link: d, raw_target: t, kind, target_is_dir: t_is_dir };
@@ -570,10 +583,13 @@ fn unfold(
             }
             Dest::Dir if t_is_dir => unfold(ctx, draft, check, &t, &d, &rel.join(&name), r),
             Dest::File { bytes_at, .. } if !t_is_dir && same_bytes(&t, &bytes_at) => {}
-            _ => r.unreachable.push(format!(
-                "{shown}: the global folder already has a different entry of that name; the version in {} stays there but ComfyUI will show the global one",
-                t.display()
-            )),
+            _ => {
+                r.shadowed.push(rel.join(&name));
+                r.unreachable.push(format!(
+                    "{shown}: the global folder already has a different entry of that name; the version in {} stays there but ComfyUI will show the global one",
+                    t.display()
+                ));
+            }
         }
     }
 }

@@ -342,6 +342,7 @@ pub fn plan_install(inspection: &Inspection, findings: &[Finding], ctx: &mut Ctx
         notes: draft.notes,
         needs_confirmation: draft.needs_confirmation,
         view: draft.view,
+        global: inspection.global.as_ref().map(|g| g.dir.path.clone()),
     })
 }
 

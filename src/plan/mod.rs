@@ -158,6 +158,28 @@ pub struct InstallPlan {
     /// What the plan deliberately changes in what ComfyUI lists, announced in `notes`.
     #[serde(default)]
     pub view: ViewChanges,
+    /// The global models folder the install links to, for the view check of every install that
+    /// sees it; `None` in plans that do not touch it.
+    #[serde(default, with = "opt_path_serde", skip_serializing_if = "Option::is_none")]
+    pub global: Option<PathBuf>,
+}
+
+/// `Option<PathBuf>` in the form of [`path_serde`].
+mod opt_path_serde {
+    use std::path::PathBuf;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Wrapped(#[serde(with = "super::path_serde")] PathBuf);
+
+    pub fn serialize<S: Serializer>(path: &Option<PathBuf>, s: S) -> Result<S::Ok, S::Error> {
+        path.clone().map(Wrapped).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::Error> {
+        Ok(Option::<Wrapped>::deserialize(d)?.map(|w| w.0))
+    }
 }
 
 /// Names ComfyUI lists that a plan changes on purpose, so the executor's check of the view after

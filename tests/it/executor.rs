@@ -67,6 +67,8 @@ fn write(p: &Path, bytes: &[u8]) {
 
 fn opts(journal: &Path) -> ExecOptions {
     let mut o = ExecOptions::new(journal);
+    // Hand-made action sequences, not migrations: what ComfyUI lists is not theirs to keep.
+    o.view_check = false;
     o.failpoint = None;
     o.progress = false;
     o.lock_wait = Duration::from_millis(300);
@@ -614,4 +616,58 @@ fn resume_keeps_an_install_that_had_stopped_stopped() {
     assert_eq!(stop.path, missing);
     assert!(r.installs[1].stopped.is_none());
     assert_eq!(r.installs[1].applied, 9);
+}
+
+/// The view check: a plan that would hide a model, lose one, or show other bytes under its name
+/// (a planner bug, made here by hand) is rolled back by the executor, which says which names.
+#[test]
+fn view_check_rolls_back_a_plan_that_would_hide_a_model() {
+    type Bug = fn(&Path) -> (Vec<Action>, &'static str);
+    let bugs: &[(&str, Bug)] = &[
+        ("a model moved aside", |t| {
+            let (m, g) = (t.join("install/models"), t.join("global"));
+            let steps = vec![
+                Action::MakeDir { path: g.join("checkpoints") },
+                Action::Move { from: m.join("vae"), to: g.join("vae") },
+                Action::Move { from: m.join("checkpoints/a.safetensors"), to: t.join("aside.safetensors") },
+                Action::RemovePlaceholder { path: m.join("checkpoints/put_checkpoints_here") },
+                Action::RemoveEmptyDir { path: m.join("checkpoints") },
+                Action::RemoveEmptyDir { path: m.join("empty") },
+                Action::RemoveEmptyDir { path: m.clone() },
+                Action::CreateLink { link: m.clone(), target: g.clone() },
+            ];
+            (steps, "checkpoints/a.safetensors")
+        }),
+        ("a link made to the wrong folder", |t| {
+            let (m, g) = (t.join("install/models"), t.join("global"));
+            let steps = vec![
+                Action::MakeDir { path: g.join("checkpoints") },
+                Action::Move { from: m.join("checkpoints/a.safetensors"), to: g.join("checkpoints/a.safetensors") },
+                Action::RemovePlaceholder { path: m.join("checkpoints/put_checkpoints_here") },
+                Action::RemoveEmptyDir { path: m.join("checkpoints") },
+                Action::Move { from: m.join("vae"), to: g.join("vae") },
+                Action::RemoveEmptyDir { path: m.join("empty") },
+                Action::RemoveEmptyDir { path: m.clone() },
+                Action::CreateLink { link: m.clone(), target: g.join("checkpoints") },
+            ];
+            (steps, "checkpoints/a.safetensors")
+        }),
+    ];
+    for (what, bug) in bugs {
+        let d = dirs();
+        fixture(&d.tree);
+        let before = inventory(&d.tree, false);
+        let mut o = opts(&d.journal);
+        o.view_check = true;
+        let (steps, name) = bug(&d.tree);
+        let mut p = plan(&d.tree.join("install"), steps);
+        p.global = Some(d.tree.join("global"));
+        let r = execute(&[p], &o).unwrap();
+        let out = &r.installs[0];
+        let stop = out.stopped.as_ref().unwrap_or_else(|| panic!("{what}: the view check let it pass: {r:?}"));
+        assert!(stop.message.contains(name) && stop.message.contains("comfydoctor bug"), "{what}: {}", stop.message);
+        assert_eq!(out.applied, 0, "{what}: rolled back");
+        assert!(out.rollback.stopped.is_none(), "{what}: {:?}", out.rollback);
+        assert_eq!(inventory(&d.tree, false), before, "{what}: the tree is as it was");
+    }
 }
