@@ -102,6 +102,10 @@ pub struct FixArgs {
     /// How to handle models already in the way of the link (default: ask, or merge with --yes).
     #[arg(long, value_enum)]
     pub strategy: Option<StrategyArg>,
+
+    /// How long to wait for another comfydoctor run on the same installs before giving up.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub wait: f64,
 }
 
 #[derive(Debug, Args)]
@@ -121,6 +125,10 @@ pub struct UndoArgs {
     /// How deep to search a folder that is not a workspace or an install.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub max_depth: usize,
+
+    /// How long to wait for another comfydoctor run on the same installs before giving up.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub wait: f64,
 }
 
 /// How user data in the way of the link is handled.

@@ -19,14 +19,23 @@ use crate::workspace::{ModelsDir, ModelsDirSource};
 pub enum SettingsError {
     #[error("unknown check `{id}`; `comfydoctor checks` lists them")]
     UnknownCheck { id: String },
+    #[error("--wait {given}: give a number of seconds from 0 to {}", MAX_WAIT.as_secs())]
+    Wait { given: f64 },
 }
 
 impl SettingsError {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            SettingsError::UnknownCheck { .. } => ErrorKind::Usage,
+            SettingsError::UnknownCheck { .. } | SettingsError::Wait { .. } => ErrorKind::Usage,
         }
     }
+}
+
+/// The longest `--wait` taken: a launch script should never hang for good.
+pub const MAX_WAIT: Duration = Duration::from_secs(3600);
+
+fn wait(seconds: f64) -> Result<Duration> {
+    Duration::try_from_secs_f64(seconds).ok().filter(|d| *d <= MAX_WAIT).ok_or(SettingsError::Wait { given: seconds })
 }
 
 type Result<T> = std::result::Result<T, SettingsError>;
@@ -126,9 +135,6 @@ pub struct FixSettings {
     pub wait: Duration,
 }
 
-/// How long a run waits for another run's lock before it gives up.
-pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(2);
-
 impl FixSettings {
     pub fn from_args(args: &FixArgs) -> Result<Self> {
         Ok(FixSettings {
@@ -136,7 +142,7 @@ impl FixSettings {
             strategy: args.strategy.map(strategy),
             consent: Consent::detect(args.yes),
             dry_run: args.dry_run,
-            wait: DEFAULT_LOCK_WAIT,
+            wait: wait(args.wait)?,
         })
     }
 
@@ -165,7 +171,7 @@ impl UndoSettings {
             max_depth: args.max_depth,
             list: args.list,
             run: args.run.clone(),
-            wait: DEFAULT_LOCK_WAIT,
+            wait: wait(args.wait)?,
         })
     }
 }

@@ -13,7 +13,12 @@ use crate::workspace::{self, DiscoveryError, display_path};
 
 /// Runs discovery, inspection and every selected check. Reads only.
 pub fn collect(target: &Target) -> Result<Scan, DiscoveryError> {
-    let found = workspace::discover(&target.paths, target.max_depth)?;
+    collect_found(target, workspace::discover(&target.paths, target.max_depth)?)
+}
+
+/// Inspection and checks of installs already discovered (`fix` locks their journal folders in
+/// between, so nothing it inspects is being changed by another run).
+pub fn collect_found(target: &Target, found: workspace::Discovery) -> Result<Scan, DiscoveryError> {
     if target.verbose {
         for (path, why) in &found.skipped {
             eprintln!("skipped {}: {why}", display_path(path));

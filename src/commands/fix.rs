@@ -8,24 +8,42 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::checks::CheckId;
+use crate::commands::locking;
 use crate::config::{Consent, FixSettings};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::execute::journal::RunState;
-use crate::execute::{self, ExecOptions};
+use crate::execute::{self, ExecError, ExecOptions};
 use crate::exit_codes::ExitCode;
 use crate::fixes::{self, Ctx, Strategy, View};
 use crate::pipeline;
 use crate::plan::{InstallPlan, describe};
 use crate::prompt;
 use crate::report::{self, InstallReport, Scan};
-use crate::workspace::display_path;
+use crate::workspace::{self, display_path};
 
 pub fn run(settings: &FixSettings) -> Result<ExitCode> {
+    // A run that had to wait for a first-ever lock plans again (see `ExecError::PlanStale`);
+    // after one such wait the journal folder exists and is locked before inspecting.
+    for _ in 0..3 {
+        match run_locked(settings) {
+            Err(Error::Exec(ExecError::PlanStale)) => {
+                eprintln!("comfydoctor: another comfydoctor run changed these installs meanwhile; planning again");
+            }
+            other => return other,
+        }
+    }
+    run_locked(settings)
+}
+
+fn run_locked(settings: &FixSettings) -> Result<ExitCode> {
     let target = &settings.target;
-    let mut scan = pipeline::collect(target)?;
+    let found = workspace::discover(&target.paths, target.max_depth)?;
+    let dirs: Vec<PathBuf> = unique(found.installs.iter().map(|i| i.journal_dir()));
+    // Before anything is inspected: what is planned is then what is executed.
+    let _locks = locking::lock_all(&dirs, settings.wait)?;
+    let mut scan = pipeline::collect_found(target, found)?;
 
     // An interrupted run comes first: finishing or rolling it back changes what is on disk.
-    let dirs: Vec<PathBuf> = unique(scan.installs.iter().map(|i| i.inspection.install.journal_dir()));
     let mut resumed = false;
     for dir in &dirs {
         match settle_unfinished(dir, settings)? {

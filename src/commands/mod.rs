@@ -2,5 +2,6 @@
 
 pub mod checks;
 pub mod fix;
+mod locking;
 pub mod scan;
 pub mod undo;

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use crate::config::UndoSettings;
 use crate::error::{Error, Result};
+use crate::execute::journal::RunState;
+use crate::execute::lock;
 use crate::execute::{self, ExecOptions};
 use crate::exit_codes::ExitCode;
 use crate::workspace::{self, JOURNAL_DIR, display_path};
@@ -34,6 +36,8 @@ fn journal_dirs(settings: &UndoSettings) -> Result<Vec<PathBuf>> {
 
 pub fn run(settings: &UndoSettings) -> Result<ExitCode> {
     let dirs = journal_dirs(settings)?;
+    // A listing only reads, and shows a live run as running; an undo waits for it.
+    let _locks = if settings.list { Vec::new() } else { super::locking::lock_all(&dirs, settings.wait)? };
     let mut runs = Vec::new();
     for dir in &dirs {
         for run in execute::list_runs(dir)? {
@@ -45,12 +49,17 @@ pub fn run(settings: &UndoSettings) -> Result<ExitCode> {
         if runs.is_empty() {
             println!("No runs recorded.");
         }
-        for (_, r) in &runs {
+        for (dir, r) in &runs {
+            // An unfinished run whose process still holds the lock is running, not interrupted.
+            let state = match lock::holder(dir) {
+                Some(pid) if r.state == RunState::Interrupted => format!("running (pid {pid})"),
+                _ => r.state.to_string(),
+            };
             println!(
                 "{}  {}  {:<15}  {}/{} action(s)  {}",
                 r.run_id,
                 r.started_at,
-                r.state.to_string(),
+                state,
                 r.actions_done,
                 r.actions_planned,
                 r.installs.iter().map(|p| display_path(p)).collect::<Vec<_>>().join(", ")

@@ -9,10 +9,15 @@ use super::journal::RunState;
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
     #[error(
-        "another comfydoctor run is changing these installs (lock {}); wait for it to finish and try again",
+        "another comfydoctor run{} is changing these installs (lock {}); wait for it to finish and run the command again, or wait longer with `--wait SECONDS`",
+        pid.map(|p| format!(" (pid {p})")).unwrap_or_default(),
         lock.display()
     )]
-    Locked { lock: PathBuf },
+    Locked { lock: PathBuf, pid: Option<u32> },
+    /// The lock was taken only after waiting for another run, so the plan may be stale; nothing
+    /// was done. The command plans again.
+    #[error("another comfydoctor run changed these installs while this one was planning; nothing was done, plan again")]
+    PlanStale,
     #[error("{}: cannot write the journal: {source}; stopped so every change stays undoable", path.display())]
     Journal {
         path: PathBuf,
@@ -51,7 +56,8 @@ impl ExecError {
             | ExecError::Journal { .. }
             | ExecError::JournalRead { .. }
             | ExecError::JournalCorrupt { .. }
-            | ExecError::Failpoint(_) => ErrorKind::Failure,
+            | ExecError::Failpoint(_)
+            | ExecError::PlanStale => ErrorKind::Failure,
         }
     }
 }

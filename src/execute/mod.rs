@@ -198,7 +198,7 @@ fn stop_of(step: usize, e: StepError) -> Stop {
 
 fn lock_err(f: LockFailure) -> ExecError {
     match f {
-        LockFailure::Busy(lock) => ExecError::Locked { lock },
+        LockFailure::Busy(lock, pid) => ExecError::Locked { lock, pid },
         LockFailure::Io(path, source) => ExecError::Journal { path, source },
     }
 }
@@ -508,7 +508,12 @@ fn open_new(s: &mut Session, header: Option<&Record>) -> Result<(), ExecError> {
         return Ok(());
     };
     let dir = &s.opts.journal_dir;
-    s.lock = Some(lock::acquire(dir, s.opts.lock_wait).map_err(lock_err)?);
+    let lock = lock::acquire(dir, s.opts.lock_wait).map_err(lock_err)?;
+    if lock.waited {
+        // Another run took this folder's first lock while this one planned without it.
+        return Err(ExecError::PlanStale);
+    }
+    s.lock = Some(lock);
     let w = JournalWriter::create(dir, header).map_err(|source| ExecError::Journal { path: dir.clone(), source })?;
     s.journal = Some(w);
     Ok(())

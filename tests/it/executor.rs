@@ -306,14 +306,31 @@ fn noop_and_dry_runs_write_nothing() {
 fn a_second_concurrent_run_fails_cleanly() {
     let d = dirs();
     fixture(&d.tree);
-    let held = comfydoctor::execute::lock::acquire(&d.journal, Duration::ZERO).unwrap();
+    // Another process holds the lock (within one process the lock is re-entrant).
+    fs::create_dir_all(&d.journal).unwrap();
+    let lock_file = d.journal.join("lock");
+    fs::write(&lock_file, "").unwrap();
+    // One process from the lock to the end: the shell takes the lock on its fd 9, then becomes
+    // `sleep`, so killing it releases the lock.
+    let mut holder = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("exec 9>>\"$1\"; flock -x 9; echo held; exec sleep 30")
+        .arg("sh")
+        .arg(&lock_file)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("flock(1) runs");
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(holder.stdout.take().unwrap()), &mut line).unwrap();
     let before = inventory(&d.tree, false);
     let err = execute(&migration(&d.tree), &opts(&d.journal)).unwrap_err();
     assert!(matches!(err, ExecError::Locked { .. }), "{err}");
     assert!(err.to_string().contains("another comfydoctor run"));
+    assert!(err.to_string().contains("pid"), "names the holder: {err}");
     assert_eq!(comfydoctor::exit_codes::ExitCode::from(comfydoctor::error::Error::from(err).kind()).code(), 2);
     assert_eq!(inventory(&d.tree, false), before);
-    drop(held);
+    holder.kill().unwrap();
+    holder.wait().unwrap();
     assert!(execute(&migration(&d.tree), &opts(&d.journal)).unwrap().succeeded());
 }
 

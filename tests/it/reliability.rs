@@ -394,3 +394,108 @@ fn a_type_clash_with_an_old_link_target_hides_neither() {
         assert_same(&old_before, &lstat_inventory(&old, true), &format!("{what}: the old target is only read"));
     }
 }
+
+// ------------------------------------------------------------------ two runs at once
+
+/// Another process holding the run lock of `dir` (made if needed) until the guard drops; `then`
+/// runs in that process after it took the lock and before it sleeps (shell code, `$2` is `dir`).
+#[cfg(unix)]
+struct Holder(std::process::Child);
+
+#[cfg(unix)]
+impl Holder {
+    fn new(dir: &Path, then: &str, seconds: u32) -> Holder {
+        fs::create_dir_all(dir).unwrap();
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("exec 9>>\"$1/lock\"; flock -x 9; {then}; echo held; exec sleep {seconds}"))
+            .arg("sh")
+            .arg(dir)
+            .arg(dir)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("sh and flock(1) run");
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+        assert_eq!(line.trim(), "held");
+        Holder(child)
+    }
+}
+
+#[cfg(unix)]
+impl Drop for Holder {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_second_fix_waits_for_the_first_then_gives_up_naming_its_pid() {
+    let ws = Ws::new();
+    let c = ws.env("a");
+    write(c.join("models/loras/x.safetensors"), bytes(1));
+    let _holder = Holder::new(&ws.journal_dir(), "true", 30);
+    let before = tree(&ws.base);
+    let started = std::time::Instant::now();
+    let out = fix(&ws, &["--yes", "--wait", "0.5"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    // (The kernel names the `flock` helper that took the lock for the holder's shell.)
+    assert!(out.stderr.contains("(pid "), "names the other run: {}", out.stderr);
+    assert!(out.stderr.contains("waiting up to"), "says it waits: {}", out.stderr);
+    assert!(!out.stderr.contains("changed since the plan"), "{}", out.stderr);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(tree(&ws.base), before, "nothing changed");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_second_fix_plans_afresh_once_the_first_is_done() {
+    let ws = Ws::new();
+    let c = ws.env("a");
+    write(c.join("models/loras/x.safetensors"), bytes(1));
+    // The "first run" moves the model itself while it holds the lock, then finishes.
+    let moved = format!(
+        "mkdir -p '{g}/loras' && mv '{c}/models/loras/x.safetensors' '{g}/loras/x.safetensors'",
+        g = ws.global.display(),
+        c = c.display()
+    );
+    let holder = Holder::new(&ws.journal_dir(), &moved, 1);
+    let out = fix(&ws, &["--yes", "--wait", "20"]);
+    drop(holder);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stderr.contains("waiting up to"), "{}", out.stderr);
+    assert_eq!(read(&ws.global.join("loras/x.safetensors")), bytes(1));
+    assert!(is_link(&c.join("models")));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_live_run_is_listed_as_running_not_interrupted() {
+    let ws = Ws::new();
+    let c = ws.env("a");
+    write(c.join("models/loras/x.safetensors"), bytes(1));
+    write(c.join("models/vae/y.safetensors"), bytes(2));
+    fix_interrupted(&ws, "after:1", &[]);
+    let listed = run(&ws, "undo", &["--list"]);
+    assert!(listed.stdout.contains("interrupted"), "{listed:?}");
+    let _holder = Holder::new(&ws.journal_dir(), "true", 30);
+    let listed = run(&ws, "undo", &["--list"]);
+    // (The kernel names the `flock` helper that took the lock for the holder's shell.)
+    assert!(listed.stdout.contains("running (pid ") && !listed.stdout.contains("interrupted"), "{listed:?}");
+    // And neither fix nor undo touches it while it runs.
+    assert_eq!(fix(&ws, &["--yes", "--wait", "0.2"]).code, 2);
+    assert_eq!(run(&ws, "undo", &["--wait", "0.2"]).code, 2);
+}
+
+#[test]
+fn a_wait_that_is_no_duration_is_a_usage_error() {
+    let ws = Ws::new();
+    ws.env("a");
+    for bad in ["-1", "nan", "1e9"] {
+        let out = fix(&ws, &[&format!("--wait={bad}")]);
+        assert_eq!(out.code, 2, "{bad}: {out:?}");
+        assert!(out.stderr.contains("--wait"), "{bad}: {}", out.stderr);
+    }
+}
