@@ -14,6 +14,9 @@ mod executor;
 mod fix;
 mod harness;
 mod interrupt;
+// Generated workspaces need symlinks, hard links, modes and byte names: Unix only.
+#[cfg(unix)]
+mod properties;
 mod reliability;
 mod scan;
 mod support;
