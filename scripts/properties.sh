@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the property tests (tests/it/properties.rs) with many cases and prints the figure:
-# one line per strategy ("properties[merge]: cases N, seconds S, failures F") and a total.
+# one line per strategy ("properties[merge]: cases N, runs R, seconds S, failures F"; proptest stops
+# at the first failure, so R, the cases actually run with shrinking, can be below N) and a total.
 #
 #   scripts/properties.sh            # 10,000 cases per strategy
 #   scripts/properties.sh 2000       # another number
@@ -19,6 +20,6 @@ rc=$?
 secs=$(( $(date +%s) - start ))
 grep -E '^properties\[[a-z]+\]: cases' "$log" || echo "no property summary in $log (build failure?)"
 grep -A3 'minimal failing case' "$log" | grep -E '^(P[0-9]|properties)' || true
-failures=$(grep -cE '^properties\[[a-z]+\]: cases .* failures 1' "$log")
+failures=$(grep -cE '^properties\[[a-z]+\]: cases .* failures 1$' "$log")
 echo "properties: cases ${cases} per strategy (merge, backup), seconds ${secs} (wall, with build), failures ${failures}; log ${log}"
 exit $rc

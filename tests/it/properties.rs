@@ -69,10 +69,16 @@ fn run_properties(name: &str, fix_args: &[&str], regressions: &'static str) {
     };
     let mut runner = TestRunner::new(config);
     let start = Instant::now();
-    let result = runner.run(&shape::shape(), |s| check_case(&s, fix_args).map_err(TestCaseError::fail));
+    let runs = std::cell::Cell::new(0u32);
+    let result = runner.run(&shape::shape(), |s| {
+        runs.set(runs.get() + 1);
+        check_case(&s, fix_args).map_err(TestCaseError::fail)
+    });
     let secs = start.elapsed().as_secs_f64();
     let failures = usize::from(result.is_err());
-    println!("properties[{name}]: cases {cases}, seconds {secs:.1}, failures {failures}");
+    // proptest stops at the first failure (then shrinks): `runs` counts every case run,
+    // saved seeds and shrinking steps included.
+    println!("properties[{name}]: cases {cases}, runs {}, seconds {secs:.1}, failures {failures}", runs.get());
     match result {
         Ok(()) => {}
         Err(TestError::Fail(why, shape)) => {
