@@ -67,6 +67,14 @@ fn listing_emulation_sees_what_comfyui_sees() {
         ("configs", "c.yaml"),
         ("controlnet", "linked/s.pkl"),
         ("vae", "dangling.bin"),
+        // `loras/loop -> ..` is entered as os.walk(followlinks=True) does; only the repetition
+        // (`loop/loras/...`) is cut.
+        ("loras", "loop/checkpoints/a.SafeTensors"),
+        ("loras", "loop/clip/t5.sft"),
+        ("loras", "loop/configs/c.ckpt"),
+        ("loras", "loop/t2i_adapter/linked/s.pkl"),
+        ("loras", "loop/unet/sub/u.pt2"),
+        ("loras", "loop/vae/dangling.bin"),
     ]
     .into_iter()
     .map(|(k, p)| (k.to_string(), PathBuf::from(p)))

@@ -16,6 +16,9 @@ mod half_migrated;
 mod harness;
 mod interrupt;
 mod preflight;
+// Generated workspaces need symlinks, hard links, modes and byte names: Unix only.
+#[cfg(unix)]
+mod properties;
 mod reliability;
 mod scan;
 mod support;

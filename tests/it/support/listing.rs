@@ -3,7 +3,7 @@
 //! fact file `fixtures/comfyui-folder-keys.tsv` (taken from ComfyUI's `folder_paths.py`) by
 //! `harness::the_folder_key_table_matches_the_fact_file`, never against the product's code.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -57,12 +57,35 @@ pub const MODEL_EXTENSIONS: &[&str] = &["ckpt", "pt", "pt2", "bin", "pth", "safe
 /// (folder key, path relative to the key's folder) of every model ComfyUI would list for the
 /// install at `comfy`: `os.walk(..., followlinks=True)` over each key's folders under
 /// `<comfy>/models`, keeping the names [`KEYS`] says it keeps. A dangling link keeps showing, as
-/// in ComfyUI. Loops are guarded: a link to the folder being walked or one of its ancestors is not
-/// entered, nor a folder already on the path.
+/// in ComfyUI.
+///
+/// Loops: `os.walk(followlinks=True)` keeps no record of what it visited; it descends through a
+/// link to an ancestor again and again until the system refuses the path (`ELOOP` after 40
+/// links in one path on Linux, or `ENAMETOOLONG`), and lists every name once per repetition. The
+/// emulation lists each name up to the first repetition: a folder is not entered again while the
+/// walk is inside it (same canonical path on the walk's path). So a link `loras/up -> ..` lists
+/// `up/checkpoints/x.safetensors` under `loras` (ComfyUI does too), but not `up/loras/up/...`.
+/// The depth at which the system stops ComfyUI depends on how many links the absolute path
+/// already holds (a linked `models/` is one more), so the repetitions are no stable fact to
+/// compare before and after a migration; the first pass is.
 pub type Listing = BTreeSet<(String, PathBuf)>;
 
+/// Every listed name (as [`comfy_listing`]) and whether ComfyUI could read its bytes: the path
+/// opens and reads to the end (a dangling link, a loop or an unreadable file is listed but not
+/// readable).
+pub type View = BTreeMap<(String, PathBuf), bool>;
+
 pub fn comfy_listing(comfy: &Path) -> Listing {
-    let mut out = Listing::new();
+    comfy_view_with(comfy, false).into_keys().collect()
+}
+
+/// [`comfy_listing`] with, for each name, whether its bytes can be read.
+pub fn comfy_view(comfy: &Path) -> View {
+    comfy_view_with(comfy, true)
+}
+
+fn comfy_view_with(comfy: &Path, read: bool) -> View {
+    let mut out = View::new();
     let models = comfy.join("models");
     for (key, dirs, listed) in KEYS {
         if *listed == Listed::Folders {
@@ -74,13 +97,21 @@ pub fn comfy_listing(comfy: &Path) -> Listing {
             if !canon.is_dir() {
                 continue;
             }
-            walk_listing(key, *listed, &top, Path::new(""), &mut vec![canon], &mut out);
+            walk_listing(key, *listed, read, &top, Path::new(""), &mut vec![canon], &mut out);
         }
     }
     out
 }
 
-fn walk_listing(key: &str, listed: Listed, dir: &Path, rel: &Path, chain: &mut Vec<PathBuf>, out: &mut Listing) {
+fn walk_listing(
+    key: &str,
+    listed: Listed,
+    read: bool,
+    dir: &Path,
+    rel: &Path,
+    chain: &mut Vec<PathBuf>,
+    out: &mut View,
+) {
     let Ok(rd) = std::fs::read_dir(dir) else { return };
     let mut names: Vec<OsString> = rd.filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
     names.sort();
@@ -89,12 +120,11 @@ fn walk_listing(key: &str, listed: Listed, dir: &Path, rel: &Path, chain: &mut V
         let r = rel.join(&name);
         if std::fs::metadata(&path).is_ok_and(|m| m.is_dir()) {
             let Ok(canon) = path.canonicalize() else { continue };
-            let current = chain.last().unwrap();
-            if current.starts_with(&canon) || chain.contains(&canon) || chain.len() > 40 {
+            if chain.contains(&canon) || chain.len() > 40 {
                 continue;
             }
             chain.push(canon);
-            walk_listing(key, listed, &path, &r, chain, out);
+            walk_listing(key, listed, read, &path, &r, chain, out);
             chain.pop();
         } else {
             let ext = py_splitext_ext(&name.to_string_lossy());
@@ -105,10 +135,16 @@ fn walk_listing(key: &str, listed: Listed, dir: &Path, rel: &Path, chain: &mut V
                 Listed::NoExtension => ext.is_empty(),
             };
             if keep {
-                out.insert((key.to_string(), r));
+                let readable = read && readable(&path);
+                out.insert((key.to_string(), r), readable);
             }
         }
     }
+}
+
+/// Whether a listed path opens and reads to the end (links followed).
+fn readable(path: &Path) -> bool {
+    std::fs::File::open(path).and_then(|mut f| std::io::copy(&mut f, &mut std::io::sink())).is_ok()
 }
 
 /// `os.path.splitext(name)[1].lower()`: from the last dot on, unless every dot before it leads
