@@ -160,9 +160,14 @@ fn list_dir(frame: &Frame, root_canon: &Path, chain: &[PathBuf], stack: &mut Vec
             }
             continue;
         }
-        // A link to a folder: entered unless it leads back onto the chain or above `models/`.
+        // A link to a folder: entered unless it leads back onto the chain below `models/` or
+        // above it. ComfyUI walks each key's folder on its own, with no memory of what it saw,
+        // so a link back to `models/` itself (or to the key folder's parent) is walked once
+        // more; that first pass is what it lists for sure, and it must list it after too.
         match fs::canonicalize(&path) {
-            Ok(canon) if chain.contains(&canon) || root_canon.starts_with(&canon) => record(out, rel, Entry::Loop),
+            Ok(canon) if chain[1..].contains(&canon) || (root_canon.starts_with(&canon) && canon != root_canon) => {
+                record(out, rel, Entry::Loop)
+            }
             Ok(canon) => stack.push(Frame { path, rel, canon, depth: frame.depth + 1 }),
             Err(e) => record(out, rel, broken(&e)),
         }

@@ -292,6 +292,17 @@ fn forward(
     // Stops of installs that refused before the journal existed, written once it does.
     let mut pending: Vec<Record> = Vec::new();
     let mut outcomes = Vec::new();
+    // What ComfyUI lists for every install, read before any of them changes: an install's view
+    // may run through another's `models/` (a link into it), which that one's steps change. A
+    // resumed install's "before" went with the process that began it.
+    let mut seen: Vec<Option<view::Before>> = plans
+        .iter()
+        .enumerate()
+        .map(|(i, plan)| {
+            let begun = prior.is_some_and(|f| f.forward.keys().any(|k| k.0 == i));
+            (s.opts.view_check && !begun && !plan.steps.is_empty()).then(|| view::before(plan))
+        })
+        .collect();
     for (i, plan) in plans.iter().enumerate() {
         let mut out = InstallOutcome {
             install: plan.install.clone(),
@@ -304,7 +315,7 @@ fn forward(
             // Stopped in an earlier attempt: only its rollback may be left to finish.
             Some(Stop { step: *step, path: path.clone(), message: message.clone() })
         } else {
-            run_install(s, plans, i, run_id, prior, header, &mut pending, &mut out)?
+            run_install(s, plans, i, run_id, prior, header, &mut pending, &mut out, seen[i].take())?
         };
         if let Some(stop) = stop {
             if s.journal.is_some() {
@@ -338,6 +349,7 @@ fn run_install(
     header: Option<&Record>,
     pending: &mut Vec<Record>,
     out: &mut InstallOutcome,
+    seen: Option<view::Before>,
 ) -> Result<Option<Stop>, ExecError> {
     let opts = s.opts;
     let env = opts.env(run_id);
@@ -346,8 +358,7 @@ fn run_install(
     if !begun && let Err(stop) = preflight::check(plan) {
         return Ok(Some(stop));
     }
-    // What ComfyUI lists now; a resumed install's "before" went with the process that began it.
-    let seen = (opts.view_check && !begun && !plan.steps.is_empty()).then(|| view::before(plan));
+
     for (j, step) in plan.steps.iter().enumerate() {
         let action = &step.action;
         // A step of a resumed run that was already under way.

@@ -191,6 +191,7 @@ fn copy_verified(from: &Path, tmp: &Path, meter: &Meter) -> Result<(u64, String)
     meter.inc(len - pos);
     dst.set_len(len).map_err(|e| io_step(tmp, "cannot write (disk full?)", e))?;
     let _ = dst.set_permissions(meta.permissions());
+    keep_owner(from, tmp);
     if let Ok(m) = meta.modified() {
         let _ = dst.set_modified(m);
     }
@@ -511,6 +512,7 @@ fn copy_tree(
                 }
                 platform::create_link_like(raw, &dst, *kind, *target_is_dir)
                     .map_err(|e| StepError { path: dst.clone(), message: e.to_string() })?;
+                keep_owner(&join_rel(from, rel), &dst);
             }
         }
     }
@@ -520,6 +522,7 @@ fn copy_tree(
             && let Ok(m) = fs::symlink_metadata(join_rel(from, rel))
         {
             let _ = fs::set_permissions(join_rel(tmp, rel), m.permissions());
+            keep_owner(&join_rel(from, rel), &join_rel(tmp, rel));
         }
         if matches!(node, Node::Dir) {
             sync_dir(&join_rel(tmp, rel));
@@ -706,5 +709,15 @@ mod tests {
         copy_file_into_place(&a, &cc, &e).unwrap();
         assert_ne!(fs::metadata(&cc).unwrap().ino(), ma.ino());
         assert_eq!(fs::read(&cc).unwrap(), b"shared");
+    }
+}
+
+/// As root, a copy keeps its source's owner and group (and so its mode, set again after the
+/// change of owner, which may clear setgid): the user can still change what was theirs.
+fn keep_owner(from: &Path, to: &Path) {
+    if platform::owner::is_root()
+        && let Some(o) = platform::owner::owner_of(from)
+    {
+        platform::owner::set_owner(to, o);
     }
 }

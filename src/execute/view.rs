@@ -8,6 +8,7 @@
 //! of the same length (a copy the transfer code verified by hash, or a duplicate the planner
 //! compared byte for byte); nothing is read or hashed again here.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use crate::listing::{self, Entry, Listing, ProblemKind, ViewProblem};
@@ -29,6 +30,19 @@ pub(super) fn before(plan: &InstallPlan) -> Before {
 /// The problems the plan did not announce, each a sentence; empty when the view is as planned.
 pub(super) fn problems(plan: &InstallPlan, before: &Before) -> Vec<String> {
     let renamed: Vec<(PathBuf, PathBuf)> = plan.view.renamed.iter().map(|r| (r.from.clone(), r.to.clone())).collect();
+    let mut out = unannounced(plan, &before.models, &listing::list(&plan.install.join("models")), &renamed);
+    if let Some((g, list)) = &before.global {
+        // Every install linked to the global folder sees it: it may only gain names, but for
+        // the same planned changes (the global folder's links into this install are resolved).
+        let after = listing::list(g);
+        out.extend(
+            unannounced(plan, list, &after, &renamed).into_iter().map(|p| format!("{p} (in the global folder)")),
+        );
+    }
+    out
+}
+
+fn unannounced(plan: &InstallPlan, before: &Listing, after: &Listing, renamed: &[(PathBuf, PathBuf)]) -> Vec<String> {
     let announced = |p: &ViewProblem| {
         let is = |list: &[crate::plan::RelPath]| list.iter().any(|r| p.path.starts_with(&r.0));
         is(&plan.view.shadowed)
@@ -38,18 +52,40 @@ pub(super) fn problems(plan: &InstallPlan, before: &Before) -> Vec<String> {
             // A renamed file's old name now holds the global folder's folder of that name.
             || (p.kind == ProblemKind::Lost && plan.view.renamed.iter().any(|r| r.from == p.path))
     };
-    let after = listing::list(&plan.install.join("models"));
-    let mut out: Vec<String> = listing::compare(&before.models, &after, &renamed)
-        .iter()
-        .filter(|p| !announced(p))
-        .map(|p| p.to_string())
+    // Bytes still listed after, by identity: a second name for them (through a loop, or a link
+    // the plan dropped because it would name itself) may go while they stay listed.
+    let listed_after: HashSet<(u64, u64)> = after
+        .entries
+        .values()
+        .filter_map(|e| match e {
+            Entry::File { dev, ino, .. } if (*dev, *ino) != (0, 0) => Some((*dev, *ino)),
+            _ => None,
+        })
         .collect();
-    if let Some((g, list)) = &before.global {
-        // Every install linked to the global folder sees it: it may only gain names.
-        let shown = |p: &ViewProblem| format!("{} (in the global folder)", p);
-        out.extend(listing::compare(list, &listing::list(g), &[]).iter().map(shown));
-    }
-    out
+    let still_listed = |p: &ViewProblem| {
+        p.kind == ProblemKind::Lost
+            && matches!(p.was, Entry::File { dev, ino, .. } if listed_after.contains(&(dev, ino)))
+    };
+    // A renamed entry reached another way too (through a loop): `x/<from>/y` is `x/<to>/y`.
+    let renamed_elsewhere = |p: &ViewProblem| {
+        let parts: Vec<_> = p.path.iter().collect();
+        renamed.iter().any(|(from, to)| {
+            let f: Vec<_> = from.iter().collect();
+            (1..parts.len().saturating_sub(f.len()) + 1).any(|i| {
+                parts.len() >= i + f.len() && parts[i..i + f.len()] == f[..] && {
+                    let mut q: PathBuf = parts[..i].iter().collect();
+                    q.push(to);
+                    q.extend(&parts[i + f.len()..]);
+                    after.entries.contains_key(&q)
+                }
+            })
+        })
+    };
+    listing::compare(before, after, renamed)
+        .iter()
+        .filter(|p| !announced(p) && !still_listed(p) && !renamed_elsewhere(p))
+        .map(|p| p.to_string())
+        .collect()
 }
 
 /// Where the stop of a failed view check points: the install's `models/`.

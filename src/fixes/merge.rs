@@ -69,9 +69,8 @@ pub fn merge_models_dir(
     let mut report = MergeReport::default();
     let index = Index::new(tree);
     let canon_src = platform::canonicalize(models).unwrap_or_else(|_| models.to_path_buf());
-    let canon_global = platform::canonicalize(&global.dir.path).unwrap_or_else(|_| global.dir.path.clone());
     let job = MoveJob { check, index: &index, src_root: models, canon_src: &canon_src, global: &global.dir.path };
-    let aliases = unlink_aliases(ctx, draft, &job, global, &canon_global);
+    let aliases = unlink_aliases(ctx, draft, check, models, global);
     let mut later = Later::default();
     move_tree(ctx, draft, &job, Path::new(""), &global.dir.path, &mut report, &mut later);
     for (rel, link, dst) in &later.links {
@@ -97,8 +96,11 @@ pub struct MergeReport {
     pub renamed: Vec<Renamed>,
     /// Names that will show the global folder's version (relative paths).
     pub shadowed: Vec<PathBuf>,
-    /// Names deliberately no longer shown: second names of a loop, special files (relative).
+    /// Names deliberately no longer shown: special files, a link that would hold the global
+    /// folder (relative).
     pub hidden: Vec<PathBuf>,
+    /// Links that loop and keep looping in the global folder.
+    pub loops: Vec<String>,
 }
 
 impl MergeReport {
@@ -144,6 +146,13 @@ impl MergeReport {
                 short_list(&shown)
             ));
         }
+        if !self.loops.is_empty() {
+            notes.push(format!(
+                "{} to a folder that holds it (a loop) move as they are, so ComfyUI lists the same names; `comfydoctor scan` reports them until you remove them: {}",
+                plural(self.loops.len(), "link", "links"),
+                short_list(&self.loops)
+            ));
+        }
         notes.append(&mut self.unreachable);
         notes
     }
@@ -183,7 +192,7 @@ struct Later<'t> {
 }
 
 /// A link in the global folder that points into the folder being merged.
-struct Alias {
+pub struct Alias {
     link: PathBuf,
     /// Where it pointed (resolved).
     target: PathBuf,
@@ -191,39 +200,43 @@ struct Alias {
 
 /// Removes the global folder's links into `models/` before anything moves: once `models/` is a
 /// link to the global folder they would point at themselves.
-fn unlink_aliases(
+pub fn unlink_aliases(
     ctx: &mut Ctx,
     draft: &mut Draft,
-    job: &MoveJob,
+    check: CheckId,
+    models: &Path,
     global: &GlobalState,
-    canon_global: &Path,
 ) -> Vec<Alias> {
+    let canon_src = platform::canonicalize(models).unwrap_or_else(|_| models.to_path_buf());
+    let canon_global = platform::canonicalize(&global.dir.path).unwrap_or_else(|_| global.dir.path.clone());
+    let (src_root, canon_src, canon_global, global_path) =
+        (models, canon_src.as_path(), canon_global.as_path(), &global.dir.path);
     let mut found: Vec<(PathBuf, PathBuf, LinkKind, bool, PathBuf)> = Vec::new();
     for (rel, info) in &global.links {
-        let link = job.global.join(rel);
+        let link = global_path.join(rel);
         let Some(target) = info.resolved.as_deref() else { continue };
         // Skip links an earlier step of this run removes or replaces.
         if !matches!(ctx.view.get(&link), Dest::Dir | Dest::Link { .. }) {
             continue;
         }
-        if platform::is_within(target, job.canon_src) {
+        if platform::is_within(target, canon_src) {
             found.push((link, info.raw_target.clone(), info.kind, info.target_is_dir, target.to_path_buf()));
         }
     }
     for l in ctx.view.planned_links().to_vec() {
         let base = l.link.parent().unwrap_or(Path::new("/"));
         let target = platform::resolve_lenient(&base.join(&l.raw_target));
-        let in_src = platform::is_within(&target, job.canon_src) || platform::is_within(&target, job.src_root);
-        if in_src && (platform::is_within(&l.link, job.global) || platform::is_within(&l.link, canon_global)) {
+        let in_src = platform::is_within(&target, canon_src) || platform::is_within(&target, src_root);
+        if in_src && (platform::is_within(&l.link, global_path) || platform::is_within(&l.link, canon_global)) {
             found.push((l.link, l.raw_target, l.kind, l.target_is_dir, target));
         }
     }
     let mut aliases = Vec::new();
     for (link, raw_target, kind, target_is_dir, target) in found {
-        ctx.act(draft, job.check, Action::RemoveLink { link: link.clone(), raw_target, kind, target_is_dir });
+        ctx.act(draft, check, Action::RemoveLink { link: link.clone(), raw_target, kind, target_is_dir });
         // The target, spelled under the install's own `models/` path, so planned moves apply.
-        let rel = target.strip_prefix(job.canon_src).or_else(|_| target.strip_prefix(job.src_root));
-        let target = rel.map(|r| job.src_root.join(r)).unwrap_or(target);
+        let rel = target.strip_prefix(canon_src).or_else(|_| target.strip_prefix(src_root));
+        let target = rel.map(|r| src_root.join(r)).unwrap_or(target);
         aliases.push(Alias { link, target });
     }
     aliases
@@ -231,7 +244,7 @@ fn unlink_aliases(
 
 /// Makes the removed aliases again, pointing to where their targets went, unless that is the
 /// alias's own place (the merge put the real entry there).
-fn relink_aliases(ctx: &mut Ctx, draft: &mut Draft, check: CheckId, aliases: Vec<Alias>) {
+pub fn relink_aliases(ctx: &mut Ctx, draft: &mut Draft, check: CheckId, aliases: Vec<Alias>) {
     for a in aliases {
         let to = ctx.view.future(&a.target);
         if to == a.link || ctx.view.get(&a.link) != Dest::Missing {
@@ -239,7 +252,7 @@ fn relink_aliases(ctx: &mut Ctx, draft: &mut Draft, check: CheckId, aliases: Vec
         }
         let target_is_dir = ctx.view.get(&to) == Dest::Dir;
         let kind = if target_is_dir && cfg!(windows) { LinkKind::Junction } else { LinkKind::Symlink };
-        let raw_target = link_target(&a.link, &to);
+        let raw_target = link_target(&ctx.view, &a.link, &to);
         ctx.act(draft, check, Action::CreateLinkLike { link: a.link, raw_target, kind, target_is_dir });
     }
 }
@@ -247,7 +260,7 @@ fn relink_aliases(ctx: &mut Ctx, draft: &mut Draft, check: CheckId, aliases: Vec
 /// A link's target from `link` to `to`: relative when both sit in one folder tree that holds no
 /// link on the way (so the pair survives a move of that tree), else absolute. Junctions are
 /// always absolute.
-fn link_target(link: &Path, to: &Path) -> PathBuf {
+fn link_target(view: &super::View, link: &Path, to: &Path) -> PathBuf {
     if cfg!(windows) {
         return to.to_path_buf();
     }
@@ -258,7 +271,8 @@ fn link_target(link: &Path, to: &Path) -> PathBuf {
         let mut cur = base.to_path_buf();
         rest.components().any(|c| {
             cur.push(c);
-            std::fs::symlink_metadata(&cur).is_ok_and(|m| m.file_type().is_symlink())
+            // A link the plan removes first (and makes a folder) does not count.
+            view.links_on_disk_kept(&cur)
         })
     };
     let (Ok(up), Ok(down)) = (from_dir.strip_prefix(&common), to.strip_prefix(&common)) else {
@@ -272,7 +286,8 @@ fn link_target(link: &Path, to: &Path) -> PathBuf {
         rel.push("..");
     }
     rel.push(down);
-    rel
+    // A link to its own folder.
+    if rel.as_os_str().is_empty() { PathBuf::from(".") } else { rel }
 }
 
 /// Moves the contents of folder `rel` of the job's source, and below, into `dst_dir`. Every
@@ -449,28 +464,30 @@ fn move_link(
         return;
     };
     let internal = platform::is_within(&target_now, src_root);
-    let holds_it = src.parent().is_some_and(|p| platform::is_within(p, &target_now));
-    if link.target_is_dir && (holds_it || platform::is_within(src_root, &target_now)) {
-        report.conflicts.push(format!("{shown} (a link to a folder that holds it: a loop)"));
-        report.hidden.push(rel.to_path_buf());
-        ctx.backup(draft, check, src, rel);
-        return;
-    }
+    // What is left under `models/` is seen through the new link, in the global folder.
     let to = ctx.view.future(&target_now);
+    let to = match to.strip_prefix(src_root) {
+        Ok(r) if r.as_os_str().is_empty() => job.global.to_path_buf(),
+        Ok(r) => job.global.join(r),
+        Err(_) => to,
+    };
     if !link.target_is_dir && same_place(&to, dst) {
         // It will point at itself: the file it names is (or will be) at its own new path.
         ctx.act(draft, check, remove);
         return;
     }
-    if link.target_is_dir && (would_loop(&to, dst) || platform::is_within(&to, src_root)) {
-        // In the global folder it would hold itself; the names it showed stay listed at their
-        // own place, only this second name for them goes.
-        report.conflicts.push(format!("{shown} (link back into models/ or the global folder)"));
-        report.hidden.push(rel.to_path_buf());
-        ctx.backup(draft, check, src, rel);
-        return;
+    // A folder link that loops (to a folder holding it, or into the global folder above it)
+    // keeps looping the same way: ComfyUI listed names through it, so it must go on doing so.
+    // The loop is reported afterwards (`global-link-broken`), for the user to remove.
+    let loops = link.target_is_dir
+        && (src.parent().is_some_and(|p| platform::is_within(p, &target_now))
+            || platform::is_within(src_root, &target_now)
+            || would_loop(&to, dst));
+    if loops {
+        report.loops.push(shown);
     }
-    let raw_target = if internal { link_target(dst, &to) } else { to };
+    let raw_target =
+        if internal || platform::is_within(&to, job.global) { link_target(&ctx.view, dst, &to) } else { to };
     place_link(ctx, draft, job, rel, dst, raw_target, link, remove, report);
 }
 

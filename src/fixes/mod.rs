@@ -61,6 +61,9 @@ pub struct View {
     moved: HashMap<PathBuf, PathBuf>,
     /// Links planned (made by an earlier step of this run) and not removed since.
     planned_links: Vec<PlannedLink>,
+    /// Folders the plan makes: empty when made, so what the disk shows below them (say,
+    /// through a link that stood there before) is not theirs.
+    made_dirs: std::collections::HashSet<PathBuf>,
 }
 
 /// A link an earlier step will have made.
@@ -84,7 +87,7 @@ impl View {
                 let rel = path.strip_prefix(anc).unwrap_or(path);
                 return disk(&src.join(rel));
             }
-            if matches!(self.overlay.get(anc), Some(Dest::Missing)) {
+            if matches!(self.overlay.get(anc), Some(Dest::Missing)) || self.made_dirs.contains(anc) {
                 return Dest::Missing;
             }
         }
@@ -103,7 +106,11 @@ impl View {
         for _ in 0..8 {
             let hit = cur.ancestors().find_map(|a| {
                 let to = self.moved.get(a)?;
-                Some(to.join(cur.strip_prefix(a).unwrap_or(Path::new(""))))
+                // `join("")` would add a trailing separator, which a file's path must not have.
+                Some(match cur.strip_prefix(a) {
+                    Ok(rest) if !rest.as_os_str().is_empty() => to.join(rest),
+                    _ => to.clone(),
+                })
             });
             match hit {
                 Some(next) if next != cur => cur = next,
@@ -126,6 +133,11 @@ impl View {
                 Ok(Entry::Link(l)) if l.resolved.as_deref().is_some_and(|t| platform::same_dir(t, target))
             ),
         }
+    }
+
+    /// Whether `path` is a link on disk that the plan so far leaves in place.
+    pub fn links_on_disk_kept(&self, path: &Path) -> bool {
+        !self.overlay.contains_key(path) && std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
     }
 
     /// Links earlier steps of this run will have made.
@@ -187,7 +199,10 @@ impl Ctx<'_> {
     /// Records an action in the draft and in the view.
     fn act(&mut self, draft: &mut Draft, check: CheckId, action: Action) {
         match &action {
-            Action::MakeDir { path } => self.view.set(path, Dest::Dir),
+            Action::MakeDir { path } => {
+                self.view.made_dirs.insert(path.clone());
+                self.view.set(path, Dest::Dir);
+            }
             Action::Move { from, to } => {
                 let moved = self.view.get(from);
                 if moved == Dest::Dir {

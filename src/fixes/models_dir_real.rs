@@ -4,7 +4,7 @@
 use crate::checks::CheckId;
 use std::path::Path;
 
-use super::merge::{merge_models_dir, short_list};
+use super::merge::{merge_models_dir, plural, relink_aliases, short_list, unlink_aliases};
 use super::{Ctx, Draft, Strategy};
 use crate::inspect::{EntryKind, Inspection, ModelsState};
 use crate::plan::Action;
@@ -20,10 +20,16 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
         Strategy::Merge => merge_models_dir(ctx, draft, ID, tree, &models, global),
         Strategy::Backup => {
             let backup = inspection.install.root.join(format!("models.comfydoctor-backup-{}", ctx.stamp));
+            // Every file or link ComfyUI may list (whatever its extension: `classifiers` lists
+            // names without one) that the global folder does not have at the same place.
             let hidden: Vec<String> = tree
                 .entries
                 .iter()
-                .filter(|e| matches!(e.kind, EntryKind::File { .. }) && stock::is_model_file(&e.rel))
+                .filter(|e| !matches!(e.kind, EntryKind::Dir))
+                .filter(|e| {
+                    !matches!(e.kind, EntryKind::File { len: 0 })
+                        || !stock::is_placeholder_name(&e.rel.to_string_lossy())
+                })
                 .filter(|e| !global.dir.path.join(&e.rel).exists())
                 .map(|e| e.rel.display().to_string())
                 .collect();
@@ -38,12 +44,15 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
             );
             if !hidden.is_empty() {
                 draft.notes.push(format!(
-                    "ComfyUI will no longer see {} model file(s): {}",
-                    hidden.len(),
+                    "ComfyUI will no longer see {} (they stay in the backup folder): {}",
+                    plural(hidden.len(), "file", "files"),
                     short_list(&hidden)
                 ));
             }
+            // The global folder's links into this models/ follow it into the backup folder.
+            let aliases = unlink_aliases(ctx, draft, ID, &models, global);
             ctx.act(draft, ID, Action::Move { from: models.clone(), to: backup });
+            relink_aliases(ctx, draft, ID, aliases);
         }
     }
     ctx.act(draft, ID, Action::CreateLink { link: models, target: global.dir.path.clone() });

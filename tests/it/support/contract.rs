@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::files::{is_link, raw_target};
 use super::inventory::{Content, Inventory, assert_nothing_lost, assert_same, lstat_inventory};
-use super::listing::{Listing, assert_still_listed, comfy_listing};
+use super::listing::{Listing, NamedBytes, assert_still_listed_or_aliased, comfy_listing, listed_bytes};
 use super::run::{Out, fix, scan, undo};
 use super::ws::Ws;
 
@@ -16,6 +16,7 @@ pub const UP_FROM_SUB: &str = "../../../../../..";
 /// What is checked before and after a run.
 pub struct Before {
     pub listings: Vec<Listing>,
+    pub named: Vec<NamedBytes>,
     pub content: Content,
     pub installs: Vec<Inventory>,
     pub untouchable: Inventory,
@@ -24,6 +25,7 @@ pub struct Before {
 pub fn before(ws: &Ws, comfys: &[&Path]) -> Before {
     Before {
         listings: comfys.iter().map(|c| comfy_listing(c)).collect(),
+        named: comfys.iter().map(|c| listed_bytes(c)).collect(),
         content: ws.content(),
         installs: comfys.iter().map(|c| lstat_inventory(c.parent().unwrap(), false)).collect(),
         untouchable: ws.untouchable(comfys),
@@ -33,8 +35,8 @@ pub fn before(ws: &Ws, comfys: &[&Path]) -> Before {
 /// After a `fix`: every model still listed, no content lost, nothing outside touched.
 #[track_caller]
 pub fn assert_kept(ws: &Ws, comfys: &[&Path], b: &Before, what: &str) {
-    for (c, listing) in comfys.iter().zip(&b.listings) {
-        assert_still_listed(listing, &comfy_listing(c), &format!("{what} ({})", c.display()));
+    for (c, named) in comfys.iter().zip(&b.named) {
+        assert_still_listed_or_aliased(named, c, &format!("{what} ({})", c.display()));
     }
     assert_nothing_lost_or_touched(ws, comfys, b, what);
 }

@@ -164,3 +164,46 @@ pub fn assert_still_listed(before: &Listing, after: &Listing, what: &str) {
         before.difference(after).take(20).map(|(k, p)| format!("{k}: {}", p.display())).collect();
     assert!(missing.is_empty(), "{what}: ComfyUI no longer lists: {}", missing.join(", "));
 }
+
+/// For each name ComfyUI lists for the install at `comfy`: the sha256 of the bytes it loads
+/// (`None`: listed, not loadable, e.g. a dangling link) and whether its path passes through a
+/// folder link inside `models/` (a second name for files reached another way too). A name of a
+/// key with several folders loads from the first folder that has it (ComfyUI's `get_full_path`).
+pub type NamedBytes = BTreeMap<(String, PathBuf), (Option<String>, bool)>;
+
+pub fn listed_bytes(comfy: &Path) -> NamedBytes {
+    let models = comfy.join("models");
+    comfy_listing(comfy)
+        .into_iter()
+        .map(|(key, rel)| {
+            let dirs = KEYS.iter().find(|(k, _, _)| *k == key).map(|(_, d, _)| *d).unwrap_or(&[]);
+            let found = dirs.iter().map(|d| models.join(d)).find(|d| std::fs::metadata(d.join(&rel)).is_ok());
+            let hash = found.as_ref().and_then(|d| std::fs::read(d.join(&rel)).ok()).map(|b| super::sha256_hex(&b));
+            let via_link = found.is_some_and(|d| {
+                let mut cur = d.clone();
+                rel.parent().into_iter().flat_map(|p| p.iter()).any(|c| {
+                    cur.push(c);
+                    std::fs::symlink_metadata(&cur).is_ok_and(|m| m.file_type().is_symlink())
+                })
+            });
+            ((key, rel), (hash, via_link))
+        })
+        .collect()
+}
+
+/// What was listed before is listed after, except a second name reached through a folder link
+/// (a loop, or a link into the global folder, which the migration cannot keep without making a
+/// loop in the shared folder) whose bytes are still listed under another name.
+#[track_caller]
+pub fn assert_still_listed_or_aliased(before: &NamedBytes, comfy: &Path, what: &str) {
+    let after = listed_bytes(comfy);
+    let listed_hashes: BTreeSet<&String> = after.values().filter_map(|(h, _)| h.as_ref()).collect();
+    let missing: Vec<String> = before
+        .iter()
+        .filter(|(name, _)| !after.contains_key(*name))
+        .filter(|(_, (hash, via_link))| !(*via_link && hash.as_ref().is_some_and(|h| listed_hashes.contains(h))))
+        .take(20)
+        .map(|((k, p), _)| format!("{k}: {}", p.display()))
+        .collect();
+    assert!(missing.is_empty(), "{what}: ComfyUI no longer lists: {}", missing.join(", "));
+}
