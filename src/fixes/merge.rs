@@ -252,7 +252,7 @@ pub fn relink_aliases(ctx: &mut Ctx, draft: &mut Draft, check: CheckId, aliases:
         }
         let target_is_dir = ctx.view.get(&to) == Dest::Dir;
         let kind = if target_is_dir && cfg!(windows) { LinkKind::Junction } else { LinkKind::Symlink };
-        let raw_target = link_target(&ctx.view, &a.link, &to);
+        let raw_target = link_target(ctx.view, &a.link, &to);
         ctx.act(draft, check, Action::CreateLinkLike { link: a.link, raw_target, kind, target_is_dir });
     }
 }
@@ -487,7 +487,7 @@ fn move_link(
         report.loops.push(shown);
     }
     let raw_target =
-        if internal || platform::is_within(&to, job.global) { link_target(&ctx.view, dst, &to) } else { to };
+        if internal || platform::is_within(&to, job.global) { link_target(ctx.view, dst, &to) } else { to };
     place_link(ctx, draft, job, rel, dst, raw_target, link, remove, report);
 }
 
