@@ -509,7 +509,12 @@ mod tests {
                     &[("nowhere", "loras/put_loras_here")],
                     &[("loras/put_loras_here", "dangling")],
                 ),
-                ("link to ..", &[("..", "loras/up")], &[("loras/up", "loop")]),
+                // Walked once more, as ComfyUI's walk of `loras` does; then it is a loop.
+                (
+                    "link to ..",
+                    &[("..", "loras/up")],
+                    &[("loras/up/checkpoints/real.ckpt", "file 4"), ("loras/up/loras/up", "loop")],
+                ),
                 ("link to its own folder", &[(".", "loras/here")], &[("loras/here", "loop")]),
                 ("link to itself", &[("self", "loras/self")], &[("loras/self", "loop")]),
                 (

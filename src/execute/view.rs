@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use crate::listing::{self, Entry, Listing, ProblemKind, ViewProblem};
-use crate::plan::InstallPlan;
+use crate::plan::{InstallPlan, ViewChanges};
 
 /// The listings taken before an install's first step.
 pub(super) struct Before {
@@ -30,27 +30,29 @@ pub(super) fn before(plan: &InstallPlan) -> Before {
 /// The problems the plan did not announce, each a sentence; empty when the view is as planned.
 pub(super) fn problems(plan: &InstallPlan, before: &Before) -> Vec<String> {
     let renamed: Vec<(PathBuf, PathBuf)> = plan.view.renamed.iter().map(|r| (r.from.clone(), r.to.clone())).collect();
-    let mut out = unannounced(plan, &before.models, &listing::list(&plan.install.join("models")), &renamed);
+    let mut out = unannounced(&plan.view, &before.models, &listing::list(&plan.install.join("models")), &renamed);
     if let Some((g, list)) = &before.global {
         // Every install linked to the global folder sees it: it may only gain names, but for
         // the same planned changes (the global folder's links into this install are resolved).
         let after = listing::list(g);
+        // What the install itself stops seeing (`hidden`) is no excuse for the global folder.
+        let view = ViewChanges { hidden: Vec::new(), ..plan.view.clone() };
         out.extend(
-            unannounced(plan, list, &after, &renamed).into_iter().map(|p| format!("{p} (in the global folder)")),
+            unannounced(&view, list, &after, &renamed).into_iter().map(|p| format!("{p} (in the global folder)")),
         );
     }
     out
 }
 
-fn unannounced(plan: &InstallPlan, before: &Listing, after: &Listing, renamed: &[(PathBuf, PathBuf)]) -> Vec<String> {
+fn unannounced(view: &ViewChanges, before: &Listing, after: &Listing, renamed: &[(PathBuf, PathBuf)]) -> Vec<String> {
     let announced = |p: &ViewProblem| {
         let is = |list: &[crate::plan::RelPath]| list.iter().any(|r| p.path.starts_with(&r.0));
-        is(&plan.view.shadowed)
-            || is(&plan.view.hidden)
+        is(&view.shadowed)
+            || is(&view.hidden)
             // A loop lists nothing of its own; it may go.
             || (p.kind == ProblemKind::Lost && p.was == Entry::Loop)
             // A renamed file's old name now holds the global folder's folder of that name.
-            || (p.kind == ProblemKind::Lost && plan.view.renamed.iter().any(|r| r.from == p.path))
+            || (p.kind == ProblemKind::Lost && view.renamed.iter().any(|r| r.from == p.path))
     };
     // Bytes still listed after, by identity: a second name for them (through a loop, or a link
     // the plan dropped because it would name itself) may go while they stay listed.

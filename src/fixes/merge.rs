@@ -476,13 +476,21 @@ fn move_link(
         ctx.act(draft, check, remove);
         return;
     }
-    // A folder link that loops (to a folder holding it, or into the global folder above it)
-    // keeps looping the same way: ComfyUI listed names through it, so it must go on doing so.
-    // The loop is reported afterwards (`global-link-broken`), for the user to remove.
+    // A link into the global folder above its new place would hold itself there: its names are
+    // second names for what the global folder lists under their own, so only this link goes
+    // (to the backup folder, announced).
+    if link.target_is_dir && !internal && would_loop(&to, dst) {
+        report.conflicts.push(format!("{shown} (a link into the global folder, which would hold itself there)"));
+        report.hidden.push(rel.to_path_buf());
+        ctx.backup(draft, check, src, rel);
+        return;
+    }
+    // A folder link that loops inside `models/` (to a folder holding it) keeps looping the same
+    // way: ComfyUI listed names through it, so it must go on doing so. The loop is reported
+    // afterwards (`global-link-broken`), for the user to remove.
     let loops = link.target_is_dir
         && (src.parent().is_some_and(|p| platform::is_within(p, &target_now))
-            || platform::is_within(src_root, &target_now)
-            || would_loop(&to, dst));
+            || platform::is_within(src_root, &target_now));
     if loops {
         report.loops.push(shown);
     }

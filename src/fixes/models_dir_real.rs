@@ -30,7 +30,8 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
                     !matches!(e.kind, EntryKind::File { len: 0 })
                         || !stock::is_placeholder_name(&e.rel.to_string_lossy())
                 })
-                .filter(|e| !global.dir.path.join(&e.rel).exists())
+                // A folder of that name in the global folder serves none of it.
+                .filter(|e| !global.dir.path.join(&e.rel).is_file())
                 .map(|e| e.rel.display().to_string())
                 .collect();
             draft.notes.push(format!("models/ is renamed to {}", backup.display()));
@@ -80,7 +81,7 @@ pub fn invisible_models_on_disk(dir: &Path, global: &Path) -> Vec<String> {
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_file())
         .filter_map(|e| e.path().strip_prefix(dir).ok().map(Path::to_path_buf))
-        .filter(|rel| stock::is_model_file(rel) && !global.join(rel).exists())
+        .filter(|rel| !global.join(rel).is_file())
         .map(|rel| rel.display().to_string())
         .collect()
 }

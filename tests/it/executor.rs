@@ -667,7 +667,7 @@ fn view_check_rolls_back_a_plan_that_would_hide_a_model() {
                 Action::RemoveEmptyDir { path: m.clone() },
                 Action::CreateLink { link: m.clone(), target: g.join("checkpoints") },
             ];
-            (steps, "checkpoints/a.safetensors")
+            (steps, "vae/v.pt")
         }),
     ];
     for (what, bug) in bugs {

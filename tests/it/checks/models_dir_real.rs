@@ -221,25 +221,74 @@ fn nested_link_over_an_existing_folder_is_unfolded() {
     });
 }
 
+/// Contract: a link that loops keeps looping the same way in the global folder, so every name
+/// ComfyUI listed through it stays listed (it used to go to the backup folder, and those names
+/// vanished); `scan` then reports it as `global-link-broken`, for the user to remove.
 #[cfg(unix)]
-#[test]
-fn a_link_loop_inside_models_goes_to_backup() {
+fn loops_keep_their_names(links: &[(&str, &str)], expect_in_global: &[(&str, &str)]) {
     let ws = Ws::new();
     let c = ws.env("e");
     let m = c.join("models");
     write(m.join("checkpoints/real.safetensors"), bytes(1));
-    symlink("..", m.join("checkpoints/loop"));
-    symlink(".", m.join("loras/self"));
-    symlink(&c, m.join("vae/install"));
+    write(ws.global.join("loras/g.safetensors"), bytes(2));
+    for (target, link) in links {
+        let target = target.replace("<C>", c.to_str().unwrap()).replace("<G>", ws.global.to_str().unwrap());
+        symlink(target, m.join(link));
+    }
+    let b = before(&ws, &[&c]);
+    let out = fix(&ws, &["--yes"]);
+    out.expect(1, "fix --yes: done, with the loop reported");
+    assert!(out.stdout.contains("global-link-broken"), "{}", out.stdout);
+    assert_kept(&ws, &[&c], &b, "after fix --yes");
+    assert_linked(&ws, &c);
+    for (rel, target) in expect_in_global {
+        let target = target.replace("<C>", c.to_str().unwrap());
+        assert_eq!(raw_target(&ws.global.join(rel)), PathBuf::from(target), "{rel}");
+    }
+    assert!(backups(&c).is_empty(), "nothing goes to a backup folder");
+    assert_eq!(read(&ws.global.join("checkpoints/real.safetensors")), bytes(1));
+    let settled = ws.everything();
+    fix(&ws, &["--yes"]).expect(1, "second fix");
+    assert_same(&settled, &ws.everything(), "second fix --yes must change nothing");
+    undo(&ws).expect(0, "undo");
+    assert_restored(&ws, &[&c], &b, "after undo");
+}
 
-    full_cycle(&ws, &[&c], &["--yes"], |_| {
-        let backup = only_backup(&c);
-        for rel in ["checkpoints/loop", "loras/self", "vae/install"] {
-            assert!(is_link(&backup.join(rel)), "{rel} should be in the backup folder");
-            assert!(!exists_nofollow(&ws.global.join(rel)), "{rel} must not reach the global folder");
-        }
-        assert_eq!(read(&ws.global.join("checkpoints/real.safetensors")), bytes(1));
-    });
+#[cfg(unix)]
+#[test]
+fn a_link_loop_inside_models_keeps_looping_and_is_reported() {
+    loops_keep_their_names(
+        &[("..", "checkpoints/loop"), (".", "loras/self"), ("<C>", "vae/install")],
+        &[("checkpoints/loop", ".."), ("loras/self", "."), ("vae/install", "<C>")],
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_nested_link_into_the_global_folder_does_not_become_a_loop() {
+    // models/loras/shared -> <global>/loras and models/everything -> <global>: moved as they
+    // are, each would sit inside its own target, a loop every install then walks. Their names
+    // are second names for what the global folder lists under their own: only the links go,
+    // to the backup folder, announced.
+    let ws = Ws::new();
+    let c = ws.env("e");
+    let m = c.join("models");
+    write(ws.global.join("loras/g.safetensors"), bytes(1));
+    write(m.join("checkpoints/own.safetensors"), bytes(2));
+    symlink(ws.global.join("loras"), m.join("loras/shared"));
+    symlink(&ws.global, m.join("everything"));
+    let b = before(&ws, &[&c]);
+    let out = fix(&ws, &["--yes"]);
+    out.expect(0, "fix --yes");
+    assert!(out.stdout.contains("which would hold itself there"), "announced:\n{}", out.stdout);
+    assert_no_link_loop(&ws.global);
+    assert_kept(&ws, &[&c], &b, "after fix --yes");
+    let backup = only_backup(&c);
+    assert!(is_link(&backup.join("loras/shared")));
+    assert!(is_link(&backup.join("everything")));
+    scan(&ws).expect(0, "scan");
+    undo(&ws).expect(0, "undo");
+    assert_restored(&ws, &[&c], &b, "after undo");
 }
 
 #[cfg(unix)]
@@ -412,40 +461,4 @@ fn assert_no_link_loop(dir: &Path) {
             );
         }
     }
-}
-
-#[cfg(unix)]
-#[test]
-fn a_nested_link_into_the_global_folder_does_not_become_a_loop() {
-    // models/loras/shared -> <global>/loras and models/everything -> <global>: moved as they
-    // are, each would sit inside its own target, a loop every install then walks.
-    let ws = Ws::new();
-    let c = ws.env("e");
-    let m = c.join("models");
-    write(ws.global.join("loras/g.safetensors"), bytes(1));
-    write(m.join("checkpoints/own.safetensors"), bytes(2));
-    symlink(ws.global.join("loras"), m.join("loras/shared"));
-    symlink(&ws.global, m.join("everything"));
-    let mut b = before(&ws, &[&c]);
-    fix(&ws, &["--yes"]).expect(0, "fix --yes");
-    assert_no_link_loop(&ws.global);
-    // Names seen only through a link back into the global folder cannot survive without a
-    // loop; the models themselves stay listed under their own names.
-    let after = comfy_listing(&c);
-    for (key, name) in b.listings[0].iter().filter(|(_, p)| p.starts_with("shared") || p.starts_with("everything")) {
-        let own: PathBuf = name.components().skip(1).collect();
-        assert!(after.iter().any(|(k, p)| k == key && p.ends_with(&own)), "{key}: {} no longer listed", own.display());
-    }
-    b.listings[0].retain(|(_, p)| !p.starts_with("shared") && !p.starts_with("everything"));
-    assert_kept(&ws, &[&c], &b, "after fix --yes");
-    let backup = std::fs::read_dir(&c)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .find(|e| e.file_name().to_string_lossy().starts_with("models.comfydoctor-backup-"));
-    let backup = backup.expect("the looping links went to the backup folder").path();
-    assert!(std::fs::symlink_metadata(backup.join("loras/shared")).unwrap().file_type().is_symlink());
-    assert!(std::fs::symlink_metadata(backup.join("everything")).unwrap().file_type().is_symlink());
-    scan(&ws).expect(0, "scan");
-    undo(&ws).expect(0, "undo");
-    assert_restored(&ws, &[&c], &b, "after undo");
 }
