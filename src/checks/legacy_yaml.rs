@@ -263,4 +263,14 @@ mod tests {
             assert_ne!(f.severity, Severity::Error, "{text:?}");
         }
     }
+
+    #[test]
+    fn our_own_limits_never_say_comfyui_cannot_read_the_file() {
+        let big = format!("a:\n{}", "  # padding\n".repeat(200_000));
+        let i = Inspection { yaml: yaml(&big), ..healthy() };
+        let f = fired(&CHECK, ID, &i);
+        assert_eq!(f.severity, Severity::Error);
+        assert!(f.message.contains("too large for comfydoctor (limit 1 MB)"), "{}", f.message);
+        assert!(!f.message.contains("cannot read"), "{}", f.message);
+    }
 }

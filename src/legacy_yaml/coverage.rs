@@ -233,6 +233,7 @@ mod tests {
             ("vae", "/g/models/loras"),
             ("custom_nodes", "/g/models/custom_nodes"),
             ("ipadapter", "/g/models/ipadapter/sub"),
+            ("LLM", "/g/models/LLM"),
             ("ultralytics_bbox", "/g/models/ultralytics/bbox"),
             ("ipadapter", "/elsewhere/ipadapter"),
             ("Loras", "/g/models/loras"),
@@ -247,5 +248,41 @@ mod tests {
         assert_eq!(comfy_dirs_for_key("unet"), &["unet", "diffusion_models"]);
         assert!(comfy_dirs_for_key("custom_nodes").is_empty());
         assert_eq!(FOLDER_KEYS.len(), 25);
+    }
+
+    /// Item 8: only node keys whose node registers `models/<key>` itself are served, and only
+    /// when the YAML does not keep other folders for that key.
+    #[cfg(unix)]
+    #[test]
+    fn custom_node_keys_file_level() {
+        let g = Path::new("/g");
+        let file = |text: &str| {
+            crate::legacy_yaml::parse_str(text, Path::new("/c/extra_model_paths.yaml"), None, &|_| None).expect("valid")
+        };
+        for (name, text, want) in [
+            ("ipadapter alone", "s:\n  base_path: /g\n  ipadapter: ipadapter/\n", vec![true]),
+            ("LLM is unknown", "s:\n  base_path: /g\n  LLM: LLM\n", vec![false]),
+            ("ultralytics is unknown", "s:\n  base_path: /g\n  ultralytics: ultralytics\n", vec![false]),
+            (
+                "ipadapter with another folder",
+                "s:\n  base_path: /g\n  ipadapter: |\n    ipadapter\n    /nas/ipadapter\n",
+                vec![false, false],
+            ),
+            (
+                "ipadapter kept elsewhere in the file",
+                "s:\n  base_path: /g\n  ipadapter: ipadapter\nt:\n  ipadapter: /nas/ip\n",
+                vec![false, false],
+            ),
+            ("standard keys unaffected", "s:\n  base_path: /g\n  loras: loras\n  LLM: LLM\n", vec![true, false]),
+        ] {
+            let got: Vec<bool> =
+                coverage(&file(text), g).iter().map(|c| matches!(c, Coverage::Covered { .. })).collect();
+            assert_eq!(got, want, "{name}");
+        }
+        // ComfyDock listed every global subfolder: the shape still names the global folder.
+        let shape = file("s:\n  base_path: /g\n  loras: loras\n  LLM: LLM\n  ipadapter: ipadapter\n");
+        assert_eq!(infer_global(&shape), Some(PathBuf::from("/g")));
+        assert_eq!(infer_global(&file("s:\n  base_path: /g\n  LLM: LLM\n")), None, "no standard key");
+        assert_eq!(infer_global(&file("s:\n  base_path: /g\n  loras: loras\n  LLM: other\n")), None);
     }
 }
