@@ -121,10 +121,24 @@ pub fn inspect_install(install: &Install, with_git: bool) -> Inspection {
         Ok(Entry::Other) => ModelsState::NotDir("a special file".into()),
         Err(e) => ModelsState::NotDir(format!("unreadable ({e})")),
     };
-    let yaml_path = install.root.join(legacy_yaml::FILE_NAME);
-    let yaml = std::fs::symlink_metadata(&yaml_path).ok().map(|_| legacy_yaml::read_file(&yaml_path));
+    let yaml_path = yaml_path(&install.root);
+    // ComfyUI reads the file only when `os.path.isfile` holds: a folder, a dangling link or a
+    // special file by that name is skipped, so it is absent for us too.
+    let is_file = std::fs::metadata(&yaml_path).is_ok_and(|m| m.is_file());
+    let yaml = is_file.then(|| legacy_yaml::read_file(&yaml_path));
     let git = if with_git { git::inspect(&install.root) } else { GitState::NotARepo };
     Inspection { install: install.clone(), models, yaml, git, global: None }
+}
+
+/// Where ComfyUI looks for the YAML: `os.path.join(os.path.dirname(os.path.realpath(main.py)),
+/// FILE_NAME)`. Through a linked install folder (or a linked `main.py`) that is the real folder,
+/// and relative paths inside the file resolve from there.
+fn yaml_path(root: &Path) -> PathBuf {
+    let real = platform::canonicalize(&root.join("main.py"))
+        .ok()
+        .and_then(|m| m.parent().map(Path::to_path_buf))
+        .or_else(|| platform::canonicalize(root).ok());
+    real.unwrap_or_else(|| root.to_path_buf()).join(legacy_yaml::FILE_NAME)
 }
 
 /// Reads the global folder's state, walking it once for links (entry types come from the

@@ -2,7 +2,7 @@
 
 use super::{Check, CheckId, Finding, Severity};
 use crate::inspect::{GlobalState, Inspection};
-use crate::legacy_yaml::{self, Coverage};
+use crate::legacy_yaml::{self, Coverage, YamlError};
 
 pub const CHECK: Check = Check {
     id: CheckId::LegacyYaml,
@@ -11,10 +11,11 @@ pub const CHECK: Check = Check {
     explain: "Environment managers such as ComfyDock pointed ComfyUI at the shared models through \
 extra_model_paths.yaml. Many custom nodes ignore that file, so they miss models; a models/ link \
 serves everyone. The file may also list folders a link does not serve (an A1111 tree, another \
-disk): those entries must stay.\n\nFix: when every entry is served by the link, back the file up \
+disk, a custom node's own key): those entries must stay, as written and in ComfyUI's search order.\n\nFix: when every entry is served by the link, back the file up \
 (extra_model_paths.yaml.comfydoctor-backup-<time>) and remove it; when only some are, back it up \
 and write a new file holding only the others; when none are, leave it. A file that does not \
-parse is never touched: repair it first (the finding names the line).",
+parse is never touched: repair it first (the finding names the line). An empty or comments-only \
+file makes ComfyUI fail at start: it is backed up and removed.",
     needs_global: false,
     about_global: false,
     run,
@@ -24,6 +25,14 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
     let yaml = inspection.yaml.as_ref()?;
     let yaml = match yaml {
         Ok(y) => y,
+        Err(e @ YamlError::Limit { .. }) => {
+            return Some(Finding::new(
+                CHECK.id,
+                Severity::Error,
+                format!("{e}; comfydoctor leaves the file alone (ComfyUI itself may read it)"),
+                None,
+            ));
+        }
         Err(e) => {
             return Some(Finding::new(
                 CHECK.id,
@@ -33,6 +42,17 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
             ));
         }
     };
+    if yaml.null_document {
+        return Some(Finding::new(
+            CHECK.id,
+            Severity::Error,
+            format!(
+                "{} holds no YAML mapping (empty or only comments): PyYAML reads it as None and ComfyUI fails to start on it",
+                legacy_yaml::FILE_NAME
+            ),
+            Some("back the file up and remove it".to_string()),
+        ));
+    }
     let entries: Vec<_> = yaml.entries().collect();
     let Some(global) = global else {
         return Some(Finding::new(
@@ -46,15 +66,30 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
             None,
         ));
     };
+    let coverage = legacy_yaml::coverage(yaml, &global.dir.path);
     let uncovered: Vec<String> = entries
         .iter()
-        .filter_map(|e| match legacy_yaml::classify(e, &global.dir.path) {
+        .zip(&coverage)
+        .filter_map(|(e, c)| match c {
             Coverage::Covered { .. } => None,
             Coverage::Uncovered { reason } => Some(format!("{}: {} ({reason})", e.key, e.path.display())),
         })
         .collect();
     let covered = entries.len() - uncovered.len();
-    let (severity, fix) = if uncovered.is_empty() {
+    let refusal = if covered > 0 && !uncovered.is_empty() {
+        legacy_yaml::rewrite_uncovered(
+            yaml,
+            &global.dir.path,
+            "backup",
+            legacy_yaml::own_models_is_global(&inspection.models),
+        )
+        .err()
+    } else {
+        None
+    };
+    let (severity, fix) = if let Some(reason) = &refusal {
+        (Severity::Warning, Some(format!("none: {reason}")))
+    } else if uncovered.is_empty() {
         (Severity::Warning, Some("back the file up and remove it: the models link serves every entry".to_string()))
     } else if covered > 0 {
         (
@@ -64,6 +99,7 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
     } else {
         (Severity::Info, None)
     };
+    let fix = fix.filter(|f| !f.starts_with("none: "));
     let mut message =
         format!("{}: {} of {} entr(ies) served by the models link", legacy_yaml::FILE_NAME, covered, entries.len());
     if let Some(base) = legacy_yaml::infer_global(yaml)
@@ -79,6 +115,9 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
     }
     if !uncovered.is_empty() {
         message.push_str(&format!("; kept: {}", uncovered.join(", ")));
+    }
+    if let Some(reason) = refusal {
+        message.push_str(&format!("; not rewritten: {reason}"));
     }
     Some(Finding::new(CHECK.id, severity, message, fix))
 }
@@ -208,13 +247,30 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_file_is_removed_as_fully_served() {
-        // Zero entries: vacuously all served, so the fix removes the (backed-up) file.
-        for text in ["", "# nothing here\n"] {
-            let f = fired(&CHECK, ID, &with_yaml(text));
-            assert_eq!(f.severity, Severity::Warning);
-            assert_eq!(f.message, "extra_model_paths.yaml: 0 of 0 entr(ies) served by the models link");
-            assert!(f.fix.expect("a fix").ends_with("remove it: the models link serves every entry"));
+    fn a_file_without_a_mapping_is_an_error_saying_comfyui_fails_on_it() {
+        // `safe_load` gives None and ComfyUI's `for c in config` raises: not "fully served".
+        for text in ["", "# nothing here\n", "\n\n", "~\n", "null\n", "---\n# only a marker\n"] {
+            for global in [Some(global_ok()), None] {
+                let f = fired(&CHECK, ID, &Inspection { global, ..with_yaml(text) });
+                assert_eq!(f.severity, Severity::Error, "{text:?}");
+                assert!(f.message.contains("ComfyUI fails to start on it"), "{text:?}: {}", f.message);
+                assert_eq!(f.fix.as_deref(), Some("back the file up and remove it"), "{text:?}");
+            }
         }
+        // An empty mapping or list iterates to nothing in Python: ComfyUI starts fine.
+        for text in ["{}\n", "[]\n"] {
+            let f = fired(&CHECK, ID, &with_yaml(text));
+            assert_ne!(f.severity, Severity::Error, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn our_own_limits_never_say_comfyui_cannot_read_the_file() {
+        let big = format!("a:\n{}", "  # padding\n".repeat(200_000));
+        let i = Inspection { yaml: yaml(&big), ..healthy() };
+        let f = fired(&CHECK, ID, &i);
+        assert_eq!(f.severity, Severity::Error);
+        assert!(f.message.contains("too large for comfydoctor (limit 1 MB)"), "{}", f.message);
+        assert!(!f.message.contains("cannot read"), "{}", f.message);
     }
 }

@@ -9,30 +9,76 @@
 use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
 
-/// `os.path.expanduser` for the host platform; `home` is `$HOME` (`%USERPROFILE%` on Windows).
-///
-/// `~user` forms need a password-database lookup in Python; we leave them as written, which is
-/// also what Python does when the user is unknown.
-pub fn expanduser(path: &str, home: Option<&Path>) -> String {
-    expanduser_with(path, home, cfg!(windows))
+/// `os.path.expanduser` for the host platform; `home` is `$HOME` (`%USERPROFILE%` on Windows) and
+/// `user_home` answers `~name` the way Python does on this platform (see [`user_home`]); an
+/// unknown user leaves the path as written, as in Python.
+pub fn expanduser(path: &str, home: Option<&Path>, user_home: &dyn Fn(&str) -> Option<PathBuf>) -> String {
+    expanduser_with(path, home, user_home, cfg!(windows))
 }
 
-fn expanduser_with(path: &str, home: Option<&Path>, windows: bool) -> String {
+fn expanduser_with(
+    path: &str,
+    home: Option<&Path>,
+    user_home: &dyn Fn(&str) -> Option<PathBuf>,
+    windows: bool,
+) -> String {
     let Some(rest) = path.strip_prefix('~') else {
         return path.to_string();
     };
     let is_sep = |c: char| c == '/' || (windows && c == '\\');
     let user_len = rest.find(is_sep).unwrap_or(rest.len());
-    if user_len != 0 {
-        return path.to_string();
-    }
+    let home = if user_len == 0 { home.map(Path::to_path_buf) } else { user_home(&rest[..user_len]) };
     let Some(home) = home else {
         return path.to_string();
     };
+    let rest = &rest[user_len..];
     let home = home.to_string_lossy();
     let trimmed = if windows { home.as_ref() } else { home.trim_end_matches('/') };
     let joined = format!("{trimmed}{rest}");
     if joined.is_empty() && !windows { "/".to_string() } else { joined }
+}
+
+/// The home folder Python's `expanduser` gives `~name`.
+///
+/// POSIX Python asks the password database (`pwd.getpwnam`); we read `/etc/passwd`, which holds
+/// every local account (directory-service users are not listed there and stay unexpanded).
+#[cfg(unix)]
+pub fn user_home(name: &str, _home: Option<&Path>, _env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let text = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd_home(&text, name)
+}
+
+/// The home folder Python's `expanduser` gives `~name`.
+///
+/// Windows Python has no user database: for another user it guesses `<parent of home>\\name`, but
+/// only when the current home folder is named after `%USERNAME%`.
+#[cfg(windows)]
+pub fn user_home(name: &str, home: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    guess_windows_home(name, home?, env("USERNAME").as_deref())
+}
+
+/// `ntpath.expanduser`'s guess for `~name` (string rules of `ntpath`, so it is tested anywhere).
+pub fn guess_windows_home(name: &str, home: &Path, current_user: Option<&str>) -> Option<PathBuf> {
+    if current_user == Some(name) {
+        return Some(home.to_path_buf());
+    }
+    let home = home.to_string_lossy();
+    let cut = home.rfind(['\\', '/']).map_or(0, |i| i + 1);
+    let (parent, base) = home.split_at(cut);
+    if current_user != Some(base) {
+        return None;
+    }
+    let sep = if parent.is_empty() || parent.ends_with(['\\', '/']) { "" } else { "\\" };
+    Some(PathBuf::from(format!("{parent}{sep}{name}")))
+}
+
+/// The home field (6th) of `name`'s line in `/etc/passwd` text; the first matching line wins,
+/// as with `getpwnam` on the files database.
+pub fn passwd_home(passwd: &str, name: &str) -> Option<PathBuf> {
+    passwd.lines().filter(|l| !l.starts_with('#')).find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.len() >= 7 && fields[0] == name).then(|| PathBuf::from(fields[5]))
+    })
 }
 
 /// `os.path.expandvars` for the host platform. Unknown variables stay as written, as in Python.
@@ -274,15 +320,38 @@ mod tests {
     #[test]
     fn expanduser_forms() {
         let home = Path::new("/home/me/");
-        assert_eq!(expanduser_with("~", Some(home), false), "/home/me");
-        assert_eq!(expanduser_with("~/m", Some(home), false), "/home/me/m");
-        assert_eq!(expanduser_with("~bob/m", Some(home), false), "~bob/m");
-        assert_eq!(expanduser_with("a/~", Some(home), false), "a/~");
-        assert_eq!(expanduser_with("~/m", None, false), "~/m");
-        assert_eq!(expanduser_with("~", Some(Path::new("/")), false), "/");
+        let users = |name: &str| (name == "bob").then(|| PathBuf::from("/srv/bob/"));
+        let e = |path: &str, home: Option<&Path>, windows: bool| expanduser_with(path, home, &users, windows);
+        assert_eq!(e("~", Some(home), false), "/home/me");
+        assert_eq!(e("~/m", Some(home), false), "/home/me/m");
+        // `~user` is looked up, as Python's `pwd.getpwnam`; an unknown user stays as written.
+        assert_eq!(e("~bob/m", Some(home), false), "/srv/bob/m");
+        assert_eq!(e("~bob", None, false), "/srv/bob");
+        assert_eq!(e("~alice/m", Some(home), false), "~alice/m");
+        assert_eq!(e("a/~", Some(home), false), "a/~");
+        assert_eq!(e("~/m", None, false), "~/m");
+        assert_eq!(e("~", Some(Path::new("/")), false), "/");
         let win = Path::new("C:\\Users\\me");
-        assert_eq!(expanduser_with("~\\m", Some(win), true), "C:\\Users\\me\\m");
-        assert_eq!(expanduser_with("~\\m", Some(win), false), "~\\m");
+        assert_eq!(e("~\\m", Some(win), true), "C:\\Users\\me\\m");
+        assert_eq!(e("~\\m", Some(win), false), "~\\m");
+    }
+
+    #[test]
+    fn user_homes_as_python_finds_them() {
+        let passwd = "# comment\nroot:x:0:0:root:/root:/bin/sh\nbob:x:1000:1000:Bob,,,:/home/bob:/bin/bash\nbad:line\n";
+        for (name, want) in [("root", Some("/root")), ("bob", Some("/home/bob")), ("bad", None), ("nobody", None)] {
+            assert_eq!(passwd_home(passwd, name), want.map(PathBuf::from), "{name}");
+        }
+        let home = Path::new("C:\\Users\\me");
+        for (name, current, want) in [
+            ("me", Some("me"), Some(home.to_path_buf())),
+            ("bob", Some("me"), Some(PathBuf::from("C:\\Users\\bob"))),
+            // The home folder is not named after the current user: Python gives up.
+            ("bob", Some("other"), None),
+            ("bob", None, None),
+        ] {
+            assert_eq!(guess_windows_home(name, home, current), want, "{name} {current:?}");
+        }
     }
 
     #[cfg(unix)]

@@ -60,11 +60,17 @@ pub struct Scalar {
 pub struct Error {
     pub pos: Pos,
     pub message: String,
+    /// A bound of ours was hit, not a YAML rule.
+    pub limit: bool,
 }
 
 impl Error {
     pub fn at(pos: Pos, message: impl Into<String>) -> Self {
-        Error { pos, message: message.into() }
+        Error { pos, message: message.into(), limit: false }
+    }
+
+    pub fn limit(pos: Pos, message: impl Into<String>) -> Self {
+        Error { pos, message: message.into(), limit: true }
     }
 }
 
@@ -144,7 +150,7 @@ pub fn parse(text: &str) -> Result<Option<Node>, Error> {
             Event::Alias(id) => {
                 aliases += 1;
                 if aliases > MAX_ALIASES {
-                    return Err(Error::at(pos, "too many YAML aliases"));
+                    return Err(Error::limit(pos, "too many YAML aliases"));
                 }
                 let Some(kind) = anchors.get(&id) else {
                     return Err(Error::at(pos, "alias to an anchor that is not complete here (recursive alias)"));

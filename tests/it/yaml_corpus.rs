@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use comfydoctor::legacy_yaml::{
-    Coverage, LegacyYaml, MAX_FILE_BYTES, YamlEntry, YamlError, classify, infer_global, parse_bytes, parse_str,
-    read_file, rewrite_uncovered,
+    Coverage, LegacyYaml, MAX_FILE_BYTES, YamlEntry, YamlError, classify, coverage, infer_global, parse_bytes,
+    parse_str, read_file, rewrite_uncovered, search_paths,
 };
 
 const YAML_PATH: &str = "/cfg/ComfyUI/extra_model_paths.yaml";
@@ -91,7 +91,7 @@ mod resolution {
             assert_eq!(classify(entry, Path::new(g)), Coverage::Covered { dir: entry.key.clone() });
         }
         assert_eq!(infer_global(&yaml), Some(PathBuf::from(g)));
-        assert_eq!(rewrite_uncovered(&yaml, Path::new(g), "x.bak"), None);
+        assert_eq!(rewrite_uncovered(&yaml, Path::new(g), "x.bak", false), Ok(None));
     }
 
     #[test]
@@ -363,7 +363,6 @@ fn syntax_problems_are_errors_with_position() {
     expect_error("malformed.yaml", 3, 10, "");
     expect_error("bad_indent.yaml", 4, 7, "");
     expect_error("two_documents.yaml", 3, 1, "more than one YAML document");
-    expect_error("merge_key.yaml", 4, 3, "merge keys");
     expect_error("not_utf8.yaml", 2, 16, "UTF-8");
 }
 
@@ -376,7 +375,10 @@ fn alias_bombs_fail_fast() {
     ] {
         let started = Instant::now();
         match load(name) {
-            Err(YamlError::Syntax { line: l, message, .. }) => {
+            // Our own bounds are `Limit`, ComfyUI's refusals `Syntax`.
+            Err(YamlError::Syntax { line: l, message, .. }) | Err(YamlError::Limit { line: l, message, .. })
+                if message.contains("too many") == (name != "alias_bomb.yaml") =>
+            {
                 assert!(message.contains(needle), "{name}: {message}");
                 if line != 0 {
                     assert_eq!(l, line, "{name}");
@@ -398,10 +400,13 @@ fn huge_file_is_refused_before_parsing() {
     }
     std::fs::write(&path, &text).expect("write");
     match read_file(&path) {
-        Err(YamlError::Syntax { path: p, line, message, .. }) => {
-            assert_eq!(p, path);
+        // A bound of comfydoctor's, not a file ComfyUI cannot read.
+        Err(e @ YamlError::Limit { .. }) => {
+            let YamlError::Limit { path: ref p, line, ref message, .. } = e else { unreachable!() };
+            assert_eq!(p, &path);
             assert!(line > 1);
-            assert!(message.contains("larger than"), "{message}");
+            assert_eq!(message, "too large for comfydoctor (limit 1 MB)");
+            assert!(!e.to_string().contains("ComfyUI"), "{e}");
         }
         other => panic!("expected a size error, got {other:?}"),
     }
@@ -428,28 +433,83 @@ mod rewrite {
     const GLOBAL: &str = "/home/me/comfydock/models";
 
     fn same(a: &YamlEntry, b: &YamlEntry) -> bool {
-        a.section == b.section && a.key == b.key && a.path == b.path && a.is_default == b.is_default
+        a.section == b.section && a.key == b.key && a.path == b.path
     }
 
-    /// Rewrites, re-reads from another folder, and checks: kept = uncovered, and
-    /// covered ∪ kept = original.
+    /// Rewrites, re-reads from the same place with the same environment, and judges the result
+    /// with the ComfyUI-exact reader: the kept entries are exactly the uncovered ones, in order,
+    /// and ComfyUI's search order relative to the global folder is the same.
     fn round_trip(yaml: &LegacyYaml, global: &Path) -> String {
-        let text = rewrite_uncovered(yaml, global, "extra_model_paths.yaml.bak").expect("some entries are uncovered");
-        let reread = parse_str(&text, Path::new("/elsewhere/x.yaml"), None, &env)
+        let text = rewrite_uncovered(yaml, global, "extra_model_paths.yaml.bak", false)
+            .expect("order can be kept")
+            .expect("some entries are uncovered");
+        let reread = parse_str(&text, Path::new(YAML_PATH), Some(Path::new("/home/me")), &env)
             .unwrap_or_else(|e| panic!("rewritten text does not parse: {e}\n{text}"));
+        let cov = coverage(yaml, global);
         let uncovered: Vec<&YamlEntry> =
-            yaml.entries().filter(|e| matches!(classify(e, global), Coverage::Uncovered { .. })).collect();
+            yaml.entries().zip(&cov).filter(|(_, c)| matches!(c, Coverage::Uncovered { .. })).map(|(e, _)| e).collect();
         let kept: Vec<&YamlEntry> = reread.entries().collect();
         assert_eq!(kept.len(), uncovered.len(), "{text}");
         for (k, u) in kept.iter().zip(&uncovered) {
             assert!(same(k, u), "{k:?} != {u:?}\n{text}");
         }
-        for original in yaml.entries() {
-            let is_covered = matches!(classify(original, global), Coverage::Covered { .. });
-            let is_kept = kept.iter().any(|k| same(k, original));
-            assert!(is_covered != is_kept, "{original:?} covered={is_covered} kept={is_kept}");
-        }
+        assert_same_order(yaml, &reread, global, &text);
         text
+    }
+
+    /// Per folder key: the order ComfyUI searched the kept folders and the global folder before
+    /// (covered entries, or `models/` where no entry of the key was covered) equals the order
+    /// after, when `models/` is the global folder.
+    pub(super) fn assert_same_order(before: &LegacyYaml, after: &LegacyYaml, global: &Path, text: &str) {
+        let own = Path::new("/cfg/ComfyUI/models");
+        let cov = coverage(before, global);
+        let covered: Vec<(String, PathBuf)> = before
+            .entries()
+            .zip(&cov)
+            .filter(|(_, c)| matches!(c, Coverage::Covered { .. }))
+            .map(|(e, _)| (comfydoctor::legacy_yaml::comfy_key(&e.key).to_string(), e.path.clone()))
+            .collect();
+        let kept: Vec<PathBuf> = after.entries().map(|e| e.path.clone()).collect();
+        let project = |paths: &[PathBuf], key: &str, models: &Path, covered_is_global: bool| {
+            let names = comfydoctor::legacy_yaml::comfy_dirs_for_key(key);
+            let dirs: Vec<PathBuf> = names.iter().map(|d| models.join(d)).collect();
+            let own_dirs: Vec<PathBuf> = names.iter().map(|d| own.join(d)).collect();
+            let key_covered = covered.iter().any(|(k, _)| k == key);
+            let mut out: Vec<String> = Vec::new();
+            for p in paths {
+                // `models/<dir>` of the install is the global folder after the link; before, it
+                // stands for it only where no covered entry does.
+                let tok = if dirs.contains(p) || own_dirs.contains(p) {
+                    if covered_is_global && key_covered {
+                        continue;
+                    }
+                    "<global>".to_string()
+                } else if kept.contains(p) {
+                    p.display().to_string()
+                } else if covered_is_global && covered.iter().any(|(k, c)| k == key && c == p) {
+                    "<global>".to_string()
+                } else {
+                    continue;
+                };
+                if !(tok == "<global>" && out.last().map(String::as_str) == Some("<global>")) {
+                    out.push(tok);
+                }
+            }
+            out
+        };
+        let before_lists = search_paths(before, own);
+        let after_lists = search_paths(after, global);
+        for (key, after_paths) in &after_lists {
+            if !after.entries().any(|e| comfydoctor::legacy_yaml::comfy_key(&e.key) == key) {
+                continue;
+            }
+            let before_paths = &before_lists.iter().find(|(k, _)| k == key).expect("key listed before").1;
+            assert_eq!(
+                project(after_paths, key, global, false),
+                project(before_paths, key, own, true),
+                "search order of `{key}` changed\n{text}"
+            );
+        }
     }
 
     #[test]
@@ -495,14 +555,17 @@ mod rewrite {
 #   comfyui.ipadapter: /home/me/comfydock/models/ipadapter (models/ipadapter)
 #   a111.controlnet: /home/me/comfydock/models/t2i_adapter (models/t2i_adapter)
 # The previous file is kept as extra_model_paths.yaml.bak.
-# The entries below resolve to the same folders as before, as absolute paths.
+# ComfyDock wrote this, then the user edited it
 comfyui:
+  base_path: /home/me/comfydock/models
   is_default: true
-  loras: '/home/me/comfydock/models/lora_archive'
-  vae: '/home/me/comfydock/models/VAE'
-  custom_nodes: '/home/me/nodes'
+  loras: |
+    lora_archive
+  vae: VAE
+  custom_nodes: /home/me/nodes
 a111:
-  checkpoints: '/mnt/sd-webui/models/Stable-diffusion'
+  base_path: /mnt/sd-webui
+  checkpoints: models/Stable-diffusion
 "
         );
     }
@@ -543,6 +606,254 @@ a111:
         let yaml = parse_str(text, Path::new(YAML_PATH), None, &env).expect("valid");
         assert_eq!(yaml.entries().count(), 9);
         let rewritten = round_trip(&yaml, Path::new(GLOBAL));
-        assert!(rewritten.contains("\"weird: name\":\n  is_default: true\n"), "{rewritten}");
+        // Kept as written: `on` is as true for PyYAML as `true`.
+        assert!(rewritten.contains("\"weird: name\":\n  is_default: on\n"), "{rewritten}");
+    }
+}
+
+/// Item 6: merge keys as PyYAML's `flatten_mapping` resolves them.
+#[cfg(target_os = "linux")]
+mod merge_keys {
+    use super::*;
+
+    #[test]
+    fn merge_key_fixture_registers_the_merged_paths() {
+        let yaml = ok("merge_key.yaml");
+        assert_eq!(
+            rows(&yaml),
+            expect(&[
+                ("base", "loras", "/l", false, 2),
+                ("comfyui", "loras", "/l", false, 2),
+                ("comfyui", "vae", "/v", false, 5)
+            ])
+        );
+    }
+
+    #[test]
+    fn merge_forms_and_precedence() {
+        let anchors = "a: &a\n  base_path: /a\n  loras: la\nb: &b\n  base_path: /b\n  loras: lb\n  vae: vb\n";
+        for (name, section, want) in [
+            // A mapping's own keys win over merged ones.
+            ("own key wins", "s:\n  <<: *a\n  loras: own\n", vec![("loras", "/a/own")]),
+            // In a list, earlier mappings win; key order is that of the dict PyYAML builds
+            // (the later mapping's pairs come first).
+            ("list: first wins", "s:\n  <<: [*a, *b]\n", vec![("loras", "/a/la"), ("vae", "/a/vb")]),
+            ("list reversed", "s:\n  <<: [*b, *a]\n", vec![("loras", "/b/lb"), ("vae", "/b/vb")]),
+            // base_path and is_default come through a merge too.
+            ("is_default merged", "d: &d\n  is_default: true\ns:\n  <<: [*d, *a]\n", vec![("loras", "/a/la")]),
+            ("inline mapping", "s:\n  <<: {base_path: /m, vae: v}\n", vec![("vae", "/m/v")]),
+        ] {
+            let text = format!("{anchors}{section}");
+            let yaml = parse_str(&text, Path::new(YAML_PATH), None, &env).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let s = yaml.sections.iter().find(|s| s.name == "s").expect("section s");
+            let got: Vec<(&str, PathBuf)> = s.entries.iter().map(|e| (e.key.as_str(), e.path.clone())).collect();
+            let want: Vec<(&str, PathBuf)> = want.into_iter().map(|(k, p)| (k, PathBuf::from(p))).collect();
+            assert_eq!(got, want, "{name}");
+            assert_eq!(s.is_default, name == "is_default merged", "{name}");
+        }
+        for (name, text, needle) in [
+            ("scalar", "s:\n  <<: /x\n", "needs a mapping or a list of mappings"),
+            ("list of scalars", "s:\n  <<: [a]\n", "not a mapping"),
+        ] {
+            match parse_str(text, Path::new(YAML_PATH), None, &env) {
+                Err(YamlError::Syntax { message, .. }) => assert!(message.contains(needle), "{name}: {message}"),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+    }
+
+    /// A merged file cannot be cut line by line (the anchor holds the served entries too): it is
+    /// written anew from the entries' text, and judged like any other.
+    #[test]
+    fn a_merged_file_rewrites_to_the_same_kept_paths() {
+        let text = "base: &base\n  base_path: /home/me/comfydock/models\n  checkpoints: checkpoints\ncomfyui:\n  <<: *base\n  is_default: true\n  loras: /data/loras\n";
+        let yaml = parse_str(text, Path::new(YAML_PATH), Some(Path::new("/home/me")), &env).expect("valid");
+        let global = Path::new("/home/me/comfydock/models");
+        let out = rewrite_uncovered(&yaml, global, "b", false).expect("order kept").expect("something kept");
+        let reread = parse_str(&out, Path::new(YAML_PATH), Some(Path::new("/home/me")), &env).expect("valid");
+        let paths: Vec<(String, PathBuf)> = reread.entries().map(|e| (e.key.clone(), e.path.clone())).collect();
+        assert_eq!(paths, [("loras".to_string(), PathBuf::from("/data/loras"))], "{out}");
+        super::rewrite::assert_same_order(&yaml, &reread, global, &out);
+    }
+}
+
+/// Items 3, 9, 11: what the rewrite keeps, judged by the ComfyUI-exact reader on both files.
+#[cfg(target_os = "linux")]
+mod rewrite_keeps {
+    use super::*;
+
+    const G: &str = "/g";
+
+    /// Reads `text` with the given home and environment, rewrites it for `G`, and returns the
+    /// new text after checking it parses and keeps the search order.
+    fn rewrite_with(text: &str, home: &str, vars: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+        let yaml = parse_str(text, Path::new(YAML_PATH), Some(Path::new(home)), vars).expect("valid");
+        let out = rewrite_uncovered(&yaml, Path::new(G), "b", false)?.expect("something is kept");
+        let reread = parse_str(&out, Path::new(YAML_PATH), Some(Path::new(home)), vars)
+            .unwrap_or_else(|e| panic!("rewritten text does not parse: {e}\n{out}"));
+        super::rewrite::assert_same_order(&yaml, &reread, Path::new(G), &out);
+        Ok(out)
+    }
+
+    fn kept_paths(text: &str, home: &str, vars: &dyn Fn(&str) -> Option<String>) -> Vec<(String, PathBuf)> {
+        let yaml = parse_str(text, Path::new(YAML_PATH), Some(Path::new(home)), vars).expect("valid");
+        let cov = coverage(&yaml, Path::new(G));
+        yaml.entries()
+            .zip(&cov)
+            .filter(|(_, c)| matches!(c, Coverage::Uncovered { .. }))
+            .map(|(e, _)| (e.key.clone(), e.path.clone()))
+            .collect()
+    }
+
+    /// Item 3: the tool runs as root without the launcher's variables; the kept lines are
+    /// written as they were, so in the launcher's environment the new file registers what the
+    /// old one did there.
+    #[test]
+    fn kept_entries_keep_their_text_for_the_launcher_environment() {
+        let launcher = |name: &str| match name {
+            "COMFY_SHARED" => Some("/mnt/shared".to_string()),
+            _ => None,
+        };
+        let tool = |_: &str| None::<String>;
+        let served = "comfydock:\n  base_path: /g\n  checkpoints: checkpoints\n";
+        for (name, section, line) in [
+            ("dollar", "v:\n  base_path: $COMFY_SHARED\n  loras: loras\n", "  base_path: $COMFY_SHARED"),
+            ("braces", "v:\n  base_path: ${COMFY_SHARED}/sd\n  loras: loras\n", "  base_path: ${COMFY_SHARED}/sd"),
+            ("tilde", "v:\n  base_path: ~/AI\n  vae: vae\n", "  base_path: ~/AI"),
+            ("percent", "v:\n  base_path: '%COMFY_SHARED%'\n  vae: vae\n", "  base_path: '%COMFY_SHARED%'"),
+            ("relative base", "v:\n  base_path: ../shared\n  vae: vae\n", "  base_path: ../shared"),
+            ("relative entry", "v:\n  loras: ./my/loras\n", "  loras: ./my/loras"),
+            ("entry tilde", "v:\n  loras: ~/literal\n", "  loras: ~/literal"),
+        ] {
+            let text = format!("{served}{section}");
+            let out = rewrite_with(&text, "/root", &tool).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(out.lines().any(|l| l == line), "{name}: `{line}` not kept as written\n{out}");
+            let before = kept_paths(&text, "/home/user", &launcher);
+            let yaml = parse_str(&out, Path::new(YAML_PATH), Some(Path::new("/home/user")), &launcher).expect("valid");
+            let after: Vec<(String, PathBuf)> = yaml.entries().map(|e| (e.key.clone(), e.path.clone())).collect();
+            assert_eq!(after, before, "{name}\n{out}");
+        }
+    }
+
+    /// Item 3: `~user` is expanded as Python's `expanduser` does when reading.
+    #[test]
+    fn tilde_user_is_expanded_when_reading() {
+        let users = |name: &str| (name == "bob").then(|| PathBuf::from("/srv/bob"));
+        for (base, want) in [
+            ("~bob/AI", "/srv/bob/AI/loras"),
+            ("~bob", "/srv/bob/loras"),
+            ("~nobody/AI", "/cfg/ComfyUI/~nobody/AI/loras"),
+        ] {
+            let text = format!("s:\n  base_path: {base}\n  loras: loras\n");
+            let yaml = comfydoctor::legacy_yaml::parse_str_with(&text, Path::new(YAML_PATH), None, &env, &users)
+                .expect("valid");
+            assert_eq!(yaml.entries().next().map(|e| e.path.clone()), Some(PathBuf::from(want)), "{base}");
+        }
+    }
+
+    /// Item 9: ComfyUI searches is_default paths first (each one inserted at the front, so
+    /// later ones come first), then its own models/ folders, then the others in file order.
+    /// The link puts the global folder where models/ was; kept sections get is_default changed
+    /// when that keeps the order, and a file whose order nothing keeps is refused.
+    #[test]
+    fn search_order_relative_to_the_global_folder_is_kept() {
+        let served = "comfydock:\n  base_path: /g\n  checkpoints: checkpoints\n  loras: loras\n";
+        let served_default =
+            "comfydock:\n  base_path: /g\n  is_default: true\n  checkpoints: checkpoints\n  loras: loras\n";
+        let webui = "webui:\n  base_path: /webui\n  checkpoints: sd\n";
+        let webui_default = "webui:\n  base_path: /webui\n  is_default: true\n  checkpoints: sd\n";
+        let cases: Vec<(&str, String, Option<&str>)> = vec![
+            // Kept after the served section: order already right, file cut as it was.
+            (
+                "kept after, both plain",
+                format!("{served}{webui}"),
+                Some("webui:\n  base_path: /webui\n  checkpoints: sd\n"),
+            ),
+            ("kept default, served plain", format!("{served}{webui_default}"), Some("  is_default: true\n")),
+            (
+                "served default, kept plain after",
+                format!("{served_default}{webui}"),
+                Some("webui:\n  base_path: /webui\n  checkpoints: sd\n"),
+            ),
+            // Kept plain section before a plain served one: it was searched before the global
+            // folder, so it must become is_default.
+            ("kept plain before served plain", format!("{webui}{served}"), Some("webui:\n  is_default: true\n")),
+            // Two is_default sections: the later one is searched first. The kept one came
+            // before, so the global folder was searched first: it must stop being is_default.
+            (
+                "kept default before served default",
+                format!("{webui_default}{served_default}"),
+                Some("  is_default: false\n"),
+            ),
+            // Inside one is_default section the last line is searched first.
+            (
+                "one section, kept line first",
+                format!("{}  loras: |\n    /other\n    loras\n", "s:\n  base_path: /g\n  is_default: true\n"),
+                Some("  is_default: false\n"),
+            ),
+            // The global folder was searched between two kept folders: nothing keeps that.
+            (
+                "global between kept",
+                "s:\n  base_path: /g\n  is_default: true\n  loras: |\n    /a\n    loras\n    /b\n".to_string(),
+                None,
+            ),
+        ];
+        for (name, text, expect) in cases {
+            match (rewrite_with(&text, "/home/me", &env), expect) {
+                (Ok(out), Some(needle)) => assert!(out.contains(needle), "{name}: lacks {needle:?}\n{out}"),
+                (Err(why), None) => {
+                    assert!(why.contains("no is_default setting keeps that order"), "{name}: {why}");
+                    assert!(
+                        why.contains("/a") && why.contains("the global folder") && why.contains("/b"),
+                        "{name}: {why}"
+                    );
+                }
+                (got, _) => panic!("{name}: {got:?}"),
+            }
+        }
+    }
+
+    /// Item 11: BOM, CRLF and the comments of kept entries survive; the comments of removed
+    /// entries go with them.
+    #[test]
+    fn comments_line_endings_and_bom_are_kept() {
+        let body = [
+            "# my shared setup",
+            "comfydock:",
+            "  base_path: /g",
+            "  # the served one",
+            "  checkpoints: checkpoints  # served",
+            "  # my archive, keep it",
+            "  loras: /archive/loras  # on the NAS",
+            "",
+            "# webui tree",
+            "webui:",
+            "  base_path: /webui  # old install",
+            "  vae: VAE",
+            "",
+        ]
+        .join("\n");
+        for (name, bom, eol) in [
+            ("lf", "", "\n"),
+            ("crlf", "", "\r\n"),
+            ("bom crlf", "\u{feff}", "\r\n"),
+            ("bom lf", "\u{feff}", "\n"),
+            ("cr", "", "\r"),
+        ] {
+            let text = format!("{bom}{}", body.replace('\n', eol));
+            let out = rewrite_with(&text, "/home/me", &env).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(out.starts_with('\u{feff}'), !bom.is_empty(), "{name}");
+            let unix = out.trim_start_matches('\u{feff}').replace(eol, "\n");
+            assert!(!unix.contains('\r'), "{name}: mixed line endings\n{out:?}");
+            if eol != "\n" {
+                assert!(!out.replace(eol, "").contains('\n'), "{name}: mixed line endings\n{out:?}");
+            }
+            let kept = unix.split_once("# The previous file is kept as b.\n").map(|(_, k)| k).expect("header");
+            assert_eq!(
+                kept,
+                "# my shared setup\ncomfydock:\n  base_path: /g\n  # my archive, keep it\n  loras: /archive/loras  # on the NAS\n\n# webui tree\nwebui:\n  base_path: /webui  # old install\n  vae: VAE\n",
+                "{name}"
+            );
+        }
     }
 }

@@ -189,3 +189,210 @@ fn a_yaml_whose_base_path_is_not_the_chosen_global_folder_keeps_its_entries() {
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(fs::read_to_string(comfy.join(legacy_yaml::FILE_NAME)).unwrap(), text, "left alone");
 }
+
+// ---------------------------------------------------------------- issue 19: YAML as ComfyUI reads it
+
+#[cfg(unix)]
+fn yaml_backups(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("extra_model_paths.yaml.comfydoctor-backup-"))
+        .map(|e| e.path())
+        .collect();
+    out.sort();
+    out
+}
+
+/// Item 2: ComfyUI reads the YAML next to `os.path.realpath(main.py)` and resolves a relative
+/// `base_path` from that folder. Reached through a link, the install's global folder is the one
+/// beside the real folder; the migration keeps every model and the YAML is removed as served.
+#[cfg(unix)]
+#[test]
+fn a_linked_comfyui_folder_resolves_the_yaml_from_its_real_folder() {
+    for (name, base, link_depth) in
+        [("relative", "../shared", 1), ("dot relative", "./../shared/", 1), ("link to a link", "../shared", 2)]
+    {
+        let tmp = tempfile::tempdir().unwrap();
+        let real = tmp.path().join("real/ComfyUI");
+        make_comfyui(&real);
+        write(real.join("models/loras/mine.safetensors"), "lora bytes");
+        let shared = tmp.path().join("real/shared");
+        write(shared.join("checkpoints/big.safetensors"), "ckpt bytes");
+        write(
+            real.join(legacy_yaml::FILE_NAME),
+            format!(
+                "comfyui:\n  base_path: {base}\n  is_default: true\n  checkpoints: checkpoints/\n  loras: loras/\n"
+            ),
+        );
+        // The link sits one folder deeper than the real install: `../shared` next to it is empty.
+        let mut comfy = tmp.path().join("links/deeper/ComfyUI");
+        symlink(&real, &comfy);
+        if link_depth == 2 {
+            let outer = tmp.path().join("links/again/ComfyUI");
+            symlink(&comfy, &outer);
+            comfy = outer;
+        }
+        let (code, json) = run_json_cmd(bin().env("HOME", tmp.path()).args(["scan", "--format", "json"]).arg(&comfy));
+        assert_eq!(code, 1, "{name}");
+        assert_eq!(
+            fs::canonicalize(json["models_dir"].as_str().unwrap()).ok(),
+            fs::canonicalize(&shared).ok(),
+            "{name}: {json:#}"
+        );
+        let (code, out, err) = run(tmp.path(), &["fix", "--yes", comfy.to_str().unwrap()]);
+        assert_eq!(code, 0, "{name}: {out}{err}");
+        assert!(!real.join(legacy_yaml::FILE_NAME).exists(), "{name}: served entries only, removed");
+        assert_eq!(yaml_backups(&real).len(), 1, "{name}: backed up beside the file ComfyUI reads");
+        assert!(
+            !tmp.path().join("links/shared").exists() && !tmp.path().join("links/deeper/shared").exists(),
+            "{name}"
+        );
+        assert_eq!(
+            fs::read_to_string(real.join("models/checkpoints/big.safetensors")).unwrap(),
+            "ckpt bytes",
+            "{name}"
+        );
+        assert_eq!(fs::read_to_string(shared.join("loras/mine.safetensors")).unwrap(), "lora bytes", "{name}");
+        let (code, out, _) = run(tmp.path(), &["scan", comfy.to_str().unwrap()]);
+        assert_eq!(code, 0, "{name}: {out}");
+    }
+}
+
+/// Item 6: ComfyUI reads the default YAML only when `os.path.isfile` holds; anything else by
+/// that name is skipped, so it is no finding and is left alone.
+#[cfg(unix)]
+#[test]
+fn a_yaml_path_that_is_not_a_file_is_absent() {
+    for kind in ["folder", "dangling link", "link to a folder", "fifo"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let global = tmp.path().join("g");
+        fs::create_dir_all(&global).unwrap();
+        let comfy = standalone(tmp.path());
+        let path = comfy.join(legacy_yaml::FILE_NAME);
+        match kind {
+            "folder" => fs::create_dir(&path).unwrap(),
+            "dangling link" => symlink(tmp.path().join("gone.yaml"), &path),
+            "link to a folder" => symlink(&global, &path),
+            _ => {
+                if !mkfifo(&path) {
+                    continue;
+                }
+            }
+        }
+        let g = global.to_str().unwrap();
+        let (_, json) = run_json_cmd(
+            bin().env("HOME", tmp.path()).args(["scan", "--format", "json", "--models-dir", g]).arg(&comfy),
+        );
+        let name = json["installs"][0]["name"].as_str().unwrap().to_string();
+        assert!(!ids(&json, &name).contains(&"legacy-yaml".to_string()), "{kind}: {json:#}");
+        let (code, out, err) = run(tmp.path(), &["fix", "--yes", comfy.to_str().unwrap(), "--models-dir", g]);
+        assert_eq!(code, 0, "{kind}: {out}{err}");
+        assert!(fs::symlink_metadata(&path).is_ok(), "{kind}: left alone");
+    }
+    // A link to a real file is read through, as Python's open does.
+    let tmp = tempfile::tempdir().unwrap();
+    let comfy = standalone(tmp.path());
+    write(tmp.path().join("elsewhere.yaml"), "a:\n  loras: /data/loras\n");
+    symlink(tmp.path().join("elsewhere.yaml"), comfy.join(legacy_yaml::FILE_NAME));
+    let (_, json) = run_json_cmd(
+        bin()
+            .env("HOME", tmp.path())
+            .args(["scan", "--format", "json", "--models-dir"])
+            .arg(tmp.path().join("g"))
+            .arg(&comfy),
+    );
+    let name = json["installs"][0]["name"].as_str().unwrap().to_string();
+    assert!(ids(&json, &name).contains(&"legacy-yaml".to_string()), "{json:#}");
+}
+
+/// Item 7: a file without a YAML mapping makes ComfyUI fail at start (`for c in None`). It is
+/// an error finding saying so; `fix --yes` backs it up and removes it, and the next scan is clean.
+#[cfg(unix)]
+#[test]
+fn an_empty_yaml_is_an_error_and_fix_removes_it_once() {
+    for (name, text) in [
+        ("empty", ""),
+        ("comments only", "# nothing yet\n# really\n"),
+        ("blank lines", "\n\n"),
+        ("null", "~\n"),
+        ("marker only", "---\n"),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let global = tmp.path().join("g");
+        fs::create_dir_all(&global).unwrap();
+        let comfy = standalone(tmp.path());
+        write(comfy.join(legacy_yaml::FILE_NAME), text);
+        let g = global.to_str().unwrap();
+        let (code, json) = run_json_cmd(
+            bin().env("HOME", tmp.path()).args(["scan", "--format", "json", "--models-dir", g]).arg(&comfy),
+        );
+        assert_ne!(code, 0, "{name}");
+        let install = json["installs"][0]["name"].as_str().unwrap().to_string();
+        let f = finding(&json, &install, "legacy-yaml");
+        assert_eq!(f["severity"], "error", "{name}: {f}");
+        assert!(f["message"].as_str().unwrap().contains("ComfyUI fails to start on it"), "{name}: {f}");
+        let (code, out, err) = run(tmp.path(), &["fix", "--yes", comfy.to_str().unwrap(), "--models-dir", g]);
+        assert_eq!(code, 0, "{name}: {out}{err}");
+        assert!(!comfy.join(legacy_yaml::FILE_NAME).exists(), "{name}");
+        let backups = yaml_backups(&comfy);
+        assert_eq!(backups.len(), 1, "{name}");
+        assert_eq!(fs::read_to_string(&backups[0]).unwrap(), text, "{name}");
+        let (code, out, _) = run(tmp.path(), &["scan", comfy.to_str().unwrap(), "--models-dir", g]);
+        assert_eq!(code, 0, "{name}: {out}");
+    }
+}
+
+/// Item 8: a custom node's key is served only when its node registers `models/<key>` itself
+/// (the documented table); any other key stays in the file, as written.
+#[cfg(unix)]
+#[test]
+fn custom_node_keys_stay_unless_their_node_registers_models_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let global = tmp.path().join("g");
+    fs::create_dir_all(global.join("LLM")).unwrap();
+    let comfy = standalone(tmp.path());
+    let yaml_path = comfy.join(legacy_yaml::FILE_NAME);
+    write(&yaml_path, comfydock_yaml(&global, "  ipadapter: ipadapter/\n  LLM: LLM\n  ultralytics: ultralytics/\n"));
+    let before = legacy_yaml::read_file(&yaml_path).unwrap();
+    // The ComfyDock shape with node keys still names the global folder.
+    let (_, json) = run_json_cmd(bin().env("HOME", tmp.path()).args(["scan", "--format", "json"]).arg(&comfy));
+    assert_eq!(json["models_dir"], global.display().to_string());
+    let (code, out, err) = run(tmp.path(), &["fix", "--yes", comfy.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let after = legacy_yaml::read_file(&yaml_path).unwrap();
+    let kept: Vec<(String, std::path::PathBuf)> = after.entries().map(|e| (e.key.clone(), e.path.clone())).collect();
+    assert_eq!(
+        kept,
+        [("LLM".to_string(), global.join("LLM")), ("ultralytics".to_string(), global.join("ultralytics"))]
+    );
+    let text = fs::read_to_string(&yaml_path).unwrap();
+    assert!(text.contains("\n  LLM: LLM\n") && text.contains("\n  ultralytics: ultralytics/\n"), "as written:\n{text}");
+    for e in before.entries().filter(|e| e.key == "LLM" || e.key == "ultralytics") {
+        assert!(kept.contains(&(e.key.clone(), e.path.clone())), "{e:?} lost");
+    }
+}
+
+/// Item 3: the kept entries keep `$VAR` and `~` as written, so a variable only the launcher sets
+/// still works after a run without it.
+#[cfg(unix)]
+#[test]
+fn kept_entries_keep_launcher_variables_through_the_binary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let global = tmp.path().join("g");
+    fs::create_dir_all(&global).unwrap();
+    let comfy = standalone(tmp.path());
+    let yaml_path = comfy.join(legacy_yaml::FILE_NAME);
+    let extra =
+        "shared:\n  base_path: $COMFY_SHARED/sd\n  checkpoints: checkpoints\nhome:\n  base_path: ~/AI\n  vae: vae\n";
+    write(&yaml_path, format!("{}{extra}", comfydock_yaml(&global, "")));
+    let (code, out, err) =
+        run(tmp.path(), &["fix", "--yes", comfy.to_str().unwrap(), "--models-dir", global.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let text = fs::read_to_string(&yaml_path).unwrap();
+    assert!(text.ends_with(extra), "kept as written:\n{text}");
+    let launcher = |name: &str| (name == "COMFY_SHARED").then(|| "/mnt/shared".to_string());
+    let after = legacy_yaml::parse_str(&text, &yaml_path, Some(Path::new("/home/user")), &launcher).unwrap();
+    let paths: Vec<_> = after.entries().map(|e| e.path.clone()).collect();
+    assert_eq!(paths, [Path::new("/mnt/shared/sd/checkpoints"), Path::new("/home/user/AI/vae")]);
+}
