@@ -8,8 +8,9 @@ pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  nothing to report: no error or warning finding
   1  findings of severity warning or error remain (or a fix was declined / needs --yes)
-  2  usage or configuration error (bad PATH, no install found, unreadable workspace.json),
-     or a fix step that failed; the reason is printed on stderr";
+  2  usage or configuration error (bad PATH, no install found, unreadable workspace.json,
+     another run holding the lock), or an install fix refused or rolled back (nothing changed
+     for it); the reason is printed on stderr";
 
 #[derive(Debug, Parser)]
 #[command(name = "comfydoctor", version, about = "Check ComfyUI installs and link their models/ to one global models folder, safely.", after_help = EXIT_CODES_HELP)]

@@ -73,19 +73,10 @@ fn an_oversized_workspace_json_is_refused_not_read() {
 // ------------------------------------------------------------------ names and the bytes behind them
 
 /// What ComfyUI lists for an install, with the bytes each name loads (`None`: listed but not
-/// loadable, e.g. a dangling link). A name of a key with several folders loads from the first
-/// folder that has it, as ComfyUI's `get_full_path` does.
+/// loadable, e.g. a dangling link).
 #[cfg(unix)]
 fn named_bytes(comfy: &Path) -> std::collections::BTreeMap<(String, PathBuf), Option<String>> {
-    comfy_listing(comfy)
-        .into_iter()
-        .map(|(key, rel)| {
-            let dirs = KEYS.iter().find(|(k, _, _)| *k == key).map(|(_, d, _)| *d).unwrap_or(&[]);
-            let bytes = dirs.iter().find_map(|d| fs::read(comfy.join("models").join(d).join(&rel)).ok());
-            let hash = bytes.map(|b| sha256_hex(&b));
-            ((key, rel), hash)
-        })
-        .collect()
+    listed_bytes(comfy).into_iter().map(|(name, (hash, _))| (name, hash)).collect()
 }
 
 /// Every name every install listed before is listed after and loads the same bytes, or (with
