@@ -99,7 +99,7 @@ fn plan_all(scan: &Scan, settings: &FixSettings) -> Planned {
     let stamp = compact_stamp();
     let mut view = View::default();
     let mut planned = Planned { groups: BTreeMap::new(), held_back: false, refused: false };
-    for report in &scan.installs {
+    for report in plan_order(scan) {
         if !report.findings.iter().any(|f| f.fix.is_some()) {
             continue;
         }
@@ -140,6 +140,27 @@ fn plan_all(scan: &Scan, settings: &FixSettings) -> Planned {
         planned.groups.entry(install.journal_dir()).or_default().push(plan);
     }
     planned
+}
+
+/// The order installs are planned in: one whose `models/` a link of the global folder points
+/// into goes before the installs that will merge into that link's place. Its plan resolves the
+/// link (the global folder gets a real folder there), so theirs merge into a real folder, never
+/// through a link into another install. Otherwise (and in a cycle) the order found.
+fn plan_order(scan: &Scan) -> Vec<&InstallReport> {
+    let mut left: Vec<&InstallReport> = scan.installs.iter().collect();
+    let mut order = Vec::with_capacity(left.len());
+    while !left.is_empty() {
+        let ready = (0..left.len())
+            .find(|&i| {
+                !left
+                    .iter()
+                    .enumerate()
+                    .any(|(j, other)| j != i && fixes::merges_through(&left[i].inspection, &other.inspection))
+            })
+            .unwrap_or(0);
+        order.push(left.remove(ready));
+    }
+    order
 }
 
 /// The strategy for one install: the flag's, else asked where user data is in the way (on a

@@ -309,6 +309,22 @@ pub fn fix(id: CheckId) -> Fix {
     }
 }
 
+/// Whether merging `install` would write through a link of the global folder that points into
+/// `other`'s real `models/` (a top-level entry of `install`'s `models/` has the name of such a
+/// link), so `other` must be planned first.
+pub fn merges_through(install: &Inspection, other: &Inspection) -> bool {
+    let (Some(global), ModelsState::RealDir(tree), ModelsState::RealDir(_)) =
+        (&install.global, &install.models, &other.models)
+    else {
+        return false;
+    };
+    let Ok(theirs) = platform::canonicalize(&other.install.models_path()) else { return false };
+    global.links.iter().any(|(rel, l)| {
+        l.resolved.as_deref().is_some_and(|t| platform::is_within(t, &theirs))
+            && tree.entries.iter().any(|e| e.rel.components().next() == rel.components().next())
+    })
+}
+
 /// Whether the fix of this finding moves or replaces user data (so merge or backup is asked).
 pub fn asks_strategy(finding: &Finding) -> bool {
     matches!(fix(finding.check), Fix::Link { asks_strategy: true, .. })
