@@ -123,6 +123,11 @@ pub struct UndoArgs {
     #[arg(long, value_name = "ID")]
     pub run: Option<String>,
 
+    /// Also undo, newest first, the newer runs that rely on what that run made (without it,
+    /// such a run is refused).
+    #[arg(long)]
+    pub with_newer: bool,
+
     /// How deep to search a folder that is not a workspace or an install.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub max_depth: usize,

@@ -161,6 +161,8 @@ pub struct UndoSettings {
     pub list: bool,
     /// The run to undo; `None`: the newest one not yet undone.
     pub run: Option<String>,
+    /// Undo the newer runs relying on it first (newest first).
+    pub with_newer: bool,
     pub wait: Duration,
 }
 
@@ -171,6 +173,7 @@ impl UndoSettings {
             max_depth: args.max_depth,
             list: args.list,
             run: args.run.clone(),
+            with_newer: args.with_newer,
             wait: wait(args.wait)?,
         })
     }

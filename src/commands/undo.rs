@@ -6,7 +6,7 @@ use crate::config::UndoSettings;
 use crate::error::{Error, Result};
 use crate::execute::journal::RunState;
 use crate::execute::lock;
-use crate::execute::{self, ExecOptions};
+use crate::execute::{self, ExecError, ExecOptions};
 use crate::exit_codes::ExitCode;
 use crate::workspace::{self, JOURNAL_DIR, display_path};
 
@@ -79,19 +79,40 @@ pub fn run(settings: &UndoSettings) -> Result<ExitCode> {
     };
     let mut opts = ExecOptions::new(dir).with_reporter(crate::progress::bars(true));
     opts.lock_wait = settings.wait;
-    let report = execute::undo(Some(&run.run_id), &opts)?;
-    for note in &report.notes {
-        eprintln!("note: {note}");
+    let preview = execute::preview_undo(Some(&run.run_id), dir, settings.with_newer)?;
+    if !preview.dependents.is_empty() && !settings.with_newer {
+        // The executor refuses too (under the lock); said here before anything else.
+        return Err(ExecError::NewerRunsDepend { id: run.run_id.clone(), dependents: preview.dependents }.into());
     }
-    if let Some((_, stop)) = &report.stopped {
+    if !preview.left_behind.is_empty() {
         eprintln!(
-            "comfydoctor: undo of run {} stopped at {}: {}. Fix that, then run `comfydoctor undo` again",
-            report.run_id,
-            stop.path.display(),
-            stop.message
+            "note: the undo of run {} leaves behind these entries, added since inside folders it made; those folders stay too, and the undo stops at the first of them (move these out first to undo it completely):",
+            run.run_id
         );
-        return Ok(ExitCode::Failure);
+        for p in &preview.left_behind {
+            eprintln!("  {}", display_path(p));
+        }
     }
-    println!("Undid run {} ({} action(s) reversed).", report.run_id, report.undone);
+    let reports = if settings.with_newer {
+        execute::undo_with_newer(Some(&run.run_id), &opts)?
+    } else {
+        vec![execute::undo(Some(&run.run_id), &opts)?]
+    };
+    for report in &reports {
+        for note in &report.notes {
+            eprintln!("note: {note}");
+        }
+        if let Some((_, stop)) = &report.stopped {
+            eprintln!(
+                "comfydoctor: undo of run {} stopped at {}: {}. Fix that, then run `comfydoctor undo --run {}` again",
+                report.run_id,
+                stop.path.display(),
+                stop.message,
+                report.run_id
+            );
+            return Ok(ExitCode::Failure);
+        }
+        println!("Undid run {} ({} action(s) reversed).", report.run_id, report.undone);
+    }
     Ok(ExitCode::Healthy)
 }

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use super::depends::Dependent;
 use super::journal::RunState;
 
 /// Errors that end a whole run (not a single install's plan, which stops with a `Stop`).
@@ -40,6 +41,9 @@ pub enum ExecError {
     AlreadyUndone { id: String },
     #[error("run {id} is {state} and cannot be resumed; run `comfydoctor undo` to finish undoing it")]
     NotResumable { id: String, state: RunState },
+    /// Newer runs still in effect rely on what run `id` made (newest first); nothing was done.
+    #[error("{}", newer_message(id, dependents))]
+    NewerRunsDepend { id: String, dependents: Vec<Dependent> },
     #[error("simulated crash ({0}, test failpoint)")]
     Failpoint(String),
 }
@@ -51,7 +55,8 @@ impl ExecError {
             ExecError::NoSuchRun { .. }
             | ExecError::NothingToUndo { .. }
             | ExecError::AlreadyUndone { .. }
-            | ExecError::NotResumable { .. } => ErrorKind::Usage,
+            | ExecError::NotResumable { .. }
+            | ExecError::NewerRunsDepend { .. } => ErrorKind::Usage,
             ExecError::Locked { .. }
             | ExecError::Journal { .. }
             | ExecError::JournalRead { .. }
@@ -60,4 +65,27 @@ impl ExecError {
             | ExecError::PlanStale => ErrorKind::Failure,
         }
     }
+}
+
+/// Names the newer runs and why, and the commands that undo them and run `id` in order.
+fn newer_message(id: &str, dependents: &[Dependent]) -> String {
+    let mut s = format!(
+        "run {id} cannot be undone on its own: {} newer run(s) rely on what it made, and undoing it first would take that from under them:",
+        dependents.len()
+    );
+    for d in dependents {
+        let through = if d.path == d.made { String::new() } else { format!(" (through {})", d.path.display()) };
+        s.push_str(&format!(
+            "\n  run {}: relies on {}{through}, and undoing run {id} would {}",
+            d.run_id,
+            d.made.display(),
+            d.undo
+        ));
+    }
+    s.push_str("\nNothing was changed. Undo them first, newest first:");
+    for d in dependents {
+        s.push_str(&format!("\n  comfydoctor undo --run {}", d.run_id));
+    }
+    s.push_str(&format!("\n  comfydoctor undo --run {id}\nor all at once: comfydoctor undo --run {id} --with-newer"));
+    s
 }

@@ -24,6 +24,7 @@
 
 mod actions;
 mod atomic;
+mod depends;
 mod durable;
 mod error;
 mod inuse;
@@ -39,6 +40,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use depends::Dependent;
 pub use error::ExecError;
 pub use progress::{Progress, ProgressEvent};
 use step::{Env, Fail, StepError};
@@ -588,30 +590,94 @@ fn check_indices(run: &JournalRun, f: &Folded) -> Result<(), ExecError> {
 }
 
 /// Reverses an interrupted run: every done step, and the half-done one if it took effect.
-/// Same as [`undo`] of that run.
+/// Same as [`undo`] of that run, but it does not ask about newer runs: `fix` offers it for the
+/// run it found interrupted, before it plans anything new.
 pub fn rollback(run: &JournalRun, opts: &ExecOptions) -> Result<UndoReport, ExecError> {
-    undo_run(run, opts)
+    undo_run(run, opts, Newer::Ignore)
 }
 
-/// Reverses run `run_id`, or by default the newest run not yet undone (complete, interrupted,
-/// or with an unfinished undo), newest action first.
-pub fn undo(run_id: Option<&str>, opts: &ExecOptions) -> Result<UndoReport, ExecError> {
-    let dir = &opts.journal_dir;
-    let runs = journal::read_all(dir).map_err(|source| ExecError::JournalRead { path: dir.clone(), source })?;
-    let run = match run_id {
+/// Whether an undo looks at the newer runs of its journal folder first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Newer {
+    /// Refuse when one that is still in effect relies on the run ([`ExecError::NewerRunsDepend`]).
+    Refuse,
+    Ignore,
+}
+
+fn read_dir_runs(dir: &Path) -> Result<Vec<JournalRun>, ExecError> {
+    journal::read_all(dir).map_err(|source| ExecError::JournalRead { path: dir.to_path_buf(), source })
+}
+
+/// Run `run_id` of `runs`, or by default the newest one not yet undone.
+fn choose(runs: Vec<JournalRun>, run_id: Option<&str>, dir: &Path) -> Result<JournalRun, ExecError> {
+    match run_id {
         Some(id) => runs
             .into_iter()
             .find(|r| r.run_id == id)
-            .ok_or_else(|| ExecError::NoSuchRun { id: id.into(), dir: dir.clone() })?,
+            .ok_or_else(|| ExecError::NoSuchRun { id: id.into(), dir: dir.to_path_buf() }),
         None => runs
             .into_iter()
             .find(|r| r.state().undoable())
-            .ok_or_else(|| ExecError::NothingToUndo { dir: dir.clone() })?,
-    };
-    undo_run(&run, opts)
+            .ok_or_else(|| ExecError::NothingToUndo { dir: dir.to_path_buf() }),
+    }
 }
 
-fn undo_run(run: &JournalRun, opts: &ExecOptions) -> Result<UndoReport, ExecError> {
+/// Reverses run `run_id`, or by default the newest run not yet undone (complete, interrupted,
+/// or with an unfinished undo), newest action first. Refused, with nothing changed, while a
+/// newer run still in effect relies on what it made (see [`dependents`]).
+pub fn undo(run_id: Option<&str>, opts: &ExecOptions) -> Result<UndoReport, ExecError> {
+    let dir = &opts.journal_dir;
+    let run = choose(read_dir_runs(dir)?, run_id, dir)?;
+    undo_run(&run, opts, Newer::Refuse)
+}
+
+/// Reverses the newer runs that rely on run `run_id` (newest first), then the run itself, each
+/// journaled as its own undo. Stops after the first undo that stops; the reports say how far
+/// it got, in the order done.
+pub fn undo_with_newer(run_id: Option<&str>, opts: &ExecOptions) -> Result<Vec<UndoReport>, ExecError> {
+    let dir = &opts.journal_dir;
+    // Held over all of them (the lock is re-entrant), so no run starts in between.
+    let _lock = lock::acquire(dir, opts.lock_wait).map_err(lock_err)?;
+    let runs = read_dir_runs(dir)?;
+    let run = choose(runs.clone(), run_id, dir)?;
+    let mut order: Vec<String> = depends::dependents(&runs, &run).into_iter().map(|d| d.run_id).collect();
+    order.push(run.run_id.clone());
+    let mut reports = Vec::new();
+    for id in order {
+        let Some(r) = runs.iter().find(|r| r.run_id == id) else { continue };
+        let report = undo_run(r, opts, Newer::Refuse)?;
+        let stopped = report.stopped.is_some();
+        reports.push(report);
+        if stopped {
+            break;
+        }
+    }
+    Ok(reports)
+}
+
+/// What undoing run `run_id` (or the newest not yet undone) involves, read from the journals
+/// without changing anything: the newer runs that rely on it (newest first), and what its undo
+/// will leave behind (with `with_newer`, the undo of those runs counted in).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UndoPreview {
+    pub run_id: String,
+    pub dependents: Vec<Dependent>,
+    pub left_behind: Vec<PathBuf>,
+}
+
+pub fn preview_undo(run_id: Option<&str>, journal_dir: &Path, with_newer: bool) -> Result<UndoPreview, ExecError> {
+    let runs = read_dir_runs(journal_dir)?;
+    let run = choose(runs.clone(), run_id, journal_dir)?;
+    let dependents = depends::dependents(&runs, &run);
+    let mut chain = vec![&run];
+    if with_newer {
+        chain.extend(runs.iter().filter(|r| dependents.iter().any(|d| d.run_id == r.run_id)));
+    }
+    let left_behind = depends::left_behind(&chain);
+    Ok(UndoPreview { run_id: run.run_id.clone(), dependents, left_behind })
+}
+
+fn undo_run(run: &JournalRun, opts: &ExecOptions, newer: Newer) -> Result<UndoReport, ExecError> {
     let dir = journal_dir_of(run);
     let lock = lock::acquire(&dir, opts.lock_wait).map_err(lock_err)?;
     let run = read_run(&run.path)?;
@@ -620,6 +686,13 @@ fn undo_run(run: &JournalRun, opts: &ExecOptions) -> Result<UndoReport, ExecErro
         return Err(ExecError::AlreadyUndone { id: run.run_id });
     }
     check_indices(&run, &f)?;
+    if newer == Newer::Refuse {
+        // Read under the lock: what is in effect now decides.
+        let dependents = depends::dependents(&read_dir_runs(&dir)?, &run);
+        if !dependents.is_empty() {
+            return Err(ExecError::NewerRunsDepend { id: run.run_id, dependents });
+        }
+    }
     let mut s = Session::reopen(opts, &run, lock)?;
     if !f.undo_started {
         s.record(&Record::UndoStarted { at: journal::utc_now() })?;

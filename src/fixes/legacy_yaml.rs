@@ -67,7 +67,25 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
                 legacy_yaml::FILE_NAME,
                 entries - covered
             ));
-            ctx.act(draft, ID, Action::WriteFile { path: yaml.path.clone(), contents });
+            let (mode, uid, gid) = meta_of(&yaml.path);
+            ctx.act(draft, ID, Action::WriteFile { path: yaml.path.clone(), contents, mode, uid, gid });
         }
     }
+}
+
+/// Permission bits, owner and group of the file ComfyUI reads (a link followed, as ComfyUI
+/// opens it), for the rewritten file: the new one replaces it, so it keeps them.
+#[cfg(unix)]
+fn meta_of(path: &std::path::Path) -> (Option<u32>, Option<u32>, Option<u32>) {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(path) {
+        Ok(m) => (Some(m.mode() & 0o7777), Some(m.uid()), Some(m.gid())),
+        Err(_) => (None, None, None),
+    }
+}
+
+/// Windows: no mode or owner to keep; the new file inherits the folder's permissions.
+#[cfg(not(unix))]
+fn meta_of(_path: &std::path::Path) -> (Option<u32>, Option<u32>, Option<u32>) {
+    (None, None, None)
 }

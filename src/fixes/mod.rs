@@ -238,7 +238,7 @@ impl Ctx<'_> {
                     target_is_dir: *target_is_dir,
                 });
             }
-            Action::WriteFile { path, contents } => {
+            Action::WriteFile { path, contents, .. } => {
                 self.view.set(path, Dest::File { len: contents.len() as u64, bytes_at: path.clone() });
             }
             Action::RemoveStockFile { path, .. } => self.view.set(path, Dest::Missing),

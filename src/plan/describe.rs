@@ -68,7 +68,7 @@ pub fn describe(action: &Action) -> String {
                 format!("rm {}  # link to {}", q(link), q(raw_target))
             }
         }
-        Action::WriteFile { path, contents } => {
+        Action::WriteFile { path, contents, .. } => {
             if win {
                 format!("rem write {} ({} bytes, new file)", q(path), contents.len())
             } else {

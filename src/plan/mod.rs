@@ -126,6 +126,15 @@ pub enum Action {
         #[serde(with = "path_serde")]
         path: PathBuf,
         contents: String,
+        /// Permission bits, owner and group to give the new file (Unix), those of the file it
+        /// replaces: written as root it would be `root:root 0644`, which the user can no longer
+        /// edit. `None` (older journals, Windows): as the atomic write leaves it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mode: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        uid: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        gid: Option<u32>,
     },
 }
 
@@ -299,5 +308,23 @@ pub mod path_serde {
         String::from_utf16(&wide)
             .map(PathBuf::from)
             .map_err(|_| "a Windows path that is not UTF-16 cannot be used on this system".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A journal written before `WriteFile` had a mode and owner still reads (and undoes).
+    #[test]
+    fn an_older_write_file_reads_without_mode_or_owner() {
+        let a: Action =
+            serde_json::from_str(r#"{"action":"write_file","path":"/x/y.yaml","contents":"a: b\n"}"#).unwrap();
+        assert_eq!(
+            a,
+            Action::WriteFile { path: "/x/y.yaml".into(), contents: "a: b\n".into(), mode: None, uid: None, gid: None }
+        );
+        let json = serde_json::to_string(&a).unwrap();
+        assert!(!json.contains("mode"), "{json}");
     }
 }

@@ -139,6 +139,9 @@ fn single_actions(t: &Path) -> Vec<(&'static str, Action)> {
             Action::WriteFile {
                 path: t.join("install/extra_model_paths.yaml"),
                 contents: "comfyui:\n  base_path: x\n".into(),
+                mode: None,
+                uid: None,
+                gid: None,
             },
         ),
     ]
@@ -202,7 +205,13 @@ fn migration(t: &Path) -> Vec<InstallPlan> {
             Action::RemoveEmptyDir { path: m.join("empty") },
             Action::RemoveEmptyDir { path: m.clone() },
             Action::CreateLink { link: m.clone(), target: g.clone() },
-            Action::WriteFile { path: t.join("install/note.txt"), contents: "migrated\n".into() },
+            Action::WriteFile {
+                path: t.join("install/note.txt"),
+                contents: "migrated\n".into(),
+                mode: None,
+                uid: None,
+                gid: None,
+            },
         ],
     )]
 }

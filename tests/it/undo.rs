@@ -196,3 +196,157 @@ fn a_standalone_install_with_models_dir_round_trips() {
     assert_same(&inv, &lstat_inventory(&comfy, false), "standalone install after undo");
     assert_nothing_lost(&content, &content_except(&ws.content_roots(), &|p| p.ends_with(".comfydoctor")), "standalone");
 }
+
+// ---------------------------------------------------------------- issue 19, item 10: runs that depend on older runs
+
+/// Everything under the temp folder with stamps, but the journal folder's lock (its pid changes
+/// with every command), and the journals' bytes: "nothing changed" for a refused undo.
+fn untouched_state(ws: &Ws) -> (Inventory, Vec<(PathBuf, Vec<u8>)>) {
+    let lock = PathBuf::from("ws/.comfydoctor/lock");
+    let mut inv = lstat_inventory(&ws.base, true);
+    inv.retain(|p, _| p != &lock);
+    let mut journals: Vec<_> = std::fs::read_dir(ws.journal_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .map(|p| {
+            let b = read(&p);
+            (p, b)
+        })
+        .collect();
+    journals.sort();
+    (inv, journals)
+}
+
+/// Three runs where each newer one stands on the first: the first makes something (the global
+/// folder and its subfolders; or moves a stock config into the global folder), the second and
+/// third migrate installs b and c into it (moving their models into its subfolders; or removing
+/// their copies of the stock config as identical to the global one). Returns the workspace, the
+/// installs with their inventories before their run, the global folder's inventory before the
+/// first run, and the run ids, oldest first.
+struct Chain {
+    ws: Ws,
+    installs: Vec<(PathBuf, Inventory)>,
+    global_before: Option<Inventory>,
+    ids: Vec<String>,
+}
+
+const CONFIG: &[u8] = b"# stock config\nmodel:\n  target: stock.Model\n";
+
+fn chain(case: &str) -> Chain {
+    let ws = match case {
+        "global made by the first run" => Ws::bare(),
+        _ => {
+            let mut ws = Ws::new();
+            ws.set_stock(&[("configs/v1-inference.yaml", CONFIG)]);
+            ws
+        }
+    };
+    let put = |comfy: &Path, n: u32| match case {
+        "global made by the first run" => write(comfy.join(format!("models/loras/{n}.safetensors")), bytes(n)),
+        _ => write(comfy.join("models/configs/v1-inference.yaml"), CONFIG),
+    };
+    let global_before = ws.global.exists().then(|| lstat_inventory(&ws.global, false));
+    let mut installs = Vec::new();
+    let mut ids = Vec::new();
+    for (n, name) in ["a", "b", "c"].iter().enumerate() {
+        let comfy = ws.env(name);
+        put(&comfy, n as u32 + 1);
+        installs.push((comfy.clone(), lstat_inventory(comfy.parent().unwrap(), false)));
+        let out = fix(&ws, &["--yes"]);
+        out.expect(0, &format!("{case}: fix of {name}"));
+        ids.push(run_id(&out));
+        assert_linked(&ws, &comfy);
+    }
+    Chain { ws, installs, global_before, ids }
+}
+
+impl Chain {
+    #[track_caller]
+    fn assert_all_restored(&self, what: &str) {
+        for (comfy, inv) in &self.installs {
+            assert_same(inv, &lstat_inventory(comfy.parent().unwrap(), false), &format!("{what}: {}", comfy.display()));
+        }
+        match &self.global_before {
+            Some(inv) => assert_same(inv, &lstat_inventory(&self.ws.global, false), &format!("{what}: global folder")),
+            None => assert!(!exists_nofollow(&self.ws.global), "{what}: the global folder the first run made is gone"),
+        }
+    }
+}
+
+const CASES: &[&str] = &["global made by the first run", "stock config moved in by the first run"];
+
+#[test]
+fn undo_of_an_older_run_a_newer_one_depends_on_is_refused_naming_them_newest_first() {
+    for case in CASES {
+        let c = chain(case);
+        let (first, second, third) = (&c.ids[0], &c.ids[1], &c.ids[2]);
+        let state = untouched_state(&c.ws);
+        let out = undo_run(&c.ws, first);
+        out.expect(2, &format!("{case}: undo --run <first>"));
+        assert!(state == untouched_state(&c.ws), "{case}: a refused undo changed something");
+        let err = &out.stderr;
+        let (p2, p3) = (err.find(second.as_str()), err.find(third.as_str()));
+        assert!(p2.is_some() && p3.is_some(), "{case}: both newer runs named:\n{err}");
+        assert!(p3 < p2, "{case}: newest first:\n{err}");
+        assert!(err.contains(&format!("undo --run {third}")), "{case}: says how:\n{err}");
+        assert!(err.contains("--with-newer"), "{case}: offers both at once:\n{err}");
+
+        // The third stands on the first only, so the second may go first; the first is still
+        // refused, now naming the third alone.
+        undo_run(&c.ws, second).expect(0, &format!("{case}: undo --run <second>"));
+        let out = undo_run(&c.ws, first);
+        out.expect(2, &format!("{case}: undo --run <first> with the third left"));
+        assert!(
+            out.stderr.contains(third.as_str()) && !out.stderr.contains(second.as_str()),
+            "{case}:\n{}",
+            out.stderr
+        );
+        // Then each alone, newest first: every install and the global folder are back.
+        for id in [third, first] {
+            undo_run(&c.ws, id).expect(0, &format!("{case}: undo --run {id}"));
+        }
+        c.assert_all_restored(case);
+    }
+}
+
+#[test]
+fn undo_with_newer_undoes_the_dependent_runs_newest_first_then_the_run() {
+    for case in CASES {
+        let c = chain(case);
+        let out = run(&c.ws, "undo", &["--run", &c.ids[0], "--with-newer"]);
+        out.expect(0, &format!("{case}: undo --run <first> --with-newer"));
+        let (p1, p2, p3) = (
+            out.stdout.find(&format!("Undid run {}", c.ids[0])),
+            out.stdout.find(&format!("Undid run {}", c.ids[1])),
+            out.stdout.find(&format!("Undid run {}", c.ids[2])),
+        );
+        assert!(p1.is_some() && p2.is_some() && p3.is_some(), "{case}: all three undone:\n{}", out.stdout);
+        assert!(p3 < p2 && p2 < p1, "{case}: newest first:\n{}", out.stdout);
+        c.assert_all_restored(case);
+        let list = run(&c.ws, "undo", &["--list"]);
+        assert_eq!(list.stdout.matches("undone").count(), 3, "{}", list.stdout);
+    }
+}
+
+#[test]
+fn undo_says_what_it_leaves_behind_in_a_folder_it_made() {
+    let ws = Ws::bare();
+    let a = ws.env("a");
+    write(a.join("models/loras/a.safetensors"), bytes(1));
+    fix(&ws, &["--yes"]).expect(0, "fix");
+    // Downloaded later into a folder the run made: the undo may not remove it.
+    write(ws.global.join("loras/later.safetensors"), bytes(2));
+    let content = ws.content();
+    let out = undo(&ws);
+    let said = format!("{}{}", out.stdout, out.stderr);
+    assert!(said.contains("leave") && said.contains("later.safetensors"), "announced before:\n{said}");
+    assert!(out.code == 0 || out.code == 2, "{said}");
+    if out.code == 2 {
+        // Where it stops, the message lists what is in the way.
+        let stop = out.stderr.lines().find(|l| l.contains("stopped at")).unwrap_or_default();
+        assert!(stop.contains("later.safetensors"), "the stop names what is in the way:\n{said}");
+    }
+    assert_eq!(read(&ws.global.join("loras/later.safetensors")), bytes(2));
+    assert_nothing_lost(&content, &ws.content(), "undo over a later download");
+}

@@ -42,12 +42,29 @@ pub mod make_dir {
                 fs::remove_dir(path).map_err(|e| io_step(path, "cannot remove folder", e))?;
             }
             Entry::Dir => {
-                return Err(refuse(path, "the folder it made is no longer empty".into()).into());
+                let why = format!("the folder it made is no longer empty: it holds {}", some_names(path));
+                return Err(refuse(path, why).into());
             }
             other => return Err(mismatch(path, "the folder it made", &other).into()),
         }
         Ok(())
     }
+}
+
+/// The first few names in folder `path` (sorted), and how many more: what keeps it from going.
+fn some_names(path: &Path) -> String {
+    const SHOWN: usize = 5;
+    let mut names: Vec<String> = fs::read_dir(path)
+        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    names.sort();
+    let more = names.len().saturating_sub(SHOWN);
+    names.truncate(SHOWN);
+    let mut s = names.join(", ");
+    if more > 0 {
+        s.push_str(&format!(" and {more} more"));
+    }
+    s
 }
 
 pub mod remove_empty_dir {

@@ -12,7 +12,7 @@ use crate::execute::journal::StepDetail;
 use crate::execute::step::{
     Env, Fail, StepError, io_step, mismatch, read, read_text, refuse, want_missing, want_parent_dir,
 };
-use crate::platform::Entry;
+use crate::platform::{Entry, owner};
 
 fn none() -> StepDetail {
     StepDetail::default()
@@ -101,13 +101,38 @@ pub mod write_file {
         want_parent_dir(path)
     }
 
-    pub fn apply(path: &Path, contents: &str, env: &Env) -> Result<StepDetail, Fail> {
+    /// Mode, owner and group the planner asked for (those of the file the new one replaces).
+    pub type Meta = (Option<u32>, Option<u32>, Option<u32>);
+
+    /// Gives the written file the planned mode, and as root the planned owner and group (only
+    /// root may give a file away). What is not planned stays as the write left it.
+    fn put_meta(path: &Path, (mode, uid, gid): Meta) {
+        let Some(now) = owner::owner_of(path) else { return };
+        let root = owner::is_root();
+        let want = owner::Owner {
+            mode: mode.unwrap_or(now.mode),
+            uid: uid.filter(|_| root).unwrap_or(now.uid),
+            gid: gid.filter(|_| root).unwrap_or(now.gid),
+        };
+        if want != now {
+            owner::set_owner(path, want);
+        }
+    }
+
+    pub fn apply(path: &Path, contents: &str, meta: Meta, env: &Env) -> Result<StepDetail, Fail> {
         write_atomic(path, contents.as_bytes(), env.tag)?;
+        put_meta(path, meta);
         Ok(none())
     }
 
-    pub fn took_effect(path: &Path, contents: &str) -> Result<Option<StepDetail>, StepError> {
-        Ok(holds(path, contents).then(none))
+    /// A write killed between its rename and [`put_meta`] counts as done, so the owner and mode
+    /// are put on here too (again, harmlessly, when they already are).
+    pub fn took_effect(path: &Path, contents: &str, meta: Meta) -> Result<Option<StepDetail>, StepError> {
+        let done = holds(path, contents);
+        if done {
+            put_meta(path, meta);
+        }
+        Ok(done.then(none))
     }
 
     pub fn undo_took_effect(path: &Path) -> Result<bool, StepError> {

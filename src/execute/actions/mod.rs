@@ -98,7 +98,9 @@ pub(super) fn apply(action: &Action, env: &Env, on_copied: OnCopied) -> Result<S
         Action::RemoveLink { link, .. } => link::remove_link::apply(link),
         Action::RemovePlaceholder { path } => file::remove_placeholder::apply(path),
         Action::RemoveStockFile { path, contents } => file::remove_stock_file::apply(path, contents),
-        Action::WriteFile { path, contents } => file::write_file::apply(path, contents, env),
+        Action::WriteFile { path, contents, mode, uid, gid } => {
+            file::write_file::apply(path, contents, (*mode, *uid, *gid), env)
+        }
         Action::AppendLine { path, line } => file::append_line::apply(path, line, env),
         Action::GitSkipWorktree { repo, paths } => git::skip_worktree::apply(repo, paths),
         Action::GitSparseCheckout { repo, patterns, saved } => git::sparse_checkout::apply(repo, patterns, saved),
@@ -122,7 +124,9 @@ pub(super) fn took_effect(action: &Action, started: &StepDetail) -> Result<Optio
         Action::RemoveLink { link, .. } => link::remove_link::took_effect(link),
         Action::RemovePlaceholder { path } => file::remove_placeholder::took_effect(path),
         Action::RemoveStockFile { path, .. } => file::remove_stock_file::took_effect(path),
-        Action::WriteFile { path, contents } => file::write_file::took_effect(path, contents),
+        Action::WriteFile { path, contents, mode, uid, gid } => {
+            file::write_file::took_effect(path, contents, (*mode, *uid, *gid))
+        }
         Action::AppendLine { path, line } => file::append_line::took_effect(path, line),
         Action::GitSkipWorktree { repo, paths } => git::skip_worktree::took_effect(repo, paths),
         Action::GitSparseCheckout { patterns, saved, .. } => git::sparse_checkout::took_effect(patterns, saved),
@@ -168,7 +172,7 @@ pub(super) fn apply_undo(action: &Action, detail: &StepDetail, env: &Env, on_cop
         }
         Action::RemovePlaceholder { path } => file::remove_placeholder::undo(path, detail),
         Action::RemoveStockFile { path, contents } => file::remove_stock_file::undo(path, contents, env, detail),
-        Action::WriteFile { path, contents } => file::write_file::undo(path, contents),
+        Action::WriteFile { path, contents, .. } => file::write_file::undo(path, contents),
         Action::AppendLine { path, line } => file::append_line::undo(path, line, detail, env),
         Action::GitSkipWorktree { repo, paths } => git::skip_worktree::undo(repo, paths),
         Action::GitSparseCheckout { saved, .. } => git::sparse_checkout::undo(saved, detail, env),

@@ -396,3 +396,43 @@ fn kept_entries_keep_launcher_variables_through_the_binary() {
     let paths: Vec<_> = after.entries().map(|e| e.path.clone()).collect();
     assert_eq!(paths, [Path::new("/mnt/shared/sd/checkpoints"), Path::new("/home/user/AI/vae")]);
 }
+
+/// Item 11: the rewritten file keeps the original's owner, group and mode (as root the atomic
+/// write would make it `root:root 0644`), and `undo` puts the original back as it was.
+#[cfg(unix)]
+#[test]
+fn a_rewritten_yaml_keeps_owner_and_mode_and_undo_restores_the_original() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let tmp = tempfile::tempdir().unwrap();
+    let global = tmp.path().join("g");
+    fs::create_dir_all(&global).unwrap();
+    let comfy = standalone(tmp.path());
+    let yaml_path = comfy.join(legacy_yaml::FILE_NAME);
+    let text = comfydock_yaml(&global, "other:\n  base_path: /opt/other\n  checkpoints: ckpt\n");
+    write(&yaml_path, &text);
+    fs::set_permissions(&yaml_path, fs::Permissions::from_mode(0o600)).unwrap();
+    if std::os::unix::fs::chown(&yaml_path, Some(1000), Some(1000)).is_err() {
+        eprintln!("SKIPPED: not root, cannot give the YAML to uid 1000");
+        return;
+    }
+    let meta = |p: &Path| {
+        let m = fs::metadata(p).unwrap();
+        (m.uid(), m.gid(), m.mode() & 0o7777)
+    };
+    let (code, out, err) =
+        run(tmp.path(), &["fix", "--yes", comfy.to_str().unwrap(), "--models-dir", global.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let rewritten = fs::read_to_string(&yaml_path).unwrap();
+    assert_ne!(rewritten, text, "rewritten, not removed");
+    assert!(rewritten.contains("/opt/other"), "{rewritten}");
+    assert_eq!(meta(&yaml_path), (1000, 1000, 0o600), "the rewritten file");
+    let backups = yaml_backups(&comfy);
+    assert_eq!(backups.len(), 1);
+    assert_eq!(meta(&backups[0]), (1000, 1000, 0o600), "the backup");
+
+    let (code, _, err) = run(tmp.path(), &["undo", comfy.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(fs::read_to_string(&yaml_path).unwrap(), text);
+    assert_eq!(meta(&yaml_path), (1000, 1000, 0o600), "the original after undo");
+    assert!(yaml_backups(&comfy).is_empty());
+}
