@@ -29,6 +29,25 @@ pub fn refuse_staged(inspection: &Inspection) -> Result<(), Refusal> {
     )))
 }
 
+/// A checkout git cannot be asked about cannot be protected: the link is not made (the install
+/// is refused, nothing changed) unless `--no-git-protection`, which notes that it stays
+/// unprotected. Called only when the plan is about to make or re-point the link.
+pub fn refuse_unprotectable(inspection: &Inspection, protect: bool, draft: &mut Draft) -> Result<(), Refusal> {
+    let root = &inspection.install.root;
+    let Some(u) = inspection.git.unusable(root) else { return Ok(()) };
+    if protect {
+        return Err(Refusal(format!(
+            "{}, so this git checkout cannot be protected and a models/ link would break it (git would show every tracked models/ file deleted, the next `git pull` abort and `git reset --hard` replace the link); nothing was changed. To fix: {}, then run again; or pass --no-git-protection to link it unprotected",
+            u.why, u.remedy
+        )));
+    }
+    draft.notes.push(format!(
+        "{ID}: linked without git protection (--no-git-protection): {}; the checkout stays unprotected until you {} and run `comfydoctor fix` again",
+        u.why, u.remedy
+    ));
+    Ok(())
+}
+
 pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
     let (GitState::Repo(repo), Some(global)) = (&inspection.git, &inspection.global) else { return };
     let root = &inspection.install.root;

@@ -178,6 +178,8 @@ pub struct Ctx<'a> {
     /// The journal folder; the executor creates it, so plans treat it as existing.
     pub journal_dir: PathBuf,
     pub view: &'a mut View,
+    /// False with `--no-git-protection`: link a checkout git cannot protect, with a note.
+    pub git_protection: bool,
 }
 
 /// A plan being built for one install.
@@ -325,15 +327,19 @@ pub fn plan_install(inspection: &Inspection, findings: &[Finding], ctx: &mut Ctx
         git_tracks_models::refuse_staged(inspection)?;
     }
     let mut draft = Draft::default();
+    let link_fix = ids.iter().find_map(|&id| match fix(id) {
+        Fix::Link { plan, .. } => Some((id, plan)),
+        _ => None,
+    });
+    if link_fix.is_some() {
+        // Before anything is planned: a refused install leaves the view as it was.
+        git_tracks_models::refuse_unprotectable(inspection, ctx.git_protection, &mut draft)?;
+    }
     for &id in &ids {
         if let Fix::Global(plan) = fix(id) {
             plan(inspection, ctx, &mut draft);
         }
     }
-    let link_fix = ids.iter().find_map(|&id| match fix(id) {
-        Fix::Link { plan, .. } => Some((id, plan)),
-        _ => None,
-    });
     if let Some((id, plan)) = link_fix {
         if let Some(global) = &inspection.global
             && ctx.view.get(&global.dir.path) != Dest::Dir
