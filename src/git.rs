@@ -172,11 +172,14 @@ pub fn sparse_excludes_models(patterns: &str) -> bool {
 }
 
 /// Git's shared folder (`commondir` of a linked worktree), where `config` and `info/exclude` live.
+///
+/// Normalized (`.git/worktrees/<name>/../..` is `.git`), so the paths planned for a checkout and
+/// for its worktrees compare equal and shared files are planned once.
 pub fn common_dir(git_dir: &Path) -> PathBuf {
     match std::fs::read_to_string(git_dir.join("commondir")) {
         Ok(t) => {
             let p = Path::new(t.trim());
-            if p.is_absolute() { p.to_path_buf() } else { git_dir.join(p) }
+            crate::platform::normalize(&if p.is_absolute() { p.to_path_buf() } else { git_dir.join(p) })
         }
         Err(_) => git_dir.to_path_buf(),
     }

@@ -69,13 +69,22 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
     if !paths.is_empty() {
         ctx.act(draft, ID, Action::GitSkipWorktree { repo: root.clone(), paths });
     }
+    // A checkout and its `git worktree add` copies share the common folder's `config` and
+    // `info/exclude`; the index, `info/sparse-checkout` and `config.worktree` are each
+    // worktree's own. Shared changes already planned for another install of this run are not
+    // planned again (the view says which).
     let common = git::common_dir(&repo.git_dir);
-    let expects_outside = git::query(root, &["config", "--bool", "sparse.expectFilesOutsideOfPatterns"])
-        .is_some_and(|o| String::from_utf8_lossy(&o).trim() == "true");
+    let shared_config = common.join("config");
+    let expects_outside = ctx.view.git_saves(&shared_config)
+        || git::query(root, &["config", "--bool", "sparse.expectFilesOutsideOfPatterns"])
+            .is_some_and(|o| String::from_utf8_lossy(&o).trim() == "true");
     let exclude = common.join("info").join("exclude");
     let current = std::fs::read_to_string(&exclude).unwrap_or_default();
-    let missing: Vec<&str> =
-        EXCLUDES.iter().copied().filter(|l| !current.lines().any(|c| c.trim_end() == *l)).collect();
+    let missing: Vec<&str> = EXCLUDES
+        .iter()
+        .copied()
+        .filter(|l| !current.lines().any(|c| c.trim_end() == *l) && !ctx.view.appends(&exclude, l))
+        .collect();
     let needs_sparse = !repo.sparse_excludes_models || !expects_outside;
     if needs_sparse || !missing.is_empty() {
         // `info/` is missing in rare hand-made repositories; made before git would make it.
@@ -83,13 +92,15 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
     }
     if needs_sparse {
         let sparse_file = repo.git_dir.join("info").join("sparse-checkout");
-        let saved: Vec<SavedFile> = [common.join("config"), repo.git_dir.join("config.worktree"), sparse_file.clone()]
+        // The shared config, when an earlier step saves it, is that step's to restore.
+        let saved: Vec<SavedFile> = [shared_config.clone(), repo.git_dir.join("config.worktree"), sparse_file.clone()]
             .into_iter()
+            .filter(|path| !ctx.view.git_saves(path))
             .map(|path| SavedFile { contents: std::fs::read_to_string(&path).ok(), path })
             .collect();
         let enabled = git::query(root, &["config", "--bool", "core.sparseCheckout"])
             .is_some_and(|o| String::from_utf8_lossy(&o).trim() == "true");
-        let mut patterns: Vec<String> = match (&saved[2].contents, enabled) {
+        let mut patterns: Vec<String> = match (std::fs::read_to_string(&sparse_file).ok(), enabled) {
             (Some(text), true) => {
                 text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect()
             }

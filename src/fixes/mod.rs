@@ -64,6 +64,13 @@ pub struct View {
     /// Folders the plan makes: empty when made, so what the disk shows below them (say,
     /// through a link that stood there before) is not theirs.
     made_dirs: std::collections::HashSet<PathBuf>,
+    /// Lines planned for appending, per file: a repository's `info/exclude` is shared by its
+    /// worktrees, and a line appended twice would make the second step refuse.
+    appended: std::collections::HashSet<(PathBuf, String)>,
+    /// Git files an earlier sparse-checkout step saves (and its undo restores): the shared
+    /// `config` of a repository whose worktrees are also installs. A later step must not save
+    /// its own copy, which the earlier step makes stale (its precondition would fail).
+    git_saved: std::collections::HashSet<PathBuf>,
 }
 
 /// A link an earlier step will have made.
@@ -143,6 +150,16 @@ impl View {
     /// Links earlier steps of this run will have made.
     pub fn planned_links(&self) -> &[PlannedLink] {
         &self.planned_links
+    }
+
+    /// Whether an earlier step of this run appends `line` to `path`.
+    pub fn appends(&self, path: &Path, line: &str) -> bool {
+        self.appended.contains(&(path.to_path_buf(), line.to_string()))
+    }
+
+    /// Whether an earlier sparse-checkout step of this run saves (and changes) the git file `path`.
+    pub fn git_saves(&self, path: &Path) -> bool {
+        self.git_saved.contains(path)
     }
 
     /// Forgets what was planned: after execution the disk is the truth again.
@@ -244,8 +261,16 @@ impl Ctx<'_> {
                 self.view.set(path, Dest::File { len: contents.len() as u64, bytes_at: path.clone() });
             }
             Action::RemoveStockFile { path, .. } => self.view.set(path, Dest::Missing),
-            // Git's own files are not part of what the planners look at.
-            Action::AppendLine { .. } | Action::GitSkipWorktree { .. } | Action::GitSparseCheckout { .. } => {}
+            // Git's own files are not part of the disk the planners look at; what is recorded is
+            // only what a repository's worktrees share (see `View::appends`, `View::git_saves`).
+            Action::AppendLine { path, line } => {
+                self.view.appended.insert((path.clone(), line.clone()));
+            }
+            Action::GitSparseCheckout { saved, .. } => {
+                self.view.git_saved.extend(saved.iter().map(|s| s.path.clone()));
+            }
+            // The index is the checkout's own.
+            Action::GitSkipWorktree { .. } => {}
         }
         draft.push(check, action);
     }

@@ -1,6 +1,6 @@
 //! `git-tracks-models` with real git: fires while the index tracks `models/` unprotected, is silent
 //! once the paths are skip-worktree and a sparse-checkout rule keeps `/models/` out, and turns into
-//! an info line when there is no `git` to ask. Then the fix (issue 5: a linked `models/` must not
+//! a warning when there is no `git` to ask. Then the fix (issue 5: a linked `models/` must not
 //! break updating a ComfyUI checkout): an "upstream" with tracked `models/` placeholders and stock
 //! configs, a clone migrated by `comfydoctor fix --yes`, then upstream changes pulled; and undo.
 #![cfg(unix)]
@@ -556,4 +556,128 @@ fn no_git_protection_is_documented() {
     assert!(out.contains("--no-git-protection"), "{out}");
     let readme = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     assert!(readme.contains("--no-git-protection"));
+}
+
+// ---------------------------------------------------------------- a checkout and its worktree (issue 19, item 5)
+
+/// A workspace whose environment `envs[0]` is a clone of an upstream with tracked stock
+/// `models/`, and whose `envs[1]` is a `git worktree add` of that clone (branch `wt` tracking
+/// `origin/master`); returns the two ComfyUI folders, the clone first. Installs are planned in
+/// name order, so `["env2", "env"]` plans the worktree first.
+fn checkout_and_worktree(envs: [&str; 2]) -> (Ws, PathBuf, [PathBuf; 2]) {
+    let mut ws = Ws::new();
+    let stock = StockTree::new();
+    let files: Vec<(&str, &[u8])> = stock.files.iter().map(|(p, b)| (p.as_str(), b.as_slice())).collect();
+    ws.set_stock(&files);
+    let upstream = ws.base.join("upstream");
+    make_comfyui(&upstream);
+    stock.materialize(&upstream.join("models"));
+    write(upstream.join(".gitignore"), "/models/\n");
+    git(&ws.base, &["init", "-q", "-b", "master", upstream.to_str().unwrap()]);
+    git(&upstream, &["add", "-A"]);
+    git(&upstream, &["add", "-f", "models"]);
+    git(&upstream, &["commit", "-q", "-m", "initial"]);
+    let mut comfys = Vec::new();
+    for env in envs {
+        let dir = ws.root.join("environments").join(env);
+        write(dir.join(".cec/.complete"), "");
+        comfys.push(dir.join("ComfyUI"));
+    }
+    git(&ws.base, &["clone", "-q", upstream.to_str().unwrap(), comfys[0].to_str().unwrap()]);
+    git(&comfys[0], &["worktree", "add", "-q", "--track", "-b", "wt", comfys[1].to_str().unwrap(), "origin/master"]);
+    assert!(comfys[1].join(".git").is_file());
+    let [a, b]: [PathBuf; 2] = comfys.try_into().unwrap();
+    (ws, upstream, [a, b])
+}
+
+/// Every git file the protection of the checkout or its worktree may change.
+fn worktree_git_files(main: &Path) -> Vec<(PathBuf, Option<Vec<u8>>)> {
+    let common = main.join(".git");
+    let wt = common.join("worktrees/ComfyUI");
+    ["config", "config.worktree", "index", "info/exclude", "info/sparse-checkout"]
+        .iter()
+        .map(|f| common.join(f))
+        .chain(["config.worktree", "index", "info/sparse-checkout"].iter().map(|f| wt.join(f)))
+        .map(|p| {
+            let bytes = fs::read(&p).ok();
+            (p, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn a_checkout_and_its_worktree_are_protected_in_one_run() {
+    if skip_without_git() {
+        return;
+    }
+    for envs in [["env", "env2"], ["env2", "env"]] {
+        checkout_and_worktree_protected(envs);
+    }
+}
+
+fn checkout_and_worktree_protected(envs: [&str; 2]) {
+    let (ws, upstream, comfys) = checkout_and_worktree(envs);
+    let out = fix(&ws, &["--yes"]);
+    assert_eq!(out.code, 0, "one run\nstdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+    let exclude = fs::read_to_string(comfys[0].join(".git/info/exclude")).unwrap();
+    assert_eq!(exclude.lines().filter(|l| *l == "/models").count(), 1, "{exclude}");
+    for c in &comfys {
+        assert_linked(&ws, c);
+        assert_eq!(git(c, &["status", "--porcelain"]), "", "{}", c.display());
+        let flags = git(c, &["ls-files", "-t", "models"]);
+        assert!(!flags.is_empty() && flags.lines().all(|l| l.starts_with("S ")), "{}: {flags}", c.display());
+    }
+    let (code, json) = ws.scan_json(&[]);
+    assert_eq!(code, 0, "{json:#}");
+
+    // Upstream changes a stock config and adds a folder under models/; both pull it.
+    let global_before = lstat_inventory(&ws.global, true);
+    write(upstream.join("main.py"), "# main.py v2\n");
+    write(upstream.join("models/newdir/put_new_here"), "");
+    let cfg = upstream.join("models/configs/v1-inference.yaml");
+    let text = fs::read_to_string(&cfg).unwrap() + "# upstream edit\n";
+    write(&cfg, text);
+    git(&upstream, &["add", "-A"]);
+    git(&upstream, &["add", "-f", "models"]);
+    git(&upstream, &["commit", "-q", "-m", "update"]);
+    for c in &comfys {
+        git(c, &["pull", "-q", "--ff-only"]);
+        assert_eq!(fs::read_to_string(c.join("main.py")).unwrap(), "# main.py v2\n");
+        assert_linked(&ws, c);
+        assert_eq!(git(c, &["status", "--porcelain"]), "", "{} after the pull", c.display());
+    }
+    assert_same(&global_before, &lstat_inventory(&ws.global, true), "nothing may change");
+    let (code, json) = ws.scan_json(&[]);
+    assert_eq!(code, 0, "{json:#}");
+}
+
+#[test]
+fn undo_takes_back_a_checkout_and_its_worktree() {
+    if skip_without_git() {
+        return;
+    }
+    for envs in [["env", "env2"], ["env2", "env"]] {
+        undo_takes_back(envs);
+    }
+}
+
+fn undo_takes_back(envs: [&str; 2]) {
+    let (ws, _, comfys) = checkout_and_worktree(envs);
+    let before = worktree_git_files(&comfys[0]);
+    let flags_before: Vec<String> = comfys.iter().map(|c| git(c, &["ls-files", "-t", "models"])).collect();
+    fix(&ws, &["--yes"]).expect(0, "fix");
+    undo(&ws).expect(0, "undo");
+    let after = worktree_git_files(&comfys[0]);
+    for ((path, b), (_, a)) in before.iter().zip(&after) {
+        if path.ends_with("index") {
+            continue; // git rewrites the index; its flags are compared below
+        }
+        assert_eq!(b, a, "{} restored byte for byte", path.display());
+    }
+    let flags_after: Vec<String> = comfys.iter().map(|c| git(c, &["ls-files", "-t", "models"])).collect();
+    assert_eq!(flags_before, flags_after);
+    for c in &comfys {
+        assert!(fs::symlink_metadata(c.join("models")).unwrap().is_dir(), "{}", c.display());
+        assert_eq!(git(c, &["status", "--porcelain"]), "", "{}", c.display());
+    }
 }
