@@ -107,6 +107,13 @@ pub struct FixArgs {
     /// How long to wait for another comfydoctor run on the same installs before giving up.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     pub wait: f64,
+
+    /// Make the models link even in a git checkout that git cannot protect (no git on PATH,
+    /// "dubious ownership", a damaged .git). Without it such an install is refused: with the
+    /// link, git shows the tracked models/ files deleted and `git pull` aborts. A later `fix`,
+    /// once git works, adds the protection.
+    #[arg(long)]
+    pub no_git_protection: bool,
 }
 
 #[derive(Debug, Args)]

@@ -133,6 +133,8 @@ pub struct FixSettings {
     pub dry_run: bool,
     /// How long to wait for another run's lock.
     pub wait: Duration,
+    /// False with `--no-git-protection`: a checkout git cannot protect is linked anyway.
+    pub git_protection: bool,
 }
 
 impl FixSettings {
@@ -143,6 +145,7 @@ impl FixSettings {
             consent: Consent::detect(args.yes),
             dry_run: args.dry_run,
             wait: wait(args.wait)?,
+            git_protection: !args.no_git_protection,
         })
     }
 

@@ -20,6 +20,46 @@ pub enum GitState {
     Repo(GitModels),
 }
 
+/// Why git cannot protect a checkout, and what the user can do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unusable {
+    /// One line, e.g. "no `git` on PATH".
+    pub why: String,
+    /// The exact remedy, e.g. "install git (or put it on PATH)".
+    pub remedy: String,
+}
+
+impl GitState {
+    /// Why git cannot be used for the checkout at `root` (`None`: no checkout, or git answers).
+    /// Without git's answer the tool cannot tell what the index tracks, nor protect it, so a
+    /// `models/` link would leave every tracked file reported deleted and break `git pull`.
+    pub fn unusable(&self, root: &Path) -> Option<Unusable> {
+        let quoted = crate::plan::quote(root);
+        match self {
+            GitState::NotARepo | GitState::Repo(_) => None,
+            GitState::GitMissing => {
+                Some(Unusable { why: "no `git` on PATH".into(), remedy: "install git (or put it on PATH)".into() })
+            }
+            GitState::Error(e) if e.contains("dubious ownership") => {
+                // Git names the folder it checked (a worktree's or the repository's); say that one.
+                let cmd = e
+                    .lines()
+                    .find_map(|l| l.trim().strip_prefix("git config --global --add safe.directory "))
+                    .map(|p| format!("git config --global --add safe.directory {}", crate::plan::quote(Path::new(p))))
+                    .unwrap_or_else(|| format!("git config --global --add safe.directory {quoted}"));
+                Some(Unusable {
+                    why: "git refuses the repository: it belongs to another user (dubious ownership)".into(),
+                    remedy: format!("if you trust it, run `{cmd}`"),
+                })
+            }
+            GitState::Error(e) => Some(Unusable {
+                why: e.lines().next().unwrap_or("git failed").to_string(),
+                remedy: format!("repair the repository until `git -C {quoted} status` works"),
+            }),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GitModels {
     /// The repository's git folder (resolved from a `.git` file for worktrees).
@@ -83,9 +123,17 @@ pub enum Access {
 
 /// Runs `git -C root args...`, feeding `stdin` when given, with stdout and stderr captured: the
 /// one way this tool runs git (asking git's own binary keeps its locking and formats its business).
+///
+/// Git searches no folder above `root` (`GIT_CEILING_DIRECTORIES`): with a damaged `.git` at
+/// `root`, git would otherwise answer for an enclosing repository (a dotfiles repository in the
+/// home folder), which tracks nothing under this `models/`, and the checkout would look safe.
 pub fn run(root: &Path, args: &[&str], stdin: Option<&[u8]>, access: Access) -> io::Result<Output> {
     let mut cmd = Command::new("git");
     cmd.arg("-C").arg(root).args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let real = crate::platform::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    if let Some(parent) = real.parent() {
+        cmd.env("GIT_CEILING_DIRECTORIES", parent);
+    }
     if access == Access::Read {
         cmd.env("GIT_OPTIONAL_LOCKS", "0");
     }
@@ -124,11 +172,14 @@ pub fn sparse_excludes_models(patterns: &str) -> bool {
 }
 
 /// Git's shared folder (`commondir` of a linked worktree), where `config` and `info/exclude` live.
+///
+/// Normalized (`.git/worktrees/<name>/../..` is `.git`), so the paths planned for a checkout and
+/// for its worktrees compare equal and shared files are planned once.
 pub fn common_dir(git_dir: &Path) -> PathBuf {
     match std::fs::read_to_string(git_dir.join("commondir")) {
         Ok(t) => {
             let p = Path::new(t.trim());
-            if p.is_absolute() { p.to_path_buf() } else { git_dir.join(p) }
+            crate::platform::normalize(&if p.is_absolute() { p.to_path_buf() } else { git_dir.join(p) })
         }
         Err(_) => git_dir.to_path_buf(),
     }

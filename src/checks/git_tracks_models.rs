@@ -1,7 +1,7 @@
 //! `git-tracks-models`: a git checkout that a `models/` link would break.
 
 use super::{Check, CheckId, Finding, Severity};
-use crate::git::GitState;
+use crate::git::{GitState, Unusable};
 use crate::inspect::{GlobalState, Inspection};
 
 pub const CHECK: Check = Check {
@@ -13,19 +13,24 @@ is a link, `git pull` aborts (\"untracked working tree files would be overwritte
 symbolic link\"), and some update scripts delete the link.\n\nFix (after the link is in place): \
 mark the tracked models/ paths skip-worktree, add a non-cone sparse-checkout rule that keeps \
 everything but /models/ (merged with existing rules), and add /models to .git/info/exclude. \
-`comfydoctor undo` restores the previous state.",
+`comfydoctor undo` restores the previous state.\n\nWhen git cannot be asked (no `git` on PATH, a \
+repository owned by another user that git refuses as \"dubious ownership\", a damaged `.git`), the \
+checkout cannot be protected: `fix` refuses to make the link for that install and says how to \
+make git usable (install it, `git config --global --add safe.directory <path>`, repair the \
+repository), unless `fix --no-git-protection` is given.",
     needs_global: false,
     about_global: false,
     run,
 };
 
 fn run(inspection: &Inspection, _: Option<&GlobalState>) -> Option<Finding> {
+    if let Some(u) = inspection.git.unusable(&inspection.install.root) {
+        // Not an info line: `fix` refuses to link such a checkout, and a link made anyway (or by
+        // another tool) leaves it unprotected. `fix` itself cannot repair git, so no fix text.
+        return Some(Finding::new(CHECK.id, Severity::Warning, unusable_message(&u), None));
+    }
     match &inspection.git {
-        GitState::NotARepo => None,
-        GitState::GitMissing => {
-            Some(Finding::new(CHECK.id, Severity::Info, "git checkout, but no `git` on PATH: check skipped", None))
-        }
-        GitState::Error(e) => Some(Finding::new(CHECK.id, Severity::Info, format!("check skipped: {e}"), None)),
+        GitState::NotARepo | GitState::GitMissing | GitState::Error(_) => None,
         GitState::Repo(repo) if repo.protected() => None,
         GitState::Repo(repo) => Some(Finding::new(
             CHECK.id,
@@ -37,6 +42,15 @@ fn run(inspection: &Inspection, _: Option<&GlobalState>) -> Option<Finding> {
             Some("mark models/ skip-worktree, exclude /models/ from the sparse checkout".into()),
         )),
     }
+}
+
+/// What the finding says about a checkout git cannot be asked about: why, what a link does to
+/// it, and what to do.
+pub fn unusable_message(u: &Unusable) -> String {
+    format!(
+        "{}: this git checkout cannot be protected, so with models/ a link it is unprotected (git shows the tracked models/ files deleted, `git pull` aborts, `git reset --hard` replaces the link); {}, then run `comfydoctor fix` again",
+        u.why, u.remedy
+    )
 }
 
 #[cfg(test)]
@@ -70,8 +84,8 @@ mod tests {
     fn severity_by_git_state() {
         for (name, git, severity) in [
             ("not a repo", GitState::NotARepo, None),
-            ("no git", GitState::GitMissing, Some(Severity::Info)),
-            ("git failed", GitState::Error("git ls-files failed: boom".into()), Some(Severity::Info)),
+            ("no git", GitState::GitMissing, Some(Severity::Warning)),
+            ("git failed", GitState::Error("git ls-files failed: boom".into()), Some(Severity::Warning)),
             ("tracks nothing", git_repo(0, 0, false), None),
             ("skip-worktree and sparse rule", git_repo(12, 0, true), None),
             ("fresh clone", git_repo(12, 12, false), Some(Severity::Warning)),
@@ -87,13 +101,32 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_or_failing_git_skips_the_check() {
-        let f = fired(&CHECK, ID, &with_git(GitState::GitMissing));
-        assert_eq!(f.message, "git checkout, but no `git` on PATH: check skipped");
-        assert_eq!(f.fix, None);
-        let f = fired(&CHECK, ID, &with_git(GitState::Error("git ls-files failed: boom".into())));
-        assert_eq!(f.message, "check skipped: git ls-files failed: boom");
-        assert_eq!(f.fix, None);
+    fn a_missing_or_failing_git_says_why_and_what_to_do() {
+        let dubious = "git ls-files failed: fatal: detected dubious ownership in repository at '/c'\nTo add an exception for this directory, call:\n\n\tgit config --global --add safe.directory /c";
+        for (name, git, why, remedy) in [
+            ("no git", GitState::GitMissing, "no `git` on PATH", "install git".to_string()),
+            (
+                "dubious ownership",
+                GitState::Error(dubious.into()),
+                "belongs to another user",
+                format!(
+                    "`git config --global --add safe.directory {}`",
+                    crate::plan::quote(std::path::Path::new("/c"))
+                ),
+            ),
+            (
+                "corrupt",
+                GitState::Error("git ls-files failed: fatal: index file corrupt\nmore".into()),
+                "git ls-files failed: fatal: index file corrupt:",
+                "repair the repository".to_string(),
+            ),
+        ] {
+            let f = fired(&CHECK, ID, &with_git(git));
+            assert_eq!(f.severity, Severity::Warning, "{name}");
+            assert!(f.message.contains(why) && f.message.contains(&remedy), "{name}: {}", f.message);
+            assert!(f.message.contains("unprotected") && !f.message.contains('\n'), "{name}: {}", f.message);
+            assert_eq!(f.fix, None, "{name}: fix cannot repair git");
+        }
     }
 
     #[test]

@@ -115,6 +115,7 @@ fn plan_all(scan: &Scan, settings: &FixSettings) -> Planned {
             backup_root: install.root.join(format!("models.comfydoctor-backup-{stamp}")),
             journal_dir: install.journal_dir(),
             view: &mut view,
+            git_protection: settings.git_protection,
         };
         let plan = match fixes::plan_install(&report.inspection, &report.findings, &mut ctx) {
             Ok(plan) => plan,

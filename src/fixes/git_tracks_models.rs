@@ -29,6 +29,25 @@ pub fn refuse_staged(inspection: &Inspection) -> Result<(), Refusal> {
     )))
 }
 
+/// A checkout git cannot be asked about cannot be protected: the link is not made (the install
+/// is refused, nothing changed) unless `--no-git-protection`, which notes that it stays
+/// unprotected. Called only when the plan is about to make or re-point the link.
+pub fn refuse_unprotectable(inspection: &Inspection, protect: bool, draft: &mut Draft) -> Result<(), Refusal> {
+    let root = &inspection.install.root;
+    let Some(u) = inspection.git.unusable(root) else { return Ok(()) };
+    if protect {
+        return Err(Refusal(format!(
+            "{}, so this git checkout cannot be protected and a models/ link would break it (git would show every tracked models/ file deleted, the next `git pull` abort and `git reset --hard` replace the link); nothing was changed. To fix: {}, then run again; or pass --no-git-protection to link it unprotected",
+            u.why, u.remedy
+        )));
+    }
+    draft.notes.push(format!(
+        "{ID}: linked without git protection (--no-git-protection): {}; the checkout stays unprotected until you {} and run `comfydoctor fix` again",
+        u.why, u.remedy
+    ));
+    Ok(())
+}
+
 pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
     let (GitState::Repo(repo), Some(global)) = (&inspection.git, &inspection.global) else { return };
     let root = &inspection.install.root;
@@ -50,13 +69,22 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
     if !paths.is_empty() {
         ctx.act(draft, ID, Action::GitSkipWorktree { repo: root.clone(), paths });
     }
+    // A checkout and its `git worktree add` copies share the common folder's `config` and
+    // `info/exclude`; the index, `info/sparse-checkout` and `config.worktree` are each
+    // worktree's own. Shared changes already planned for another install of this run are not
+    // planned again (the view says which).
     let common = git::common_dir(&repo.git_dir);
-    let expects_outside = git::query(root, &["config", "--bool", "sparse.expectFilesOutsideOfPatterns"])
-        .is_some_and(|o| String::from_utf8_lossy(&o).trim() == "true");
+    let shared_config = common.join("config");
+    let expects_outside = ctx.view.git_saves(&shared_config)
+        || git::query(root, &["config", "--bool", "sparse.expectFilesOutsideOfPatterns"])
+            .is_some_and(|o| String::from_utf8_lossy(&o).trim() == "true");
     let exclude = common.join("info").join("exclude");
     let current = std::fs::read_to_string(&exclude).unwrap_or_default();
-    let missing: Vec<&str> =
-        EXCLUDES.iter().copied().filter(|l| !current.lines().any(|c| c.trim_end() == *l)).collect();
+    let missing: Vec<&str> = EXCLUDES
+        .iter()
+        .copied()
+        .filter(|l| !current.lines().any(|c| c.trim_end() == *l) && !ctx.view.appends(&exclude, l))
+        .collect();
     let needs_sparse = !repo.sparse_excludes_models || !expects_outside;
     if needs_sparse || !missing.is_empty() {
         // `info/` is missing in rare hand-made repositories; made before git would make it.
@@ -64,13 +92,15 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
     }
     if needs_sparse {
         let sparse_file = repo.git_dir.join("info").join("sparse-checkout");
-        let saved: Vec<SavedFile> = [common.join("config"), repo.git_dir.join("config.worktree"), sparse_file.clone()]
+        // The shared config, when an earlier step saves it, is that step's to restore.
+        let saved: Vec<SavedFile> = [shared_config.clone(), repo.git_dir.join("config.worktree"), sparse_file.clone()]
             .into_iter()
+            .filter(|path| !ctx.view.git_saves(path))
             .map(|path| SavedFile { contents: std::fs::read_to_string(&path).ok(), path })
             .collect();
         let enabled = git::query(root, &["config", "--bool", "core.sparseCheckout"])
             .is_some_and(|o| String::from_utf8_lossy(&o).trim() == "true");
-        let mut patterns: Vec<String> = match (&saved[2].contents, enabled) {
+        let mut patterns: Vec<String> = match (std::fs::read_to_string(&sparse_file).ok(), enabled) {
             (Some(text), true) => {
                 text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect()
             }

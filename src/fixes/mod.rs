@@ -64,6 +64,13 @@ pub struct View {
     /// Folders the plan makes: empty when made, so what the disk shows below them (say,
     /// through a link that stood there before) is not theirs.
     made_dirs: std::collections::HashSet<PathBuf>,
+    /// Lines planned for appending, per file: a repository's `info/exclude` is shared by its
+    /// worktrees, and a line appended twice would make the second step refuse.
+    appended: std::collections::HashSet<(PathBuf, String)>,
+    /// Git files an earlier sparse-checkout step saves (and its undo restores): the shared
+    /// `config` of a repository whose worktrees are also installs. A later step must not save
+    /// its own copy, which the earlier step makes stale (its precondition would fail).
+    git_saved: std::collections::HashSet<PathBuf>,
 }
 
 /// A link an earlier step will have made.
@@ -145,6 +152,16 @@ impl View {
         &self.planned_links
     }
 
+    /// Whether an earlier step of this run appends `line` to `path`.
+    pub fn appends(&self, path: &Path, line: &str) -> bool {
+        self.appended.contains(&(path.to_path_buf(), line.to_string()))
+    }
+
+    /// Whether an earlier sparse-checkout step of this run saves (and changes) the git file `path`.
+    pub fn git_saves(&self, path: &Path) -> bool {
+        self.git_saved.contains(path)
+    }
+
     /// Forgets what was planned: after execution the disk is the truth again.
     pub fn clear(&mut self) {
         *self = View::default();
@@ -178,6 +195,8 @@ pub struct Ctx<'a> {
     /// The journal folder; the executor creates it, so plans treat it as existing.
     pub journal_dir: PathBuf,
     pub view: &'a mut View,
+    /// False with `--no-git-protection`: link a checkout git cannot protect, with a note.
+    pub git_protection: bool,
 }
 
 /// A plan being built for one install.
@@ -242,8 +261,16 @@ impl Ctx<'_> {
                 self.view.set(path, Dest::File { len: contents.len() as u64, bytes_at: path.clone() });
             }
             Action::RemoveStockFile { path, .. } => self.view.set(path, Dest::Missing),
-            // Git's own files are not part of what the planners look at.
-            Action::AppendLine { .. } | Action::GitSkipWorktree { .. } | Action::GitSparseCheckout { .. } => {}
+            // Git's own files are not part of the disk the planners look at; what is recorded is
+            // only what a repository's worktrees share (see `View::appends`, `View::git_saves`).
+            Action::AppendLine { path, line } => {
+                self.view.appended.insert((path.clone(), line.clone()));
+            }
+            Action::GitSparseCheckout { saved, .. } => {
+                self.view.git_saved.extend(saved.iter().map(|s| s.path.clone()));
+            }
+            // The index is the checkout's own.
+            Action::GitSkipWorktree { .. } => {}
         }
         draft.push(check, action);
     }
@@ -341,15 +368,19 @@ pub fn plan_install(inspection: &Inspection, findings: &[Finding], ctx: &mut Ctx
         git_tracks_models::refuse_staged(inspection)?;
     }
     let mut draft = Draft::default();
+    let link_fix = ids.iter().find_map(|&id| match fix(id) {
+        Fix::Link { plan, .. } => Some((id, plan)),
+        _ => None,
+    });
+    if link_fix.is_some() {
+        // Before anything is planned: a refused install leaves the view as it was.
+        git_tracks_models::refuse_unprotectable(inspection, ctx.git_protection, &mut draft)?;
+    }
     for &id in &ids {
         if let Fix::Global(plan) = fix(id) {
             plan(inspection, ctx, &mut draft);
         }
     }
-    let link_fix = ids.iter().find_map(|&id| match fix(id) {
-        Fix::Link { plan, .. } => Some((id, plan)),
-        _ => None,
-    });
     if let Some((id, plan)) = link_fix {
         if let Some(global) = &inspection.global
             && ctx.view.get(&global.dir.path) != Dest::Dir

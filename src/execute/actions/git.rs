@@ -60,9 +60,15 @@ fn set_skip_worktree(repo: &Path, paths: &[String], on: bool) -> Result<(), Step
 
 /// Sets the sparse checkout. `sparse.expectFilesOutsideOfPatterns` comes first: without it git
 /// sees the tracked files through the `models` link, clears their skip-worktree bits and then
-/// reports them deleted (git 2.38+).
+/// reports them deleted (git 2.38+). It lives in the config a checkout shares with its
+/// worktrees, so it is set only when not already true: the step of a second worktree then
+/// leaves that file to the step that saved it (see `fixes::View::git_saves`).
 fn sparse_set(repo: &Path, patterns: &[String]) -> Result<(), StepError> {
-    git(repo, &["config", "sparse.expectFilesOutsideOfPatterns", "true"], None, Access::Write)?;
+    let set = git(repo, &["config", "--bool", "sparse.expectFilesOutsideOfPatterns"], None, Access::Read)
+        .is_ok_and(|o| String::from_utf8_lossy(&o).trim() == "true");
+    if !set {
+        git(repo, &["config", "sparse.expectFilesOutsideOfPatterns", "true"], None, Access::Write)?;
+    }
     let mut args = vec!["sparse-checkout", "set", "--no-cone"];
     args.extend(patterns.iter().map(String::as_str));
     git(repo, &args, None, Access::Write)?;

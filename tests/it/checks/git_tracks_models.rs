@@ -1,6 +1,6 @@
 //! `git-tracks-models` with real git: fires while the index tracks `models/` unprotected, is silent
 //! once the paths are skip-worktree and a sparse-checkout rule keeps `/models/` out, and turns into
-//! an info line when there is no `git` to ask. Then the fix (issue 5: a linked `models/` must not
+//! a warning when there is no `git` to ask. Then the fix (issue 5: a linked `models/` must not
 //! break updating a ComfyUI checkout): an "upstream" with tracked `models/` placeholders and stock
 //! configs, a clone migrated by `comfydoctor fix --yes`, then upstream changes pulled; and undo.
 #![cfg(unix)]
@@ -112,18 +112,20 @@ fn a_repository_that_does_not_track_models_is_silent() {
 }
 
 #[test]
-fn without_git_on_path_it_is_an_info_line() {
+fn without_git_on_path_it_is_a_warning_that_says_what_to_do() {
     let (ws, _) = linked_checkout();
     let empty_path = tempfile::tempdir().unwrap();
     let mut cmd = ws.cmd();
     cmd.env("PATH", empty_path.path()).args(["scan", "--format", "json"]).arg(&ws.root);
     let (code, json) = run_json_cmd(&mut cmd);
-    assert_eq!(code, 0, "infos do not count: {json:#}");
+    assert_eq!(code, 1, "an unprotectable checkout is a warning: {json:#}");
     assert_eq!(ids(&json, "env"), s(&["git-tracks-models"]));
     let f = finding(&json, "env", "git-tracks-models");
-    assert_eq!(f["severity"], "info");
-    assert!(f["message"].as_str().unwrap().contains("git"), "{f:#}");
-    assert_eq!(json["summary"]["infos"], 1);
+    assert_eq!(f["severity"], "warning");
+    let msg = f["message"].as_str().unwrap();
+    assert!(msg.contains("no `git` on PATH") && msg.contains("install git"), "{f:#}");
+    assert!(msg.contains("unprotected"), "{f:#}");
+    assert_eq!(json["summary"]["warnings"], 1);
 }
 
 #[test]
@@ -405,28 +407,6 @@ fn staged_changes_under_models_are_refused_with_nothing_changed() {
 }
 
 #[test]
-fn without_git_the_git_fix_is_skipped_and_explained() {
-    if skip_without_git() {
-        return;
-    }
-    let r = Repo::new();
-    let empty = r.root.join("no-git-bin");
-    fs::create_dir_all(&empty).unwrap();
-    let mut cmd = bin();
-    cmd.env("HOME", &r.root)
-        .env("PATH", &empty)
-        .env("COMFYDOCTOR_STOCK_TSV", &r.tsv)
-        .args(["fix", "--yes"])
-        .arg(&r.clone)
-        .arg("--models-dir")
-        .arg(&r.global);
-    let (code, out, err) = output(&mut cmd);
-    assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("no `git` on PATH"), "{out}");
-    r.assert_linked();
-}
-
-#[test]
 fn a_repository_without_info_folder_gets_one_and_a_clean_status() {
     if skip_without_git() {
         return;
@@ -439,4 +419,265 @@ fn a_repository_without_info_folder_gets_one_and_a_clean_status() {
     assert!(exclude.lines().any(|l| l == "/models"), "{exclude}");
     assert_eq!(r.status(), "");
     assert_eq!(r.scan_code(), 0);
+}
+
+// ---------------------------------------------------------------- git that cannot be used (issue 19, item 4)
+
+/// `git status` as the user sees it (success, stdout and stderr), trusting the repository
+/// whoever owns it, so a test can tell the checkout was left as it was.
+fn status_raw(dir: &Path) -> (bool, String, String) {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "safe.directory=*", "status", "--porcelain"])
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CEILING_DIRECTORIES", dir.parent().unwrap())
+        .output()
+        .expect("git runs");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+/// Makes git unusable for the install; returns the PATH to run the binary with (`None`: the
+/// test's own), or `None` from the outer option when the case cannot be set up here.
+type Breaker = fn(&Repo) -> Option<Option<PathBuf>>;
+
+fn no_git_on_path(r: &Repo) -> Option<Option<PathBuf>> {
+    let dir = r.root.join("no-git-bin");
+    fs::create_dir_all(&dir).unwrap();
+    Some(Some(dir))
+}
+
+/// The checkout belongs to another user (uid 1000): run as root, git refuses it ("dubious
+/// ownership") unless it is listed in `safe.directory`.
+fn dubious_ownership(r: &Repo) -> Option<Option<PathBuf>> {
+    let chowned = std::process::Command::new("chown").args(["-R", "1000"]).arg(&r.clone).status();
+    if !chowned.is_ok_and(|s| s.success()) {
+        eprintln!("SKIPPED: cannot chown (not root)");
+        return None;
+    }
+    let ls = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&r.clone)
+        .args(["ls-files", "models"])
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env_remove("SUDO_UID")
+        .output()
+        .unwrap();
+    if ls.status.success() {
+        eprintln!("SKIPPED: this git (or user) does not refuse a repository owned by another user");
+        return None;
+    }
+    assert!(String::from_utf8_lossy(&ls.stderr).contains("dubious ownership"));
+    Some(None)
+}
+
+fn truncated_index(r: &Repo) -> Option<Option<PathBuf>> {
+    let index = r.clone.join(".git/index");
+    let bytes = fs::read(&index).unwrap();
+    fs::write(&index, &bytes[..20]).unwrap();
+    Some(None)
+}
+
+/// A damaged `HEAD` inside a folder that is itself a git repository: git must not answer for
+/// the outer repository (which tracks nothing under this `models/`).
+fn garbage_head_inside_another_repo(r: &Repo) -> Option<Option<PathBuf>> {
+    git(&r.root, &["init", "-q"]);
+    fs::write(r.clone.join(".git/HEAD"), "garbage\n").unwrap();
+    Some(None)
+}
+
+const UNUSABLE: &[(&str, Breaker, &str)] = &[
+    ("no git on PATH", no_git_on_path, "install git"),
+    ("dubious ownership", dubious_ownership, "git config --global --add safe.directory"),
+    ("truncated index", truncated_index, "repair the repository"),
+    ("garbage HEAD inside another repository", garbage_head_inside_another_repo, "repair the repository"),
+];
+
+impl Repo {
+    fn cmd_with_path(&self, path: Option<&Path>, args: &[&str]) -> (i32, String, String) {
+        let mut cmd = bin();
+        cmd.env("HOME", &self.root)
+            .env("COMFYDOCTOR_STOCK_TSV", &self.tsv)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env_remove("SUDO_UID")
+            .current_dir(&self.root)
+            .args(args)
+            .arg(&self.clone)
+            .arg("--models-dir")
+            .arg(&self.global);
+        if let Some(p) = path {
+            cmd.env("PATH", p);
+        }
+        output(&mut cmd)
+    }
+}
+
+#[test]
+fn a_checkout_git_cannot_protect_is_refused_and_left_as_it_was() {
+    if skip_without_git() {
+        return;
+    }
+    for &(name, breaker, remedy) in UNUSABLE {
+        let r = Repo::new();
+        let Some(path) = breaker(&r) else { continue };
+        let path = path.as_deref();
+
+        let (code, out, _) = r.cmd_with_path(path, &["scan", "--format", "json"]);
+        let json = parse_json(&out);
+        assert_eq!(code, 1, "{name}: {json:#}");
+        let f = finding(&json, "~/ComfyUI", "git-tracks-models");
+        assert_eq!(f["severity"], "warning", "{name}: {f:#}");
+        assert!(f["message"].as_str().unwrap().contains(remedy), "{name}: {f:#}");
+
+        let models_before = lstat_inventory(&r.clone.join("models"), true);
+        let status_before = status_raw(&r.clone);
+        let (code, out, err) = r.cmd_with_path(path, &["fix", "--yes"]);
+        assert_eq!(code, 2, "{name}: refused\nstdout:\n{out}\nstderr:\n{err}");
+        assert!(err.contains("not fixed") && err.contains(remedy), "{name}: says why and how: {err}");
+        assert!(err.contains("--no-git-protection"), "{name}: names the way out: {err}");
+        assert!(fs::symlink_metadata(r.clone.join("models")).unwrap().is_dir(), "{name}: models/ untouched");
+        assert_same(&models_before, &lstat_inventory(&r.clone.join("models"), true), name);
+        assert_eq!(status_raw(&r.clone), status_before, "{name}: git status unchanged");
+
+        let (code, out, err) = r.cmd_with_path(path, &["fix", "--yes", "--no-git-protection"]);
+        assert_eq!(code, 1, "{name}: linked, the warning stays\nstdout:\n{out}\nstderr:\n{err}");
+        r.assert_linked();
+        assert!(out.contains("unprotected"), "{name}: the report says so: {out}");
+    }
+}
+
+#[test]
+fn no_git_protection_is_documented() {
+    let (code, out, _) = output(bin().args(["fix", "--help"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("--no-git-protection"), "{out}");
+    let readme = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(readme.contains("--no-git-protection"));
+}
+
+// ---------------------------------------------------------------- a checkout and its worktree (issue 19, item 5)
+
+/// A workspace whose environment `envs[0]` is a clone of an upstream with tracked stock
+/// `models/`, and whose `envs[1]` is a `git worktree add` of that clone (branch `wt` tracking
+/// `origin/master`); returns the two ComfyUI folders, the clone first. Installs are planned in
+/// name order, so `["env2", "env"]` plans the worktree first.
+fn checkout_and_worktree(envs: [&str; 2]) -> (Ws, PathBuf, [PathBuf; 2]) {
+    let mut ws = Ws::new();
+    let stock = StockTree::new();
+    let files: Vec<(&str, &[u8])> = stock.files.iter().map(|(p, b)| (p.as_str(), b.as_slice())).collect();
+    ws.set_stock(&files);
+    let upstream = ws.base.join("upstream");
+    make_comfyui(&upstream);
+    stock.materialize(&upstream.join("models"));
+    write(upstream.join(".gitignore"), "/models/\n");
+    git(&ws.base, &["init", "-q", "-b", "master", upstream.to_str().unwrap()]);
+    git(&upstream, &["add", "-A"]);
+    git(&upstream, &["add", "-f", "models"]);
+    git(&upstream, &["commit", "-q", "-m", "initial"]);
+    let mut comfys = Vec::new();
+    for env in envs {
+        let dir = ws.root.join("environments").join(env);
+        write(dir.join(".cec/.complete"), "");
+        comfys.push(dir.join("ComfyUI"));
+    }
+    git(&ws.base, &["clone", "-q", upstream.to_str().unwrap(), comfys[0].to_str().unwrap()]);
+    git(&comfys[0], &["worktree", "add", "-q", "--track", "-b", "wt", comfys[1].to_str().unwrap(), "origin/master"]);
+    assert!(comfys[1].join(".git").is_file());
+    let [a, b]: [PathBuf; 2] = comfys.try_into().unwrap();
+    (ws, upstream, [a, b])
+}
+
+/// Every git file the protection of the checkout or its worktree may change.
+fn worktree_git_files(main: &Path) -> Vec<(PathBuf, Option<Vec<u8>>)> {
+    let common = main.join(".git");
+    let wt = common.join("worktrees/ComfyUI");
+    ["config", "config.worktree", "index", "info/exclude", "info/sparse-checkout"]
+        .iter()
+        .map(|f| common.join(f))
+        .chain(["config.worktree", "index", "info/sparse-checkout"].iter().map(|f| wt.join(f)))
+        .map(|p| {
+            let bytes = fs::read(&p).ok();
+            (p, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn a_checkout_and_its_worktree_are_protected_in_one_run() {
+    if skip_without_git() {
+        return;
+    }
+    for envs in [["env", "env2"], ["env2", "env"]] {
+        checkout_and_worktree_protected(envs);
+    }
+}
+
+fn checkout_and_worktree_protected(envs: [&str; 2]) {
+    let (ws, upstream, comfys) = checkout_and_worktree(envs);
+    let out = fix(&ws, &["--yes"]);
+    assert_eq!(out.code, 0, "one run\nstdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+    let exclude = fs::read_to_string(comfys[0].join(".git/info/exclude")).unwrap();
+    assert_eq!(exclude.lines().filter(|l| *l == "/models").count(), 1, "{exclude}");
+    for c in &comfys {
+        assert_linked(&ws, c);
+        assert_eq!(git(c, &["status", "--porcelain"]), "", "{}", c.display());
+        let flags = git(c, &["ls-files", "-t", "models"]);
+        assert!(!flags.is_empty() && flags.lines().all(|l| l.starts_with("S ")), "{}: {flags}", c.display());
+    }
+    let (code, json) = ws.scan_json(&[]);
+    assert_eq!(code, 0, "{json:#}");
+
+    // Upstream changes a stock config and adds a folder under models/; both pull it.
+    let global_before = lstat_inventory(&ws.global, true);
+    write(upstream.join("main.py"), "# main.py v2\n");
+    write(upstream.join("models/newdir/put_new_here"), "");
+    let cfg = upstream.join("models/configs/v1-inference.yaml");
+    let text = fs::read_to_string(&cfg).unwrap() + "# upstream edit\n";
+    write(&cfg, text);
+    git(&upstream, &["add", "-A"]);
+    git(&upstream, &["add", "-f", "models"]);
+    git(&upstream, &["commit", "-q", "-m", "update"]);
+    for c in &comfys {
+        git(c, &["pull", "-q", "--ff-only"]);
+        assert_eq!(fs::read_to_string(c.join("main.py")).unwrap(), "# main.py v2\n");
+        assert_linked(&ws, c);
+        assert_eq!(git(c, &["status", "--porcelain"]), "", "{} after the pull", c.display());
+    }
+    assert_same(&global_before, &lstat_inventory(&ws.global, true), "nothing may change");
+    let (code, json) = ws.scan_json(&[]);
+    assert_eq!(code, 0, "{json:#}");
+}
+
+#[test]
+fn undo_takes_back_a_checkout_and_its_worktree() {
+    if skip_without_git() {
+        return;
+    }
+    for envs in [["env", "env2"], ["env2", "env"]] {
+        undo_takes_back(envs);
+    }
+}
+
+fn undo_takes_back(envs: [&str; 2]) {
+    let (ws, _, comfys) = checkout_and_worktree(envs);
+    let before = worktree_git_files(&comfys[0]);
+    let flags_before: Vec<String> = comfys.iter().map(|c| git(c, &["ls-files", "-t", "models"])).collect();
+    fix(&ws, &["--yes"]).expect(0, "fix");
+    undo(&ws).expect(0, "undo");
+    let after = worktree_git_files(&comfys[0]);
+    for ((path, b), (_, a)) in before.iter().zip(&after) {
+        if path.ends_with("index") {
+            continue; // git rewrites the index; its flags are compared below
+        }
+        assert_eq!(b, a, "{} restored byte for byte", path.display());
+    }
+    let flags_after: Vec<String> = comfys.iter().map(|c| git(c, &["ls-files", "-t", "models"])).collect();
+    assert_eq!(flags_before, flags_after);
+    for c in &comfys {
+        assert!(fs::symlink_metadata(c.join("models")).unwrap().is_dir(), "{}", c.display());
+        assert_eq!(git(c, &["status", "--porcelain"]), "", "{}", c.display());
+    }
 }
