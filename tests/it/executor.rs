@@ -648,45 +648,35 @@ fn resume_keeps_an_install_that_had_stopped_stopped() {
 /// (a planner bug, made here by hand) is rolled back by the executor, which says which names.
 #[test]
 fn view_check_rolls_back_a_plan_that_would_hide_a_model() {
-    type Bug = fn(&Path) -> (Vec<Action>, &'static str);
+    // `migration()` with one step wrong: (the step's index, the wrong step, a name it hides).
+    type Bug = fn(&Path) -> (usize, Action, &'static str);
     let bugs: &[(&str, Bug)] = &[
         ("a model moved aside", |t| {
-            let (m, g) = (t.join("install/models"), t.join("global"));
-            let steps = vec![
-                Action::MakeDir { path: g.join("checkpoints") },
-                Action::Move { from: m.join("vae"), to: g.join("vae") },
-                Action::Move { from: m.join("checkpoints/a.safetensors"), to: t.join("aside.safetensors") },
-                Action::RemovePlaceholder { path: m.join("checkpoints/put_checkpoints_here") },
-                Action::RemoveEmptyDir { path: m.join("checkpoints") },
-                Action::RemoveEmptyDir { path: m.join("empty") },
-                Action::RemoveEmptyDir { path: m.clone() },
-                Action::CreateLink { link: m.clone(), target: g.clone() },
-            ];
-            (steps, "checkpoints/a.safetensors")
+            let from = t.join("install/models/checkpoints/a.safetensors");
+            (1, Action::Move { from, to: t.join("aside.safetensors") }, "checkpoints/a.safetensors")
         }),
         ("a link made to the wrong folder", |t| {
-            let (m, g) = (t.join("install/models"), t.join("global"));
-            let steps = vec![
-                Action::MakeDir { path: g.join("checkpoints") },
-                Action::Move { from: m.join("checkpoints/a.safetensors"), to: g.join("checkpoints/a.safetensors") },
-                Action::RemovePlaceholder { path: m.join("checkpoints/put_checkpoints_here") },
-                Action::RemoveEmptyDir { path: m.join("checkpoints") },
-                Action::Move { from: m.join("vae"), to: g.join("vae") },
-                Action::RemoveEmptyDir { path: m.join("empty") },
-                Action::RemoveEmptyDir { path: m.clone() },
-                Action::CreateLink { link: m.clone(), target: g.join("checkpoints") },
-            ];
-            (steps, "vae/v.pt")
+            let (link, target) = (t.join("install/models"), t.join("global/checkpoints"));
+            (7, Action::CreateLink { link, target }, "vae/v.pt")
         }),
     ];
+    // The control: the same plan without the wrong step passes the check.
+    let d = dirs();
+    fixture(&d.tree);
+    let mut o = opts(&d.journal);
+    o.view_check = true;
+    let mut p = migration(&d.tree).remove(0);
+    p.global = Some(d.tree.join("global"));
+    assert!(execute(&[p], &o).unwrap().succeeded(), "a right migration passes the view check");
     for (what, bug) in bugs {
         let d = dirs();
         fixture(&d.tree);
         let before = inventory(&d.tree, false);
         let mut o = opts(&d.journal);
         o.view_check = true;
-        let (steps, name) = bug(&d.tree);
-        let mut p = plan(&d.tree.join("install"), steps);
+        let (at, wrong, name) = bug(&d.tree);
+        let mut p = migration(&d.tree).remove(0);
+        p.steps[at].action = wrong;
         p.global = Some(d.tree.join("global"));
         let r = execute(&[p], &o).unwrap();
         let out = &r.installs[0];
