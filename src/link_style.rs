@@ -175,6 +175,7 @@ pub fn relocated(old: &Path, new_root: &Path) -> Option<(PathBuf, PathBuf)> {
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
     fn p(s: &str) -> PathBuf {
         PathBuf::from(s)
     }

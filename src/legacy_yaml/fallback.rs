@@ -91,6 +91,8 @@ mod tests {
             assert_eq!(manager.len(), 1);
             assert_eq!(manager[0].path, global);
             assert!(yaml.entries().all(|e| e.is_default && e.path.starts_with(&global)));
+            // It names the global folder as ComfyDock's file did: a later scan finds it there.
+            assert_eq!(super::super::infer_global(&yaml), Some(global.clone()));
         }
     }
 

@@ -232,5 +232,9 @@ fn links_unsupported_on_a_real_fat_or_exfat_image() {
     assert!(!out.stderr.contains("os error"), "{}", out.stderr);
     assert_fallback_serves(&comfy.join("extra_model_paths.yaml"), &ws.global, &comfy);
     run(&["scan"]).expect(0, "scan with the fallback in place");
+    // Without --models-dir, the fallback itself names the global folder.
+    let mut cmd = ws.cmd();
+    cmd.arg("scan").arg(&comfy);
+    run_cmd(cmd).expect(0, "scan without --models-dir");
     drop(stick);
 }
