@@ -18,28 +18,32 @@ pub enum CheckId {
     GlobalLayout,
     GlobalLinkBroken,
     LinkMissing,
+    WorkspaceMoved,
     LinkBroken,
     LinkWrongTarget,
     ModelsNotDir,
     PlaceholderOnly,
     ModelsDirReal,
+    LinksUnsupported,
     LegacyYaml,
     GitTracksModels,
 }
 
 impl CheckId {
     /// Every check, in report order: the global folder, then `models`, then the YAML, then git.
-    pub const ALL: [CheckId; 12] = [
+    pub const ALL: [CheckId; 14] = [
         CheckId::ModelsDirUnknown,
         CheckId::GlobalMissing,
         CheckId::GlobalLayout,
         CheckId::GlobalLinkBroken,
         CheckId::LinkMissing,
+        CheckId::WorkspaceMoved,
         CheckId::LinkBroken,
         CheckId::LinkWrongTarget,
         CheckId::ModelsNotDir,
         CheckId::PlaceholderOnly,
         CheckId::ModelsDirReal,
+        CheckId::LinksUnsupported,
         CheckId::LegacyYaml,
         CheckId::GitTracksModels,
     ];
@@ -51,11 +55,13 @@ impl CheckId {
             CheckId::GlobalLayout => "global-layout",
             CheckId::GlobalLinkBroken => "global-link-broken",
             CheckId::LinkMissing => "link-missing",
+            CheckId::WorkspaceMoved => "workspace-moved",
             CheckId::LinkBroken => "link-broken",
             CheckId::LinkWrongTarget => "link-wrong-target",
             CheckId::ModelsNotDir => "models-not-dir",
             CheckId::PlaceholderOnly => "placeholder-only",
             CheckId::ModelsDirReal => "models-dir-real",
+            CheckId::LinksUnsupported => "links-unsupported",
             CheckId::LegacyYaml => "legacy-yaml",
             CheckId::GitTracksModels => "git-tracks-models",
         }

@@ -75,6 +75,13 @@ pub struct TargetArgs {
     /// Print nothing when there is nothing to report; otherwise only the findings.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// How a new models link names the global folder: relative survives a moved or re-mounted
+    /// workspace (auto: relative inside the workspace root, else absolute; relative: whenever
+    /// both share a folder below /). Default: `link_style` in <workspace>/.comfydoctor/config.json,
+    /// else auto. Windows junctions are always absolute.
+    #[arg(long, value_enum, value_name = "STYLE")]
+    pub link_style: Option<LinkStyleArg>,
 }
 
 #[derive(Debug, Args)]
@@ -151,6 +158,14 @@ pub enum StrategyArg {
     Merge,
     /// Keep the old folder (renamed) or leave the old target alone; only link.
     Backup,
+}
+
+/// `--link-style`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LinkStyleArg {
+    Auto,
+    Relative,
+    Absolute,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

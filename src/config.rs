@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::checks::CheckId;
-use crate::cli::{ColorChoice, FixArgs, Format, ScanArgs, StrategyArg, TargetArgs, UndoArgs};
+use crate::cli::{ColorChoice, FixArgs, Format, LinkStyleArg, ScanArgs, StrategyArg, TargetArgs, UndoArgs};
 use crate::exit_codes::ErrorKind;
 use crate::fixes::Strategy;
 use crate::platform;
@@ -50,6 +50,8 @@ pub struct Target {
     pub checks: Vec<CheckId>,
     pub verbose: bool,
     pub quiet: bool,
+    /// `--link-style`; `None`: the workspace config's, else auto (`link_style`).
+    pub link_style: Option<crate::link_style::LinkStyle>,
 }
 
 impl Target {
@@ -74,7 +76,20 @@ impl Target {
             }
             selected
         };
-        Ok(Target { paths, models_dir, max_depth: args.max_depth, checks, verbose: args.verbose, quiet: args.quiet })
+        let link_style = args.link_style.map(|s| match s {
+            LinkStyleArg::Auto => crate::link_style::LinkStyle::Auto,
+            LinkStyleArg::Relative => crate::link_style::LinkStyle::Relative,
+            LinkStyleArg::Absolute => crate::link_style::LinkStyle::Absolute,
+        });
+        Ok(Target {
+            paths,
+            models_dir,
+            max_depth: args.max_depth,
+            checks,
+            verbose: args.verbose,
+            quiet: args.quiet,
+            link_style,
+        })
     }
 
     /// Whether git has to be asked at all.

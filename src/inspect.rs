@@ -8,6 +8,8 @@ use crate::platform::{self, Entry, LinkInfo};
 use crate::stock;
 use crate::workspace::{Install, ModelsDir};
 
+pub mod links;
+
 /// What an install's `models` entry is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModelsState {
@@ -108,6 +110,8 @@ pub struct Inspection {
     pub git: GitState,
     /// The global folder this install should link to; `None` when unknown.
     pub global: Option<GlobalState>,
+    /// Where and how the `models` link can be made (`inspect::links`, filled by the pipeline).
+    pub link: links::LinkPlace,
 }
 
 /// Reads an install, without its global folder (that needs every install's YAML first).
@@ -127,7 +131,7 @@ pub fn inspect_install(install: &Install, with_git: bool) -> Inspection {
     let is_file = std::fs::metadata(&yaml_path).is_ok_and(|m| m.is_file());
     let yaml = is_file.then(|| legacy_yaml::read_file(&yaml_path));
     let git = if with_git { git::inspect(&install.root) } else { GitState::NotARepo };
-    Inspection { install: install.clone(), models, yaml, git, global: None }
+    Inspection { install: install.clone(), models, yaml, git, global: None, link: Default::default() }
 }
 
 /// Where ComfyUI looks for the YAML: `os.path.join(os.path.dirname(os.path.realpath(main.py)),

@@ -27,6 +27,7 @@
 //!   joined to `base_path`, exactly what ComfyUI on Linux would register.
 
 mod coverage;
+mod fallback;
 mod pathx;
 mod rewrite;
 mod tree;
@@ -35,6 +36,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub use coverage::{FOLDER_KEYS, NODE_KEYS, comfy_dirs_for_key, comfy_key, search_paths};
+pub use fallback::{FALLBACK_MARKER, FALLBACK_SECTION, fallback_text, is_fallback, serves_every_key};
 pub use pathx::{expanduser, expandvars, expandvars_nt, expandvars_posix, guess_windows_home, normpath, passwd_home};
 use tree::{KeyId, Kind, Node, Pos, Value};
 

@@ -25,6 +25,7 @@ pub mod fixes;
 pub mod git;
 pub mod inspect;
 pub mod legacy_yaml;
+pub mod link_style;
 pub mod listing;
 pub mod pipeline;
 pub mod plan;

@@ -47,6 +47,8 @@ pub fn collect_found(target: &Target, found: workspace::Discovery) -> Result<Sca
         inspection.global =
             dir.map(|d| globals.entry(d.path.clone()).or_insert_with(|| inspect::inspect_global(&d)).clone());
     }
+    inspect::links::fill(&mut inspections, target.link_style)
+        .map_err(|p| DiscoveryError::LinkConfig { path: p.path, reason: p.reason })?;
     // A global folder's own findings are reported once, on the first install that uses it.
     let mut reported = HashSet::new();
     let installs = inspections

@@ -31,13 +31,20 @@ pub enum DiscoveryError {
         "{path}: cannot read the workspace file: {reason}. Repair or move the file, or pass `--models-dir DIR` and the install folder"
     )]
     WorkspaceJson { path: PathBuf, reason: String },
+
+    #[error(
+        "{path}: cannot use comfydoctor's workspace config: {reason}. Repair or remove the file, or pass `--link-style`"
+    )]
+    LinkConfig { path: PathBuf, reason: String },
 }
 
 impl DiscoveryError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             DiscoveryError::PathNotFound { .. } | DiscoveryError::PathNotDir { .. } => ErrorKind::Usage,
-            DiscoveryError::NoInstalls { .. } | DiscoveryError::WorkspaceJson { .. } => ErrorKind::Config,
+            DiscoveryError::NoInstalls { .. }
+            | DiscoveryError::WorkspaceJson { .. }
+            | DiscoveryError::LinkConfig { .. } => ErrorKind::Config,
         }
     }
 }
@@ -89,6 +96,13 @@ pub enum ModelsDirSource {
     WorkspaceDefault(PathBuf),
     LegacyYaml,
     ExistingLinks,
+    /// `workspace.json` names a folder that is gone because the workspace was moved (or is seen
+    /// at another path, as in a container): the same folder at the workspace's new place
+    /// (`link_style::relocated`). `was` is what the file says.
+    WorkspaceMoved {
+        file: PathBuf,
+        was: PathBuf,
+    },
 }
 
 impl fmt::Display for ModelsDirSource {
@@ -100,6 +114,9 @@ impl fmt::Display for ModelsDirSource {
             ModelsDirSource::WorkspaceDefault(_) => write!(f, "ComfyDock's default"),
             ModelsDirSource::LegacyYaml => write!(f, "extra_model_paths.yaml"),
             ModelsDirSource::ExistingLinks => write!(f, "the existing models links"),
+            ModelsDirSource::WorkspaceMoved { file, was } => {
+                write!(f, "{} (it names {}, gone since the workspace moved)", file.display(), was.display())
+            }
         }
     }
 }
@@ -292,6 +309,12 @@ pub fn workspace_models_dir(ws: &Path) -> Result<Option<ModelsDir>> {
         Some(serde_json::Value::String(p)) if !p.is_empty() => {
             let p = Path::new(p);
             let path = if p.is_absolute() { p.to_path_buf() } else { platform::normalize(&ws.join(p)) };
+            if let Some((_, moved)) = crate::link_style::relocated(&path, ws) {
+                return Ok(Some(ModelsDir {
+                    path: moved,
+                    source: ModelsDirSource::WorkspaceMoved { file, was: path },
+                }));
+            }
             Ok(Some(ModelsDir { path, source: ModelsDirSource::WorkspaceJson(file) }))
         }
         Some(serde_json::Value::Null) | None => Ok(None),

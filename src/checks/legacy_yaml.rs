@@ -42,6 +42,12 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
             ));
         }
     };
+    // comfydoctor's own fallback where no link can live (`links-unsupported` reports it).
+    if legacy_yaml::is_fallback(yaml)
+        && matches!(inspection.link.support, crate::platform::fstype::LinkSupport::No { .. })
+    {
+        return None;
+    }
     if yaml.null_document {
         return Some(Finding::new(
             CHECK.id,

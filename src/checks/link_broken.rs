@@ -20,7 +20,7 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
     let ModelsState::Link(link) = &inspection.models else {
         return None;
     };
-    if link.resolved.is_some() {
+    if link.resolved.is_some() || super::workspace_moved::applies(inspection, global).is_some() {
         return None;
     }
     Some(Finding::new(

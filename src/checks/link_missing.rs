@@ -10,7 +10,11 @@ pub const CHECK: Check = Check {
     summary: "the install has no models folder or link at all",
     explain: "ComfyUI looks for models under <ComfyUI>/models. Without it, ComfyUI lists no \
 models (and recreates an empty folder on start).\n\nFix: create models as a link to the global \
-models folder (a symlink on Linux/macOS, a junction on Windows).",
+models folder (a symlink on Linux/macOS, a junction on Windows). The symlink is relative (e.g. \
+../../../models) when the install and the global folder share the workspace root, so the \
+workspace can be moved, renamed or mounted at another path (a container's /workspace) and stay \
+healthy; --link-style relative|absolute|auto or link_style in <workspace>/.comfydoctor/config.json \
+chooses otherwise. Windows junctions are always absolute: the OS stores no other kind.",
     needs_global: false,
     about_global: false,
     run,

@@ -17,12 +17,14 @@ mod legacy_yaml;
 mod link_broken;
 mod link_missing;
 mod link_wrong_target;
+pub mod links_unsupported;
 mod models_dir_real;
 mod models_dir_unknown;
 mod models_not_dir;
 mod placeholder_only;
 #[cfg(test)]
 mod test_support;
+pub mod workspace_moved;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -88,11 +90,13 @@ pub fn check(id: CheckId) -> &'static Check {
         CheckId::GlobalLayout => &global_layout::CHECK,
         CheckId::GlobalLinkBroken => &global_link_broken::CHECK,
         CheckId::LinkMissing => &link_missing::CHECK,
+        CheckId::WorkspaceMoved => &workspace_moved::CHECK,
         CheckId::LinkBroken => &link_broken::CHECK,
         CheckId::LinkWrongTarget => &link_wrong_target::CHECK,
         CheckId::ModelsNotDir => &models_not_dir::CHECK,
         CheckId::PlaceholderOnly => &placeholder_only::CHECK,
         CheckId::ModelsDirReal => &models_dir_real::CHECK,
+        CheckId::LinksUnsupported => &links_unsupported::CHECK,
         CheckId::LegacyYaml => &legacy_yaml::CHECK,
         CheckId::GitTracksModels => &git_tracks_models::CHECK,
     }
@@ -119,6 +123,7 @@ pub fn run(inspection: &Inspection, selected: &[CheckId]) -> Vec<Finding> {
         }
         findings.extend((check.run)(inspection, global));
     }
+    links_unsupported::drop_what_needs_a_link(inspection, &mut findings);
     if global.is_none() && (global_needed || selected.contains(&CheckId::ModelsDirUnknown)) {
         findings.insert(0, models_dir_unknown::finding(inspection));
     }

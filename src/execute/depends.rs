@@ -54,10 +54,12 @@ fn names(a: &Action) -> Vec<PathBuf> {
         Action::Move { from, to } | Action::HardLink { from, to } | Action::CopyVerify { from, to } => {
             vec![from.clone(), to.clone()]
         }
-        Action::CreateLink { link, target } => vec![link.clone(), target.clone()],
-        Action::ReplaceLink { link, old_target, new_target } => {
-            vec![link.clone(), old_target.clone(), new_target.clone()]
-        }
+        Action::CreateLink { link, target } => vec![link.clone(), crate::link_style::resolved_from(link, target)],
+        Action::ReplaceLink { link, old_target, new_target } => vec![
+            link.clone(),
+            crate::link_style::resolved_from(link, old_target),
+            crate::link_style::resolved_from(link, new_target),
+        ],
         Action::CreateLinkLike { link, raw_target, .. } => {
             let mut v = vec![link.clone()];
             v.extend(link.parent().map(|p| platform::normalize(&p.join(raw_target))));

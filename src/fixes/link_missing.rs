@@ -7,6 +7,9 @@ use crate::plan::Action;
 
 pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
     let Some(global) = &inspection.global else { return };
-    let action = Action::CreateLink { link: inspection.install.models_path(), target: global.dir.path.clone() };
+    let action = Action::CreateLink {
+        link: inspection.install.models_path(),
+        target: super::link_target(inspection, &global.dir.path, draft),
+    };
     ctx.act(draft, CheckId::LinkMissing, action);
 }

@@ -36,7 +36,7 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
     let action = Action::ReplaceLink {
         link: inspection.install.models_path(),
         old_target: link.raw_target.clone(),
-        new_target: global.dir.path.clone(),
+        new_target: super::link_target(inspection, &global.dir.path, draft),
     };
     ctx.act(draft, ID, action);
 }

@@ -20,10 +20,12 @@ mod legacy_yaml;
 mod link_broken;
 mod link_missing;
 mod link_wrong_target;
+mod links_unsupported;
 pub mod merge;
 mod models_dir_real;
 mod models_not_dir;
 mod placeholder_only;
+mod workspace_moved;
 
 /// How user data in the way of the link is handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,10 +243,10 @@ impl Ctx<'_> {
                 self.view.set(link, Dest::Missing);
             }
             Action::CreateLink { link, target } => {
-                self.view.set(link, Dest::Link { resolved: Some(target.clone()) });
+                self.view.set(link, Dest::Link { resolved: Some(crate::link_style::resolved_from(link, target)) });
             }
             Action::ReplaceLink { link, new_target, .. } => {
-                self.view.set(link, Dest::Link { resolved: Some(new_target.clone()) });
+                self.view.set(link, Dest::Link { resolved: Some(crate::link_style::resolved_from(link, new_target)) });
             }
             Action::CreateLinkLike { link, raw_target, target_is_dir, kind } => {
                 let resolved = link.parent().map(|p| platform::normalize(&p.join(raw_target)));
@@ -297,6 +299,22 @@ impl Ctx<'_> {
     }
 }
 
+/// The target a new `models` link of this install stores: relative or absolute as its
+/// [`crate::link_style::LinkStyle`] decides (the workspace root is the scope of `auto`), with a
+/// note when the style asked for cannot be had. Every planner that makes the `models` link asks
+/// here, so both styles come out of one rule.
+pub fn link_target(inspection: &Inspection, global: &Path, draft: &mut Draft) -> PathBuf {
+    let install = &inspection.install;
+    let scope =
+        install.workspace.clone().unwrap_or_else(|| install.root.parent().unwrap_or(&install.root).to_path_buf());
+    let (target, note) = crate::link_style::target_for(&install.models_path(), global, inspection.link.style, &scope);
+    if let Some(note) = note {
+        let from = inspection.link.style_from.as_deref().unwrap_or("the default");
+        draft.notes.push(format!("link style {} ({from}): {note}", inspection.link.style.as_str()));
+    }
+    target
+}
+
 /// Why an install cannot be fixed at all; nothing is planned for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal(pub String);
@@ -326,11 +344,13 @@ pub fn fix(id: CheckId) -> Fix {
         CheckId::GlobalLayout => Fix::Global(global_layout::plan),
         CheckId::GlobalLinkBroken => Fix::Manual,
         CheckId::LinkMissing => Fix::Link { plan: link_missing::plan, asks_strategy: false },
+        CheckId::WorkspaceMoved => Fix::Link { plan: workspace_moved::plan, asks_strategy: false },
         CheckId::LinkBroken => Fix::Link { plan: link_broken::plan, asks_strategy: false },
         CheckId::LinkWrongTarget => Fix::Link { plan: link_wrong_target::plan, asks_strategy: true },
         CheckId::ModelsNotDir => Fix::Link { plan: models_not_dir::plan, asks_strategy: false },
         CheckId::PlaceholderOnly => Fix::Link { plan: placeholder_only::plan, asks_strategy: false },
         CheckId::ModelsDirReal => Fix::Link { plan: models_dir_real::plan, asks_strategy: true },
+        CheckId::LinksUnsupported => Fix::Link { plan: links_unsupported::plan, asks_strategy: false },
         CheckId::LegacyYaml => Fix::OnLink(legacy_yaml::plan),
         CheckId::GitTracksModels => Fix::OnLink(git_tracks_models::plan),
     }
@@ -372,7 +392,8 @@ pub fn plan_install(inspection: &Inspection, findings: &[Finding], ctx: &mut Ctx
         Fix::Link { plan, .. } => Some((id, plan)),
         _ => None,
     });
-    if link_fix.is_some() {
+    // The fallback YAML of `links-unsupported` makes no link, so git has nothing to protect.
+    if link_fix.is_some_and(|(id, _)| id != CheckId::LinksUnsupported) {
         // Before anything is planned: a refused install leaves the view as it was.
         git_tracks_models::refuse_unprotectable(inspection, ctx.git_protection, &mut draft)?;
     }

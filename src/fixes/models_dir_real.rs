@@ -56,7 +56,8 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
             relink_aliases(ctx, draft, ID, aliases);
         }
     }
-    ctx.act(draft, ID, Action::CreateLink { link: models, target: global.dir.path.clone() });
+    let target = super::link_target(inspection, &global.dir.path, draft);
+    ctx.act(draft, ID, Action::CreateLink { link: models, target });
 }
 
 /// Every file and link under `dir` (walked on disk, links followed as ComfyUI does), relative.

@@ -15,7 +15,7 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
             let action = Action::ReplaceLink {
                 link: models,
                 old_target: link.raw_target.clone(),
-                new_target: global.dir.path.clone(),
+                new_target: super::link_target(inspection, &global.dir.path, draft),
             };
             ctx.act(draft, ID, action);
         }
@@ -24,7 +24,8 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
             let backup = inspection.install.root.join(format!("models.comfydoctor-backup-{}", ctx.stamp));
             draft.notes.push(format!("models (not a folder) is renamed to {}", backup.display()));
             ctx.act(draft, ID, Action::Move { from: models.clone(), to: backup });
-            ctx.act(draft, ID, Action::CreateLink { link: models, target: global.dir.path.clone() });
+            let target = super::link_target(inspection, &global.dir.path, draft);
+            ctx.act(draft, ID, Action::CreateLink { link: models, target });
         }
     }
 }

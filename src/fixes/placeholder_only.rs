@@ -14,5 +14,6 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
     let (Some(global), ModelsState::RealDir(tree)) = (&inspection.global, &inspection.models) else { return };
     let models = inspection.install.models_path();
     merge_models_dir(ctx, draft, ID, tree, &models, global);
-    ctx.act(draft, ID, Action::CreateLink { link: models, target: global.dir.path.clone() });
+    let target = super::link_target(inspection, &global.dir.path, draft);
+    ctx.act(draft, ID, Action::CreateLink { link: models, target });
 }

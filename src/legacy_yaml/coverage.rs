@@ -78,6 +78,11 @@ pub fn classify(entry: &YamlEntry, global: &Path) -> Coverage {
     let Some(rel) = relative_under(&path, &global) else {
         return uncovered(format!("outside the global folder {}", global.display()));
     };
+    // ComfyUI-Manager downloads below `download_model_base`, and into `models_dir` without it:
+    // the global folder itself is what a models/ link gives it.
+    if key == "download_model_base" && rel.is_empty() {
+        return Coverage::Covered { dir: ".".into() };
+    }
     if dirs.is_empty() {
         if !NODE_KEYS.contains(&key) {
             return uncovered(format!(

@@ -8,6 +8,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 mod decide;
+pub mod fstype;
 pub mod owner;
 #[cfg(unix)]
 mod unix;

@@ -137,6 +137,25 @@ pub fn create_link_like(
 }
 
 /// The live answers to `decide`'s questions.
+/// What the volume checks say about a `models` link in `dir` to `target` (for
+/// `fstype::link_support`): the same decision `create_dir_link` takes, made before planning.
+pub fn link_verdict(dir: &Path, target: &Path) -> super::fstype::Verdict {
+    use super::fstype::Verdict;
+    let target = decide::absolute_target(target, &dir.join("models"));
+    match decide::choose_kind(&RealOps, &target, &dir.join("models")) {
+        Ok(_) => Verdict::Links,
+        Err(LinkError::Unsupported { .. }) => Verdict::NoLinks {
+            fs: RealOps.volume(dir).map(|v| v.fs_name).unwrap_or_else(|| "this volume".into()),
+            why: "the volume supports neither junctions nor symlinks".into(),
+        },
+        Err(LinkError::NetworkTarget { .. }) => Verdict::NoLinks {
+            fs: "a network share (the global folder's)".into(),
+            why: "a junction cannot point at a network share, and this process may not create symlinks (enable Developer Mode)".into(),
+        },
+        Err(_) => Verdict::Links,
+    }
+}
+
 struct RealOps;
 
 const DRIVE_REMOTE: u32 = 4;

@@ -15,6 +15,7 @@ mod fix;
 mod half_migrated;
 mod harness;
 mod interrupt;
+mod links;
 mod preflight;
 // Generated workspaces need symlinks, hard links, modes and byte names: Unix only.
 #[cfg(unix)]

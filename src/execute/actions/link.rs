@@ -9,12 +9,17 @@ use crate::execute::journal::StepDetail;
 use crate::execute::step::{Fail, StepError, io_step, mismatch, read, want_missing, want_parent_dir};
 use crate::platform::{self, Entry, LinkInfo, LinkKind};
 
-fn points_at(info: &LinkInfo, target: &Path) -> bool {
-    info.raw_target == target || info.resolved.as_deref().is_some_and(|r| platform::same_dir(r, target))
+/// A relative `target` (a relative `models` link, `link_style`) is where it leads from `link`.
+fn points_at(info: &LinkInfo, link: &Path, target: &Path) -> bool {
+    info.raw_target == target
+        || info
+            .resolved
+            .as_deref()
+            .is_some_and(|r| platform::same_dir(r, &crate::link_style::resolved_from(link, target)))
 }
 
-fn is_link_to(e: &Entry, target: &Path) -> bool {
-    matches!(e, Entry::Link(info) if points_at(info, target))
+fn is_link_to(e: &Entry, link: &Path, target: &Path) -> bool {
+    matches!(e, Entry::Link(info) if points_at(info, link, target))
 }
 
 fn is_link_raw(e: &Entry, raw: &Path) -> bool {
@@ -57,7 +62,7 @@ pub mod create_link {
     }
 
     pub fn took_effect(link: &Path, target: &Path) -> Result<Option<StepDetail>, StepError> {
-        Ok(is_link_to(&read(link)?, target).then(none))
+        Ok(is_link_to(&read(link)?, link, target).then(none))
     }
 
     pub fn undo_took_effect(link: &Path) -> Result<bool, StepError> {
@@ -66,7 +71,7 @@ pub mod create_link {
 
     pub fn undo(link: &Path, target: &Path) -> Result<(), Fail> {
         let e = read(link)?;
-        if !is_link_to(&e, target) {
+        if !is_link_to(&e, link, target) {
             return Err(mismatch(link, &format!("a link to {}", target.display()), &e).into());
         }
         Ok(remove_link(link)?)
@@ -78,7 +83,7 @@ pub mod replace_link {
 
     pub fn precondition(link: &Path, old_target: &Path) -> Result<(), StepError> {
         let e = read(link)?;
-        if is_link_to(&e, old_target) {
+        if is_link_to(&e, link, old_target) {
             Ok(())
         } else {
             Err(mismatch(link, &format!("a link to {}", old_target.display()), &e))
@@ -94,17 +99,17 @@ pub mod replace_link {
 
     pub fn took_effect(link: &Path, old_target: &Path, new_target: &Path) -> Result<Option<StepDetail>, StepError> {
         let e = read(link)?;
-        Ok((is_link_to(&e, new_target) && !is_link_to(&e, old_target)).then(none))
+        Ok((is_link_to(&e, link, new_target) && !is_link_to(&e, link, old_target)).then(none))
     }
 
     pub fn undo_took_effect(link: &Path, old_target: &Path, new_target: &Path) -> Result<bool, StepError> {
         let e = read(link)?;
-        Ok(is_link_to(&e, old_target) && !is_link_to(&e, new_target))
+        Ok(is_link_to(&e, link, old_target) && !is_link_to(&e, link, new_target))
     }
 
     pub fn undo(link: &Path, old_target: &Path, new_target: &Path) -> Result<(), Fail> {
         let e = read(link)?;
-        if !is_link_to(&e, new_target) {
+        if !is_link_to(&e, link, new_target) {
             return Err(mismatch(link, &format!("a link to {}", new_target.display()), &e).into());
         }
         platform::replace_dir_link(old_target, link).map_err(|e| link_err(link, e))?;

@@ -10,10 +10,12 @@ mod legacy_yaml;
 mod link_broken;
 mod link_missing;
 mod link_wrong_target;
+mod links_unsupported;
 mod models_dir_real;
 mod models_dir_unknown;
 mod models_not_dir;
 mod placeholder_only;
+mod workspace_moved;
 
 /// Every check ID has its module here, so `cargo test <id>` finds its tests.
 #[test]

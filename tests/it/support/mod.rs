@@ -55,11 +55,13 @@ pub const ALL_CHECK_IDS: &[&str] = &[
     "global-layout",
     "global-link-broken",
     "link-missing",
+    "workspace-moved",
     "link-broken",
     "link-wrong-target",
     "models-not-dir",
     "placeholder-only",
     "models-dir-real",
+    "links-unsupported",
     "legacy-yaml",
     "git-tracks-models",
 ];
