@@ -1,6 +1,8 @@
 //! One file per subcommand: each wires the layers below together.
 
+pub mod backups;
 pub mod checks;
+pub mod detach;
 pub mod fix;
 mod locking;
 pub mod scan;

@@ -13,6 +13,7 @@ use crate::inspect::{Inspection, ModelsState};
 use crate::plan::{Action, InstallPlan, Step, ViewChanges};
 use crate::platform::{self, Entry};
 
+mod detached;
 mod git_tracks_models;
 mod global_layout;
 mod global_missing;
@@ -271,6 +272,9 @@ impl Ctx<'_> {
             }
             // The index is the checkout's own.
             Action::GitSkipWorktree { .. } => {}
+            // The record beside the journals is not part of the disk the planners look at.
+            Action::SetDetached { .. } => {}
+            Action::DeleteDuplicate { path, .. } => self.view.set(path, Dest::Missing),
         }
         draft.push(check, action);
     }
@@ -333,6 +337,7 @@ pub fn fix(id: CheckId) -> Fix {
         CheckId::ModelsDirReal => Fix::Link { plan: models_dir_real::plan, asks_strategy: true },
         CheckId::LegacyYaml => Fix::OnLink(legacy_yaml::plan),
         CheckId::GitTracksModels => Fix::OnLink(git_tracks_models::plan),
+        CheckId::Detached => Fix::OnLink(detached::plan),
     }
 }
 

@@ -103,6 +103,28 @@ pub fn describe(action: &Action) -> String {
                 r = q(repo)
             )
         }
+        Action::SetDetached { .. } | Action::DeleteDuplicate { .. } => lifecycle(action),
+    }
+}
+
+/// The two lifecycle actions (`detach`, `backups --prune`).
+fn lifecycle(action: &Action) -> String {
+    let q = quote;
+    match action {
+        Action::SetDetached { path, install, now, .. } => match now {
+            Some(_) => format!("# record in {} that {} is detached", q(path), q(install)),
+            None => format!("# forget in {} that {} was detached", q(path), q(install)),
+        },
+        Action::DeleteDuplicate { path, twin, len, sha256 } => {
+            let cmd = if cfg!(windows) { "del" } else { "rm" };
+            format!(
+                "{cmd} {}  # {len} bytes, identical to {} (sha256 {}…); not undoable",
+                q(path),
+                q(twin),
+                &sha256[..sha256.len().min(12)]
+            )
+        }
+        _ => String::new(),
     }
 }
 

@@ -9,6 +9,7 @@
 
 mod checks;
 mod cli;
+mod detach;
 mod discovery;
 mod executor;
 mod fix;
