@@ -160,13 +160,32 @@ pub fn survey(folder: &Path, index: &mut GlobalIndex) -> BackupFolder {
         } else if ft.is_file() {
             let len = item.metadata().map(|m| m.len()).unwrap_or(0);
             let mut sha = None;
-            let twin = index.twin(&rel, len, &mut sha, item.path());
+            let twin = match index.twin(&rel, len, &mut sha, item.path()) {
+                Twin::SamePath(t) | Twin::Elsewhere(t) if same_inode(item.path(), &t) => Twin::NotAFile(format!(
+                    "another name of {} (a hard link): deleting it would free nothing",
+                    t.display()
+                )),
+                other => other,
+            };
             out.files.push(BackupFile { rel, len, sha256: sha, twin });
         } else {
             out.files.push(BackupFile { rel, len: 0, sha256: None, twin: Twin::NotAFile("a special file".into()) });
         }
     }
     out
+}
+
+fn same_inode(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        matches!((std::fs::symlink_metadata(a), std::fs::symlink_metadata(b)), (Ok(x), Ok(y)) if (x.dev(), x.ino()) == (y.dev(), y.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        false
+    }
 }
 
 /// The prune plan of one install: every proved file deleted, then every folder that leaves

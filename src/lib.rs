@@ -34,6 +34,7 @@ pub mod platform;
 pub mod progress;
 pub mod prompt;
 pub mod report;
+pub mod sizes;
 pub mod state;
 pub mod stock;
 pub mod workspace;

@@ -66,5 +66,5 @@ pub fn collect_found(target: &Target, found: workspace::Discovery) -> Result<Sca
             InstallReport { inspection, findings }
         })
         .collect();
-    Ok(Scan { installs })
+    Ok(Scan { installs, sizes: None })
 }
