@@ -247,8 +247,18 @@ mod tests {
         let f = BackupFolder {
             path: PathBuf::from("/b"),
             files: vec![
-                BackupFile { rel: "a/x".into(), len: 1, sha256: Some("h".into()), twin: Twin::SamePath("/g/a/x".into()) },
-                BackupFile { rel: "c/d/y".into(), len: 1, sha256: Some("h".into()), twin: Twin::Elsewhere("/g/y".into()) },
+                BackupFile {
+                    rel: "a/x".into(),
+                    len: 1,
+                    sha256: Some("h".into()),
+                    twin: Twin::SamePath("/g/a/x".into()),
+                },
+                BackupFile {
+                    rel: "c/d/y".into(),
+                    len: 1,
+                    sha256: Some("h".into()),
+                    twin: Twin::Elsewhere("/g/y".into()),
+                },
                 BackupFile { rel: "k/z".into(), len: 1, sha256: None, twin: Twin::None },
             ],
             dirs: vec!["a".into(), "c".into(), "c/d".into(), "k".into()],

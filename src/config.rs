@@ -6,9 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::checks::CheckId;
-use crate::cli::{
-    BackupsArgs, ColorChoice, DetachArgs, FixArgs, Format, ScanArgs, StrategyArg, TargetArgs, UndoArgs,
-};
+use crate::cli::{BackupsArgs, ColorChoice, DetachArgs, FixArgs, Format, ScanArgs, StrategyArg, TargetArgs, UndoArgs};
 use crate::exit_codes::ErrorKind;
 use crate::fixes::Strategy;
 use crate::platform;

@@ -113,13 +113,9 @@ pub fn plan(inspection: &Inspection, req: &Request) -> Result<InstallPlan, Refus
             p.dir(&models, parent);
         }
         match src {
-            Source::Text(contents) => p.push(Action::WriteFile {
-                path: to,
-                contents: contents.clone(),
-                mode: None,
-                uid: None,
-                gid: None,
-            }),
+            Source::Text(contents) => {
+                p.push(Action::WriteFile { path: to, contents: contents.clone(), mode: None, uid: None, gid: None })
+            }
             Source::Global(from) => {
                 copied_bytes += std::fs::metadata(from).map(|m| m.len()).unwrap_or(0);
                 p.push(Action::CopyVerify { from: from.clone(), to });
@@ -131,6 +127,7 @@ pub fn plan(inspection: &Inspection, req: &Request) -> Result<InstallPlan, Refus
     // What the migration run did to the YAML, put back.
     let migration = migration_run(req.runs, &install.root);
     yaml_back(migration, &install.root, req.stamp, &mut p);
+    git_back(migration, &install.root, &mut p);
 
     let record = Detached {
         install: install.root.clone(),
@@ -147,7 +144,8 @@ pub fn plan(inspection: &Inspection, req: &Request) -> Result<InstallPlan, Refus
     // The view check: what the install stops seeing through models/ is everything of the global
     // folder it does not get a copy of; what it keeps must still list the same bytes.
     let listed = crate::listing::list(&global);
-    let hidden: Vec<RelPath> = listed.entries.keys().filter(|k| !kept.contains(*k)).map(|k| RelPath(k.clone())).collect();
+    let hidden: Vec<RelPath> =
+        listed.entries.keys().filter(|k| !kept.contains(*k)).map(|k| RelPath(k.clone())).collect();
     let copies = files.values().filter(|s| matches!(s, Source::Global(_))).count();
     p.notes.insert(
         0,
@@ -280,6 +278,62 @@ pub fn migration_run<'a>(runs: &'a [JournalRun], root: &Path) -> Option<&'a Jour
     })
 }
 
+/// Takes back the git protection the migration run added (skip-worktree bits, the `!/models/`
+/// sparse rule), once the tracked files are back in the real `models/`: the sparse checkout gets
+/// the patterns it had before, or is disabled when it had none. Protection that another run or
+/// the user set up is left as it is (with it, `git status` stays clean too).
+fn git_back(run: Option<&JournalRun>, root: &Path, p: &mut Planner) {
+    let Some(plan) = run.and_then(|r| r.plans.iter().find(|pl| pl.install == root)) else { return };
+    let Some((patterns, saved_then)) = plan.steps.iter().find_map(|s| match &s.action {
+        Action::GitSparseCheckout { repo, patterns, saved } if repo == root => Some((patterns, saved)),
+        _ => None,
+    }) else {
+        return;
+    };
+    let Some(git_dir) = crate::git::git_dir(root) else { return };
+    let sparse_file = git_dir.join("info").join("sparse-checkout");
+    let now = std::fs::read_to_string(&sparse_file).unwrap_or_default();
+    let now_patterns: Vec<&str> = now.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+    if !now_patterns.iter().copied().eq(patterns.iter().map(String::as_str)) {
+        p.notes.push(format!(
+            "{}: git's sparse checkout changed since the migration; its protection of models/ is left as it is",
+            root.display()
+        ));
+        return;
+    }
+    // Enabled before the migration when a saved config said so.
+    let was_enabled = saved_then.iter().any(|s| {
+        s.contents.as_deref().is_some_and(|t| {
+            t.lines().any(|l| l.split_whitespace().collect::<String>().eq_ignore_ascii_case("sparsecheckout=true"))
+        })
+    });
+    let before: Vec<String> = patterns.iter().filter(|p| p.as_str() != "!/models/").cloned().collect();
+    let restore = (was_enabled && !before.is_empty()).then_some(before);
+    let unskip: Vec<String> = crate::git::query(root, &["ls-files", "-t", "-z", "--", "models"])
+        .map(|out| {
+            crate::git::ls_files_tagged(&out)
+                .filter(|(skipped, path)| *skipped && !path.is_empty())
+                .filter_map(|(_, path)| String::from_utf8(path.to_vec()).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let common = crate::git::common_dir(&git_dir);
+    let saved = [common.join("config"), git_dir.join("config.worktree"), sparse_file]
+        .into_iter()
+        .map(|path| crate::plan::SavedFile { contents: std::fs::read_to_string(&path).ok(), path })
+        .collect();
+    p.notes.push(format!(
+        "{}: git's protection of models/ from run {} is taken back",
+        root.display(),
+        plan_run_id(run)
+    ));
+    p.push(Action::GitUnprotect { repo: root.to_path_buf(), unskip, patterns: restore, saved });
+}
+
+fn plan_run_id(run: Option<&JournalRun>) -> &str {
+    run.map(|r| r.run_id.as_str()).unwrap_or("?")
+}
+
 /// Puts back the `extra_model_paths.yaml` the migration run set aside: the file it wrote in its
 /// place (still holding what it wrote) is set aside under a backup name, then the original is
 /// moved back. A file changed since is left alone, with a note.
@@ -293,7 +347,9 @@ fn yaml_back(run: Option<&JournalRun>, root: &Path, stamp: &str, p: &mut Planner
             Action::Move { from, to } if from.file_name().is_some_and(|n| n == crate::legacy_yaml::FILE_NAME) => {
                 moved = Some((from.clone(), to.clone()));
             }
-            Action::WriteFile { path, contents, .. } if path.file_name().is_some_and(|n| n == crate::legacy_yaml::FILE_NAME) => {
+            Action::WriteFile { path, contents, .. }
+                if path.file_name().is_some_and(|n| n == crate::legacy_yaml::FILE_NAME) =>
+            {
                 written = Some((path.clone(), contents.clone()));
             }
             _ => {}

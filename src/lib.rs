@@ -12,11 +12,11 @@
 //! Inspection reads the disk once into plain data; checks are pure; the plan is data; only
 //! `execute` (through `platform`) writes.
 
+pub mod backups;
 pub mod check_id;
 pub mod checks;
 pub mod cli;
 pub mod commands;
-pub mod backups;
 pub mod config;
 pub mod detach;
 pub mod digest;

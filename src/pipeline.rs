@@ -57,7 +57,11 @@ pub fn collect_found(target: &Target, found: workspace::Discovery) -> Result<Sca
         .into_iter()
         .map(|inspection| {
             let mut findings = checks::run(&inspection, &target.checks);
-            checks::detached::hold(&mut findings, inspection.detached.is_some(), target.attach.applies(&inspection.install));
+            checks::detached::hold(
+                &mut findings,
+                inspection.detached.is_some(),
+                target.attach.applies(&inspection.install),
+            );
             if let Some(g) = &inspection.global
                 && !reported.insert(g.dir.path.clone())
             {

@@ -63,7 +63,9 @@ pub fn render(list: &[Detached]) -> String {
 pub fn read(journal_dir: &Path) -> io::Result<Vec<Detached>> {
     let file = path(journal_dir);
     match std::fs::read_to_string(&file) {
-        Ok(text) => parse(&text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", file.display()))),
+        Ok(text) => {
+            parse(&text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", file.display())))
+        }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(e),
     }

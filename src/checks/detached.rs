@@ -69,7 +69,8 @@ mod tests {
 
     fn detached(models: ModelsState) -> Inspection {
         let mut i = inspection(models);
-        i.detached = Some(Detached { install: i.install.root.clone(), at: "2026-12-03T14:00:00Z".into(), migrated_by: None });
+        i.detached =
+            Some(Detached { install: i.install.root.clone(), at: "2026-12-03T14:00:00Z".into(), migrated_by: None });
         i
     }
 

@@ -38,7 +38,10 @@ pub fn run(settings: &BackupsSettings) -> Result<ExitCode> {
             continue;
         }
         let Some(global) = report.inspection.global.as_ref().map(|g| g.dir.path.clone()) else {
-            eprintln!("comfydoctor: {}: the global models folder is unknown, so its backups cannot be compared; pass --models-dir DIR", install.name);
+            eprintln!(
+                "comfydoctor: {}: the global models folder is unknown, so its backups cannot be compared; pass --models-dir DIR",
+                install.name
+            );
             continue;
         };
         let index = indexes.entry(global.clone()).or_insert_with(|| GlobalIndex::new(&global));

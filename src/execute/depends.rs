@@ -46,6 +46,7 @@ fn undo_changes(a: &Action) -> Vec<(PathBuf, &'static str)> {
         }
         Action::GitSparseCheckout { saved, .. } => saved.iter().map(|f| (f.path.clone(), "write it back")).collect(),
         Action::SetDetached { path, .. } => one(path, "write it back"),
+        Action::GitUnprotect { saved, .. } => saved.iter().map(|f| (f.path.clone(), "write it back")).collect(),
         // Not undoable: its undo changes nothing.
         Action::DeleteDuplicate { .. } => Vec::new(),
     }

@@ -97,7 +97,7 @@ impl Preflight {
                 self.changes(j, path)?;
             }
             // git checks its own files and says what is wrong.
-            Action::GitSkipWorktree { .. } | Action::GitSparseCheckout { .. } => {}
+            Action::GitSkipWorktree { .. } | Action::GitSparseCheckout { .. } | Action::GitUnprotect { .. } => {}
         }
         Ok(())
     }

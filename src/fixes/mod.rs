@@ -273,7 +273,7 @@ impl Ctx<'_> {
             // The index is the checkout's own.
             Action::GitSkipWorktree { .. } => {}
             // The record beside the journals is not part of the disk the planners look at.
-            Action::SetDetached { .. } => {}
+            Action::SetDetached { .. } | Action::GitUnprotect { .. } => {}
             Action::DeleteDuplicate { path, .. } => self.view.set(path, Dest::Missing),
         }
         draft.push(check, action);

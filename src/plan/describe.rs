@@ -103,7 +103,7 @@ pub fn describe(action: &Action) -> String {
                 r = q(repo)
             )
         }
-        Action::SetDetached { .. } | Action::DeleteDuplicate { .. } => lifecycle(action),
+        Action::SetDetached { .. } | Action::DeleteDuplicate { .. } | Action::GitUnprotect { .. } => lifecycle(action),
     }
 }
 
@@ -122,6 +122,20 @@ fn lifecycle(action: &Action) -> String {
                 q(path),
                 q(twin),
                 &sha256[..sha256.len().min(12)]
+            )
+        }
+        Action::GitUnprotect { repo, unskip, patterns, .. } => {
+            let sparse = match patterns {
+                None => "sparse-checkout disable".to_string(),
+                Some(p) => format!(
+                    "sparse-checkout set --no-cone {}",
+                    p.iter().map(|p| format!("'{p}'")).collect::<Vec<_>>().join(" ")
+                ),
+            };
+            format!(
+                "git -C {r} update-index --no-skip-worktree -- <{} path(s) under models/> && git -C {r} {sparse}",
+                unskip.len(),
+                r = q(repo)
             )
         }
         _ => String::new(),

@@ -146,6 +146,18 @@ pub enum Action {
         now: Option<crate::state::Detached>,
         was: Option<crate::state::Detached>,
     },
+    /// Take a migration's git protection back for a detached checkout: `--no-skip-worktree` for
+    /// `unskip`, then `git sparse-checkout set --no-cone <patterns>` (the patterns from before
+    /// the migration) or `git sparse-checkout disable` (`None`: there were none). `saved` holds
+    /// the git files it changes as they were when planned; undo writes them back and sets the
+    /// bits again.
+    GitUnprotect {
+        #[serde(with = "path_serde")]
+        repo: PathBuf,
+        unskip: Vec<String>,
+        patterns: Option<Vec<String>>,
+        saved: Vec<SavedFile>,
+    },
     /// Delete a backup file proved identical (`len` bytes, full SHA-256 `sha256`) to `twin`, a
     /// regular file of the global folder; both are re-hashed right before. Not undoable: the
     /// journal keeps what was deleted and the hash that proved it.

@@ -191,7 +191,56 @@ fn a_git_checkout_keeps_a_clean_status() {
     assert!(!is_link(&comfy.join("models")));
     assert_eq!(read(&comfy.join("models/configs/v1-inference.yaml")), b"model: {}\n");
     assert_eq!(git(&comfy, &["status", "--porcelain"]), "", "clean after the detach");
+    // The migration's protection is taken back: git tracks models/ as before it.
+    let tags = git(&comfy, &["ls-files", "-t", "models"]);
+    assert!(tags.lines().all(|l| l.starts_with("H ")), "no skip-worktree bit left:\n{tags}");
+    assert_ne!(git_ok(&comfy, &["config", "--bool", "core.sparseCheckout"]).trim(), "true", "sparse checkout off");
+    // An upstream change under models/ now reaches the detached install.
+    write(comfy.join("models/configs/v1-inference.yaml"), b"model: {changed: 1}\n");
+    assert_eq!(git(&comfy, &["status", "--porcelain"]), " M models/configs/v1-inference.yaml\n");
+    git(&comfy, &["checkout", "--", "models"]);
     undo(&ws).expect(0, "undo");
     assert_linked(&ws, &comfy);
     assert_eq!(git(&comfy, &["status", "--porcelain"]), "", "clean after the undo");
+    let tags = git(&comfy, &["ls-files", "-t", "models"]);
+    assert!(tags.lines().all(|l| l.starts_with("S ")), "protected again:\n{tags}");
+}
+
+/// `git config` may exit 1 for an unset key: its output either way.
+fn git_ok(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git").arg("-C").arg(dir).args(args).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_checkout_protected_by_hand_keeps_its_protection_and_a_clean_status() {
+    assert!(has_git());
+    let ws = Ws::new();
+    let comfy = ws.env("h");
+    write(comfy.join("models/checkpoints/put_checkpoints_here"), b"");
+    write(comfy.join("models/configs/v1-inference.yaml"), b"model: {}\n");
+    write(comfy.join(".gitignore"), b"/models/\n");
+    git(&comfy, &["init", "-q"]);
+    git(&comfy, &["add", "-A", "-f"]);
+    git(&comfy, &["commit", "-qm", "upstream"]);
+    std::fs::remove_dir_all(comfy.join("models")).unwrap();
+    symlink("../../../models", comfy.join("models"));
+    let files = git(&comfy, &["ls-files", "models"]);
+    let mut args = vec!["update-index", "--skip-worktree"];
+    args.extend(files.lines());
+    git(&comfy, &args);
+    git(&comfy, &["sparse-checkout", "set", "--no-cone", "/*", "!/models/"]);
+    write(comfy.join(".git/info/exclude"), b"/models\n");
+    assert_eq!(git(&comfy, &["status", "--porcelain"]), "");
+    detach(&ws, &[&comfy], &["--yes"]).expect(0, "detach (no migration run in the journal)");
+    assert!(!is_link(&comfy.join("models")));
+    assert_eq!(read(&comfy.join("models/configs/v1-inference.yaml")), b"model: {}\n", "the index's bytes");
+    assert_eq!(git(&comfy, &["status", "--porcelain"]), "", "clean after the detach");
+    undo(&ws).expect(0, "undo");
+    assert!(is_link(&comfy.join("models")));
+    // Without `sparse.expectFilesOutsideOfPatterns` (protected by hand), git itself cleared the
+    // skip-worktree bits of the files it found in the real folder; the next `fix` protects the
+    // checkout again.
+    fix(&ws, &["--yes"]).expect(0, "fix after the undo");
+    assert_eq!(git(&comfy, &["status", "--porcelain"]), "");
 }

@@ -18,7 +18,9 @@ pub mod set_detached {
     /// The record's entries now (a missing file holds none).
     fn current(path: &Path) -> Result<Vec<Detached>, StepError> {
         match fs::read_to_string(path) {
-            Ok(text) => state::parse(&text).map_err(|e| refuse(path, format!("the detach record cannot be read ({e})"))),
+            Ok(text) => {
+                state::parse(&text).map_err(|e| refuse(path, format!("the detach record cannot be read ({e})")))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
             Err(e) => Err(io_step(path, "cannot read", e)),
         }
@@ -70,7 +72,9 @@ pub mod set_detached {
         env: &Env,
     ) -> Result<(), Fail> {
         if !holds(path, install, now)? {
-            return Err(refuse(path, format!("its entry for {} changed since it was written", install.display())).into());
+            return Err(
+                refuse(path, format!("its entry for {} changed since it was written", install.display())).into()
+            );
         }
         set(path, install, was, env)?;
         Ok(())
@@ -117,7 +121,11 @@ pub mod delete_duplicate {
     pub fn apply(path: &Path, twin: &Path, len: u64, sha256: &str) -> Result<StepDetail, Fail> {
         precondition(path, twin, len)?;
         if same_inode(path, twin) {
-            return Err(refuse(path, "it is the same file as its twin (a hard link); deleting it frees nothing".into()).into());
+            return Err(refuse(
+                path,
+                "it is the same file as its twin (a hard link); deleting it frees nothing".into(),
+            )
+            .into());
         }
         let (a, b) = (hash(path)?, hash(twin)?);
         if a != sha256 {
@@ -147,5 +155,84 @@ pub mod delete_duplicate {
             format!("was deleted as a proved duplicate of {}; deletions are not undoable (copy that file back if you want it)", twin.display()),
         )
         .into())
+    }
+}
+
+/// Undoes a migration's git protection for a detached checkout: the skip-worktree bits under
+/// `models/` cleared, then the sparse checkout set back to the patterns it had before (or
+/// disabled, when it had none). Undo writes the git files back byte for byte and sets the bits
+/// again, as `GitSparseCheckout`'s undo does.
+pub mod git_unprotect {
+    use super::*;
+    use crate::execute::actions::git::{digest, git, restore, set_skip_worktree, skipped_count, unchanged, want_repo};
+    use crate::git::Access;
+    use crate::plan::SavedFile;
+
+    pub fn precondition(repo: &Path, saved: &[SavedFile]) -> Result<(), StepError> {
+        want_repo(repo)?;
+        match unchanged(saved)? {
+            None => Ok(()),
+            Some(changed) => {
+                Err(refuse(changed, "git's sparse-checkout settings changed since the plan was made".into()))
+            }
+        }
+    }
+
+    pub fn apply(
+        repo: &Path,
+        unskip: &[String],
+        patterns: Option<&[String]>,
+        saved: &[SavedFile],
+    ) -> Result<StepDetail, Fail> {
+        precondition(repo, saved)?;
+        if !unskip.is_empty() {
+            set_skip_worktree(repo, unskip, false)?;
+        }
+        match patterns {
+            None => {
+                git(repo, &["sparse-checkout", "disable"], None, Access::Write)?;
+            }
+            Some(p) => {
+                let mut args = vec!["sparse-checkout", "set", "--no-cone"];
+                args.extend(p.iter().map(String::as_str));
+                git(repo, &args, None, Access::Write)?;
+            }
+        }
+        Ok(StepDetail { sha256: Some(digest(saved)?), ..StepDetail::default() })
+    }
+
+    /// Done when git's files are no longer as planned (the git command ran) and no bit is left.
+    pub fn took_effect(repo: &Path, unskip: &[String], saved: &[SavedFile]) -> Result<Option<StepDetail>, StepError> {
+        if unchanged(saved)?.is_none() || skipped_count(repo, unskip)? > 0 {
+            return Ok(None);
+        }
+        Ok(Some(StepDetail { sha256: Some(digest(saved)?), ..StepDetail::default() }))
+    }
+
+    pub fn undo_took_effect(repo: &Path, unskip: &[String], saved: &[SavedFile]) -> Result<bool, StepError> {
+        Ok(unchanged(saved)?.is_none() && skipped_count(repo, unskip)? == unskip.len())
+    }
+
+    pub fn undo(
+        repo: &Path,
+        unskip: &[String],
+        saved: &[SavedFile],
+        detail: &StepDetail,
+        env: &Env,
+    ) -> Result<(), Fail> {
+        if let Some(d) = &detail.sha256
+            && digest(saved)? != *d
+        {
+            return Err(refuse(
+                &saved.first().map(|s| s.path.clone()).unwrap_or_default(),
+                "git's sparse-checkout settings were changed after comfydoctor set them; restore them by hand".into(),
+            )
+            .into());
+        }
+        restore(saved, env.tag)?;
+        if !unskip.is_empty() {
+            set_skip_worktree(repo, unskip, true)?;
+        }
+        Ok(())
     }
 }

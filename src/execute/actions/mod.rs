@@ -80,8 +80,11 @@ pub(super) fn precondition(action: &Action) -> Result<(), StepError> {
         Action::AppendLine { path, line } => file::append_line::precondition(path, line),
         Action::GitSkipWorktree { repo, .. } => git::skip_worktree::precondition(repo),
         Action::GitSparseCheckout { repo, saved, .. } => git::sparse_checkout::precondition(repo, saved),
-        Action::SetDetached { path, install, was, .. } => lifecycle::set_detached::precondition(path, install, was.as_ref()),
+        Action::SetDetached { path, install, was, .. } => {
+            lifecycle::set_detached::precondition(path, install, was.as_ref())
+        }
         Action::DeleteDuplicate { path, twin, len, .. } => lifecycle::delete_duplicate::precondition(path, twin, *len),
+        Action::GitUnprotect { repo, saved, .. } => lifecycle::git_unprotect::precondition(repo, saved),
     }
 }
 
@@ -110,7 +113,12 @@ pub(super) fn apply(action: &Action, env: &Env, on_copied: OnCopied) -> Result<S
         Action::SetDetached { path, install, now, was } => {
             lifecycle::set_detached::apply(path, install, now.as_ref(), was.as_ref(), env)
         }
-        Action::DeleteDuplicate { path, twin, len, sha256 } => lifecycle::delete_duplicate::apply(path, twin, *len, sha256),
+        Action::DeleteDuplicate { path, twin, len, sha256 } => {
+            lifecycle::delete_duplicate::apply(path, twin, *len, sha256)
+        }
+        Action::GitUnprotect { repo, unskip, patterns, saved } => {
+            lifecycle::git_unprotect::apply(repo, unskip, patterns.as_deref(), saved)
+        }
     }
 }
 
@@ -137,8 +145,11 @@ pub(super) fn took_effect(action: &Action, started: &StepDetail) -> Result<Optio
         Action::AppendLine { path, line } => file::append_line::took_effect(path, line),
         Action::GitSkipWorktree { repo, paths } => git::skip_worktree::took_effect(repo, paths),
         Action::GitSparseCheckout { patterns, saved, .. } => git::sparse_checkout::took_effect(patterns, saved),
-        Action::SetDetached { path, install, now, .. } => lifecycle::set_detached::took_effect(path, install, now.as_ref()),
+        Action::SetDetached { path, install, now, .. } => {
+            lifecycle::set_detached::took_effect(path, install, now.as_ref())
+        }
         Action::DeleteDuplicate { path, .. } => lifecycle::delete_duplicate::took_effect(path),
+        Action::GitUnprotect { repo, unskip, saved, .. } => lifecycle::git_unprotect::took_effect(repo, unskip, saved),
     }
 }
 
@@ -166,6 +177,9 @@ pub(super) fn undo_took_effect(action: &Action) -> Result<bool, StepError> {
             lifecycle::set_detached::undo_took_effect(path, install, was.as_ref())
         }
         Action::DeleteDuplicate { path, .. } => lifecycle::delete_duplicate::undo_took_effect(path),
+        Action::GitUnprotect { repo, unskip, saved, .. } => {
+            lifecycle::git_unprotect::undo_took_effect(repo, unskip, saved)
+        }
     }
 }
 
@@ -193,6 +207,9 @@ pub(super) fn apply_undo(action: &Action, detail: &StepDetail, env: &Env, on_cop
             lifecycle::set_detached::undo(path, install, now.as_ref(), was.as_ref(), env)
         }
         Action::DeleteDuplicate { path, twin, .. } => lifecycle::delete_duplicate::undo(path, twin),
+        Action::GitUnprotect { repo, unskip, saved, .. } => {
+            lifecycle::git_unprotect::undo(repo, unskip, saved, detail, env)
+        }
     }?;
     sync_parent(action_path(action));
     Ok(())
@@ -209,7 +226,9 @@ fn action_path(action: &Action) -> &Path {
         | Action::AppendLine { path, .. }
         | Action::SetDetached { path, .. }
         | Action::DeleteDuplicate { path, .. } => path,
-        Action::GitSkipWorktree { repo, .. } | Action::GitSparseCheckout { repo, .. } => repo,
+        Action::GitSkipWorktree { repo, .. }
+        | Action::GitSparseCheckout { repo, .. }
+        | Action::GitUnprotect { repo, .. } => repo,
         Action::Move { to, .. } | Action::HardLink { to, .. } | Action::CopyVerify { to, .. } => to,
         Action::CreateLink { link, .. }
         | Action::ReplaceLink { link, .. }
