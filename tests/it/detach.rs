@@ -244,3 +244,34 @@ fn a_checkout_protected_by_hand_keeps_its_protection_and_a_clean_status() {
     fix(&ws, &["--yes"]).expect(0, "fix after the undo");
     assert_eq!(git(&comfy, &["status", "--porcelain"]), "");
 }
+
+/// The view check runs on a detach too: a plan that does not announce what the install stops
+/// seeing is stopped after its last step and rolled back (the link is back, nothing lost).
+#[test]
+fn the_view_check_stops_a_detach_that_hides_unannounced_names() {
+    use comfydoctor::config::{Attach, Target};
+    use comfydoctor::detach::{Copies, Request};
+    let (ws, a, _b) = migrated();
+    let target = Target {
+        paths: vec![ws.root.clone()],
+        models_dir: None,
+        max_depth: 4,
+        checks: comfydoctor::checks::CheckId::ALL.to_vec(),
+        verbose: false,
+        quiet: true,
+        attach: Attach::None,
+    };
+    let scan = comfydoctor::pipeline::collect(&target).unwrap();
+    let report = scan.installs.iter().find(|r| r.inspection.install.root == a).unwrap();
+    let runs = comfydoctor::execute::journal::read_all(&ws.journal_dir()).unwrap();
+    let req = Request { copies: &Copies::None, journal_dir: &ws.journal_dir(), at: "now", stamp: "X", runs: &runs };
+    let mut plan = comfydoctor::detach::plan(&report.inspection, &req).unwrap();
+    assert!(plan.view.hidden.iter().any(|h| h.0 == Path::new("checkpoints/a.safetensors")), "{:?}", plan.view);
+    plan.view.hidden.clear();
+    let mut opts = comfydoctor::execute::ExecOptions::new(ws.journal_dir());
+    opts.failpoint = None;
+    let out = comfydoctor::execute::execute(&[plan], &opts).unwrap();
+    let stop = out.installs[0].stopped.as_ref().expect("the view check stops it");
+    assert!(stop.message.contains("checkpoints/a.safetensors"), "{}", stop.message);
+    assert_linked(&ws, &a);
+}
