@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::backups::{self, BackupFolder, GlobalIndex, Twin};
-use crate::commands::locking;
+use crate::commands::{lifecycle, locking};
 use crate::config::{BackupsSettings, Consent};
 use crate::error::Result;
 use crate::execute::{self, ExecOptions};
@@ -21,12 +21,7 @@ use crate::workspace::{self, display_path};
 pub fn run(settings: &BackupsSettings) -> Result<ExitCode> {
     let target = &settings.target;
     let found = workspace::discover(&target.paths, target.max_depth)?;
-    let mut dirs: Vec<PathBuf> = Vec::new();
-    for d in found.installs.iter().map(|i| i.journal_dir()) {
-        if !dirs.contains(&d) {
-            dirs.push(d);
-        }
-    }
+    let dirs = lifecycle::journal_dirs(&found);
     let _locks = if settings.prune { locking::lock_all(&dirs, settings.wait)? } else { Vec::new() };
     let scan = pipeline::collect_found(target, found)?;
     let mut indexes: BTreeMap<PathBuf, GlobalIndex> = BTreeMap::new();
@@ -74,7 +69,11 @@ pub fn run(settings: &BackupsSettings) -> Result<ExitCode> {
         return Ok(ExitCode::Healthy);
     }
 
-    // --prune: one plan per install, grouped by journal folder.
+    // --prune: not while a run is half done (its backup folders may be half filled).
+    if !lifecycle::none_unfinished(&dirs, "prune")? {
+        return Ok(ExitCode::Failure);
+    }
+    // One plan per install, grouped by journal folder.
     let mut groups: BTreeMap<PathBuf, Vec<InstallPlan>> = BTreeMap::new();
     let (mut files, mut bytes) = (0usize, 0u64);
     for (install, folders) in &surveyed {

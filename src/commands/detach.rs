@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::commands::locking;
+use crate::commands::{lifecycle, locking};
 use crate::config::{Consent, DetachSettings};
 use crate::detach::{self, Request};
 use crate::error::Result;
@@ -19,23 +19,11 @@ use crate::workspace::{self, display_path};
 pub fn run(settings: &DetachSettings) -> Result<ExitCode> {
     let target = &settings.target;
     let found = workspace::discover(&target.paths, target.max_depth)?;
-    let mut dirs: Vec<PathBuf> = Vec::new();
-    for d in found.installs.iter().map(|i| i.journal_dir()) {
-        if !dirs.contains(&d) {
-            dirs.push(d);
-        }
-    }
+    let dirs = lifecycle::journal_dirs(&found);
     let _locks = locking::lock_all(&dirs, settings.wait)?;
     let scan = pipeline::collect_found(target, found)?;
-    for dir in &dirs {
-        if let Some(run) = execute::find_unfinished(dir)? {
-            eprintln!(
-                "comfydoctor: run {} in {} was interrupted; run `comfydoctor fix` to finish it or `comfydoctor undo` to roll it back, then detach",
-                run.run_id,
-                display_path(dir)
-            );
-            return Ok(ExitCode::Failure);
-        }
+    if !lifecycle::none_unfinished(&dirs, "detach")? {
+        return Ok(ExitCode::Failure);
     }
     let at = execute::journal::utc_now();
     let stamp: String = at.chars().filter(|c| c.is_ascii_alphanumeric()).take(15).collect::<String>() + "Z";

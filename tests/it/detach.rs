@@ -174,17 +174,24 @@ fn the_yaml_the_migration_set_aside_comes_back() {
     assert_linked(&ws, &c);
 }
 
-#[test]
-fn a_git_checkout_keeps_a_clean_status() {
-    assert!(has_git(), "the git tests need `git` on PATH");
+/// A workspace whose environment `name` is a git checkout tracking a placeholder and a config
+/// under `models/`, as ComfyUI's repository does.
+fn checkout(name: &str) -> (Ws, PathBuf) {
     let ws = Ws::new();
-    let comfy = ws.env("g");
+    let comfy = ws.env(name);
     write(comfy.join("models/checkpoints/put_checkpoints_here"), b"");
     write(comfy.join("models/configs/v1-inference.yaml"), b"model: {}\n");
     write(comfy.join(".gitignore"), b"/models/\n");
     git(&comfy, &["init", "-q"]);
     git(&comfy, &["add", "-A", "-f"]);
-    git(&comfy, &["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "upstream"]);
+    git(&comfy, &["commit", "-qm", "upstream"]);
+    (ws, comfy)
+}
+
+#[test]
+fn a_git_checkout_keeps_a_clean_status() {
+    assert!(has_git(), "the git tests need `git` on PATH");
+    let (ws, comfy) = checkout("g");
     fix(&ws, &["--yes"]).expect(0, "migration with git protection");
     assert_eq!(git(&comfy, &["status", "--porcelain"]), "", "clean after the migration");
     detach(&ws, &[&comfy], &["--yes"]).expect(0, "detach");
@@ -215,14 +222,7 @@ fn git_ok(dir: &Path, args: &[&str]) -> String {
 #[test]
 fn a_checkout_protected_by_hand_keeps_its_protection_and_a_clean_status() {
     assert!(has_git());
-    let ws = Ws::new();
-    let comfy = ws.env("h");
-    write(comfy.join("models/checkpoints/put_checkpoints_here"), b"");
-    write(comfy.join("models/configs/v1-inference.yaml"), b"model: {}\n");
-    write(comfy.join(".gitignore"), b"/models/\n");
-    git(&comfy, &["init", "-q"]);
-    git(&comfy, &["add", "-A", "-f"]);
-    git(&comfy, &["commit", "-qm", "upstream"]);
+    let (ws, comfy) = checkout("h");
     std::fs::remove_dir_all(comfy.join("models")).unwrap();
     symlink("../../../models", comfy.join("models"));
     let files = git(&comfy, &["ls-files", "models"]);
