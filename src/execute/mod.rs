@@ -617,7 +617,7 @@ fn choose(runs: Vec<JournalRun>, run_id: Option<&str>, dir: &Path) -> Result<Jou
             .ok_or_else(|| ExecError::NoSuchRun { id: id.into(), dir: dir.to_path_buf() }),
         None => runs
             .into_iter()
-            .find(|r| r.state().undoable() && !deletes(r))
+            .find(|r| r.state().undoable() && !r.deletes())
             .ok_or_else(|| ExecError::NothingToUndo { dir: dir.to_path_buf() }),
     }
 }
@@ -677,13 +677,8 @@ pub fn preview_undo(run_id: Option<&str>, journal_dir: &Path, with_newer: bool) 
     Ok(UndoPreview { run_id: run.run_id.clone(), dependents, left_behind })
 }
 
-/// Whether the run deleted proved duplicates (`backups --prune`): such a run is not undone.
-fn deletes(run: &JournalRun) -> bool {
-    run.plans.iter().flat_map(|p| &p.steps).any(|s| matches!(s.action, Action::DeleteDuplicate { .. }))
-}
-
 fn undo_run(run: &JournalRun, opts: &ExecOptions, newer: Newer) -> Result<UndoReport, ExecError> {
-    if newer == Newer::Refuse && deletes(run) {
+    if newer == Newer::Refuse && run.deletes() {
         return Err(ExecError::NotUndoable { id: run.run_id.clone() });
     }
     let dir = journal_dir_of(run);

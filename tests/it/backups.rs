@@ -194,6 +194,13 @@ fn prune_deletes_only_proved_duplicates() {
     let out = run(&ws, "undo", &["--run", &prune_run.run_id]);
     out.expect(2, "a prune run is not undoable");
     assert!(out.stderr.contains("not undoable"), "{}", out.stderr);
+    // A plain `undo` passes the prune run by; the migration it pruned after is refused, since
+    // its backups are gone (nothing changes).
+    let everything = ws.everything();
+    let out = undo(&ws);
+    out.expect(2, "undo after a prune");
+    assert!(out.stderr.contains(&prune_run.run_id) && out.stderr.contains("rely on"), "{}", out.stderr);
+    assert_same(&everything, &ws.everything(), "nothing changed");
 
     // Nothing more to prune: the rest needs a decision.
     let again = prune(&ws, &["--yes"]);
