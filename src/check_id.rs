@@ -27,11 +27,12 @@ pub enum CheckId {
     LinksUnsupported,
     LegacyYaml,
     GitTracksModels,
+    Detached,
 }
 
 impl CheckId {
     /// Every check, in report order: the global folder, then `models`, then the YAML, then git.
-    pub const ALL: [CheckId; 14] = [
+    pub const ALL: [CheckId; 15] = [
         CheckId::ModelsDirUnknown,
         CheckId::GlobalMissing,
         CheckId::GlobalLayout,
@@ -46,6 +47,7 @@ impl CheckId {
         CheckId::LinksUnsupported,
         CheckId::LegacyYaml,
         CheckId::GitTracksModels,
+        CheckId::Detached,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -64,6 +66,7 @@ impl CheckId {
             CheckId::LinksUnsupported => "links-unsupported",
             CheckId::LegacyYaml => "legacy-yaml",
             CheckId::GitTracksModels => "git-tracks-models",
+            CheckId::Detached => "detached",
         }
     }
 }

@@ -33,6 +33,14 @@ pub enum Command {
     Fix(FixArgs),
     /// Reverse the last (or a chosen) `fix` run from its journal.
     Undo(UndoArgs),
+    /// Give installs linked to the global folder a real models/ of their own (stock layout,
+    /// chosen models copied); the global folder is only read. Undoable.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Detach(DetachArgs),
+    /// List the backup folders fix made, and which of their files the global folder holds;
+    /// `--prune` deletes the proved duplicates.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Backups(BackupsArgs),
     /// List every check with a one-line description.
     Checks,
     /// Explain one check: what it means, why it matters, what its fix does.
@@ -121,6 +129,59 @@ pub struct FixArgs {
     /// once git works, adds the protection.
     #[arg(long)]
     pub no_git_protection: bool,
+
+    /// Link detached installs again (see `comfydoctor detach`): every one given with a bare
+    /// `--attach`, or only `--attach=NAME` (an environment name or an install's path;
+    /// repeatable). Without it, `fix` leaves detached installs alone, even when given by path.
+    #[arg(long, value_name = "NAME", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub attach: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DetachArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Apply without asking.
+    #[arg(short, long)]
+    pub yes: bool,
+
+    /// Print the plan and change nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+
+    /// Also copy this file or folder of the global folder into the install (a path relative to
+    /// the global folder, e.g. `checkpoints/sd15.safetensors` or `loras`; repeatable). Verified
+    /// copies; the global folder is only read.
+    #[arg(long, value_name = "KEY/...")]
+    pub copy: Vec<PathBuf>,
+
+    /// Copy every file of the global folder into the install.
+    #[arg(long, conflicts_with = "copy")]
+    pub copy_all: bool,
+
+    /// How long to wait for another comfydoctor run on the same installs before giving up.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub wait: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupsArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Delete the backup files proved identical to a file of the global folder (full SHA-256,
+    /// re-hashed right before), and the folders that leaves empty. Not undoable.
+    #[arg(long)]
+    pub prune: bool,
+
+    /// With --prune: delete without asking.
+    #[arg(short, long)]
+    pub yes: bool,
+
+    /// How long to wait for another comfydoctor run on the same installs before giving up.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub wait: f64,
 }
 
 #[derive(Debug, Args)]

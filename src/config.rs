@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::checks::CheckId;
-use crate::cli::{ColorChoice, FixArgs, Format, LinkStyleArg, ScanArgs, StrategyArg, TargetArgs, UndoArgs};
+use crate::cli::{
+    BackupsArgs, ColorChoice, DetachArgs, FixArgs, Format, LinkStyleArg, ScanArgs, StrategyArg, TargetArgs, UndoArgs,
+};
 use crate::exit_codes::ErrorKind;
 use crate::fixes::Strategy;
 use crate::platform;
@@ -52,6 +54,42 @@ pub struct Target {
     pub quiet: bool,
     /// `--link-style`; `None`: the workspace config's, else auto (`link_style`).
     pub link_style: Option<crate::link_style::LinkStyle>,
+    /// Which detached installs to treat as ordinary ones (`fix --attach`); none by default.
+    pub attach: Attach,
+}
+
+/// `fix --attach[=NAME]`: which detached installs `fix` may link again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Attach {
+    #[default]
+    None,
+    All,
+    /// Environment names or install paths (the ComfyUI folder or the environment folder).
+    Named(Vec<String>),
+}
+
+impl Attach {
+    fn from_args(values: &[String]) -> Attach {
+        if values.is_empty() {
+            Attach::None
+        } else if values.iter().any(|v| v.is_empty()) {
+            Attach::All
+        } else {
+            Attach::Named(values.to_vec())
+        }
+    }
+
+    /// Whether this install is to be attached again.
+    pub fn applies(&self, install: &crate::workspace::Install) -> bool {
+        match self {
+            Attach::None => false,
+            Attach::All => true,
+            Attach::Named(names) => names.iter().any(|n| {
+                let p = platform::normalize(std::path::Path::new(n));
+                *n == install.name || p == install.root || install.root.parent() == Some(p.as_path())
+            }),
+        }
+    }
 }
 
 impl Target {
@@ -89,6 +127,7 @@ impl Target {
             verbose: args.verbose,
             quiet: args.quiet,
             link_style,
+            attach: Attach::None,
         })
     }
 
@@ -154,8 +193,9 @@ pub struct FixSettings {
 
 impl FixSettings {
     pub fn from_args(args: &FixArgs) -> Result<Self> {
+        let target = Target { attach: Attach::from_args(&args.attach), ..Target::from_args(&args.target)? };
         Ok(FixSettings {
-            target: Target::from_args(&args.target)?,
+            target,
             strategy: args.strategy.map(strategy),
             consent: Consent::detect(args.yes),
             dry_run: args.dry_run,
@@ -167,6 +207,55 @@ impl FixSettings {
     /// Whether questions are put to the user in this run (never in a dry run).
     pub fn asks(&self) -> bool {
         self.consent == Consent::Ask && !self.dry_run
+    }
+}
+
+/// `comfydoctor detach`.
+#[derive(Debug, Clone)]
+pub struct DetachSettings {
+    pub target: Target,
+    pub copies: crate::detach::Copies,
+    pub consent: Consent,
+    pub dry_run: bool,
+    pub wait: Duration,
+}
+
+impl DetachSettings {
+    pub fn from_args(args: &DetachArgs) -> Result<Self> {
+        let copies = if args.copy_all {
+            crate::detach::Copies::All
+        } else if args.copy.is_empty() {
+            crate::detach::Copies::None
+        } else {
+            crate::detach::Copies::Some(args.copy.clone())
+        };
+        Ok(DetachSettings {
+            target: Target::from_args(&args.target)?,
+            copies,
+            consent: Consent::detect(args.yes),
+            dry_run: args.dry_run,
+            wait: wait(args.wait)?,
+        })
+    }
+}
+
+/// `comfydoctor backups`.
+#[derive(Debug, Clone)]
+pub struct BackupsSettings {
+    pub target: Target,
+    pub prune: bool,
+    pub consent: Consent,
+    pub wait: Duration,
+}
+
+impl BackupsSettings {
+    pub fn from_args(args: &BackupsArgs) -> Result<Self> {
+        Ok(BackupsSettings {
+            target: Target::from_args(&args.target)?,
+            prune: args.prune,
+            consent: Consent::detect(args.yes),
+            wait: wait(args.wait)?,
+        })
     }
 }
 

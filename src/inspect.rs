@@ -112,6 +112,8 @@ pub struct Inspection {
     pub global: Option<GlobalState>,
     /// Where and how the `models` link can be made (`inspect::links`, filled by the pipeline).
     pub link: links::LinkPlace,
+    /// The record `comfydoctor detach` left for this install (`state`), set by the pipeline.
+    pub detached: Option<crate::state::Detached>,
 }
 
 /// Reads an install, without its global folder (that needs every install's YAML first).
@@ -131,7 +133,7 @@ pub fn inspect_install(install: &Install, with_git: bool) -> Inspection {
     let is_file = std::fs::metadata(&yaml_path).is_ok_and(|m| m.is_file());
     let yaml = is_file.then(|| legacy_yaml::read_file(&yaml_path));
     let git = if with_git { git::inspect(&install.root) } else { GitState::NotARepo };
-    Inspection { install: install.clone(), models, yaml, git, global: None, link: Default::default() }
+    Inspection { install: install.clone(), models, yaml, git, global: None, link: Default::default(), detached: None }
 }
 
 /// Where ComfyUI looks for the YAML: `os.path.join(os.path.dirname(os.path.realpath(main.py)),

@@ -12,11 +12,13 @@
 //! Inspection reads the disk once into plain data; checks are pure; the plan is data; only
 //! `execute` (through `platform`) writes.
 
+pub mod backups;
 pub mod check_id;
 pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod detach;
 pub mod digest;
 pub mod error;
 pub mod execute;
@@ -33,5 +35,7 @@ pub mod platform;
 pub mod progress;
 pub mod prompt;
 pub mod report;
+pub mod sizes;
+pub mod state;
 pub mod stock;
 pub mod workspace;

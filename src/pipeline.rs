@@ -41,6 +41,10 @@ pub fn collect_found(target: &Target, found: workspace::Discovery) -> Result<Sca
             _ => None,
         })
         .collect();
+    let records = crate::state::lookup_all(&found.installs.iter().collect::<Vec<_>>());
+    for (inspection, record) in inspections.iter_mut().zip(records) {
+        inspection.detached = record;
+    }
     let dirs = workspace::resolve_models_dirs(&found.installs, target.models_dir.as_ref(), &inferred, &linked)?;
     let mut globals: HashMap<PathBuf, GlobalState> = HashMap::new();
     for (inspection, dir) in inspections.iter_mut().zip(dirs) {
@@ -55,6 +59,11 @@ pub fn collect_found(target: &Target, found: workspace::Discovery) -> Result<Sca
         .into_iter()
         .map(|inspection| {
             let mut findings = checks::run(&inspection, &target.checks);
+            checks::detached::hold(
+                &mut findings,
+                inspection.detached.is_some(),
+                target.attach.applies(&inspection.install),
+            );
             if let Some(g) = &inspection.global
                 && !reported.insert(g.dir.path.clone())
             {
@@ -63,5 +72,5 @@ pub fn collect_found(target: &Target, found: workspace::Discovery) -> Result<Sca
             InstallReport { inspection, findings }
         })
         .collect();
-    Ok(Scan { installs })
+    Ok(Scan { installs, sizes: None })
 }

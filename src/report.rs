@@ -25,6 +25,8 @@ pub struct InstallReport {
 /// A whole scan.
 pub struct Scan {
     pub installs: Vec<InstallReport>,
+    /// The size line (`sizes`), measured by `scan` unless `--quiet`.
+    pub sizes: Option<crate::sizes::Sizes>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -68,6 +70,8 @@ struct JsonScan<'a> {
     models_dir: Option<String>,
     installs: Vec<JsonInstall<'a>>,
     summary: Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sizes: Option<&'a crate::sizes::Sizes>,
 }
 
 #[derive(Serialize)]
@@ -93,6 +97,7 @@ pub fn json(scan: &Scan) -> String {
             })
             .collect(),
         summary: scan.summary(),
+        sizes: scan.sizes.as_ref(),
     };
     serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
@@ -141,6 +146,7 @@ pub fn table(scan: &Scan, quiet: bool) -> String {
     if !healthy.is_empty() {
         out.push_str(&format!("\nNo errors or warnings: {}\n", healthy.join(", ")));
     }
+    out.push_str(&scan.sizes.as_ref().map(crate::sizes::footer).unwrap_or_default());
     let s = scan.summary();
     out.push_str(&format!(
         "\n{} install(s) scanned: {} error(s), {} warning(s), {} info\n",

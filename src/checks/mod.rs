@@ -9,6 +9,7 @@ use serde::Serialize;
 pub use crate::check_id::{CheckId, UnknownCheckId};
 use crate::inspect::{GlobalState, Inspection};
 
+pub mod detached;
 mod git_tracks_models;
 mod global_layout;
 mod global_link_broken;
@@ -99,6 +100,7 @@ pub fn check(id: CheckId) -> &'static Check {
         CheckId::LinksUnsupported => &links_unsupported::CHECK,
         CheckId::LegacyYaml => &legacy_yaml::CHECK,
         CheckId::GitTracksModels => &git_tracks_models::CHECK,
+        CheckId::Detached => &detached::CHECK,
     }
 }
 

@@ -152,6 +152,7 @@ pub fn inspection(models: ModelsState) -> Inspection {
         git: GitState::NotARepo,
         global: Some(global_ok()),
         link: Default::default(),
+        detached: None,
     }
 }
 

@@ -1,7 +1,10 @@
 //! One file per subcommand: each wires the layers below together.
 
+pub mod backups;
 pub mod checks;
+pub mod detach;
 pub mod fix;
+mod lifecycle;
 mod locking;
 pub mod scan;
 pub mod undo;

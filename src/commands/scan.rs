@@ -7,8 +7,11 @@ use crate::pipeline;
 use crate::report::{self, ReportFormat};
 
 pub fn run(settings: &ScanSettings) -> Result<ExitCode> {
-    let scan = pipeline::collect(&settings.target)?;
+    let mut scan = pipeline::collect(&settings.target)?;
     let quiet = settings.target.quiet;
+    if !quiet {
+        scan.sizes = Some(crate::sizes::measure(&scan));
+    }
     match settings.format {
         // Quiet means silent when healthy, whatever the format.
         ReportFormat::Json if quiet && scan.exit_code() == ExitCode::Healthy => {}

@@ -69,7 +69,7 @@ pub fn run(settings: &UndoSettings) -> Result<ExitCode> {
     }
     let chosen = match &settings.run {
         Some(id) => runs.iter().find(|(_, r)| &r.run_id == id),
-        None => runs.iter().find(|(_, r)| r.state.undoable()),
+        None => runs.iter().find(|(_, r)| r.state.undoable() && !r.deletes),
     };
     let Some((dir, run)) = chosen else {
         return Err(match &settings.run {

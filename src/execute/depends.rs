@@ -45,6 +45,10 @@ fn undo_changes(a: &Action) -> Vec<(PathBuf, &'static str)> {
             paths.iter().map(|p| (repo.join(p), "clear skip-worktree on it")).collect()
         }
         Action::GitSparseCheckout { saved, .. } => saved.iter().map(|f| (f.path.clone(), "write it back")).collect(),
+        Action::SetDetached { path, .. } => one(path, "write it back"),
+        Action::GitUnprotect { saved, .. } => saved.iter().map(|f| (f.path.clone(), "write it back")).collect(),
+        // Not undoable: its undo changes nothing.
+        Action::DeleteDuplicate { .. } => Vec::new(),
     }
 }
 
@@ -65,6 +69,7 @@ fn names(a: &Action) -> Vec<PathBuf> {
             v.extend(link.parent().map(|p| platform::normalize(&p.join(raw_target))));
             v
         }
+        Action::DeleteDuplicate { path, twin, .. } => vec![path.clone(), twin.clone()],
         _ => undo_changes(a).into_iter().map(|(p, _)| p).collect(),
     }
 }
@@ -78,6 +83,7 @@ fn took_away(a: &Action) -> Option<&Path> {
             Some(path)
         }
         Action::RemoveLink { link, .. } => Some(link),
+        Action::DeleteDuplicate { path, .. } => Some(path),
         _ => None,
     }
 }

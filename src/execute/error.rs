@@ -44,6 +44,11 @@ pub enum ExecError {
     /// Newer runs still in effect rely on what run `id` made (newest first); nothing was done.
     #[error("{}", newer_message(id, dependents))]
     NewerRunsDepend { id: String, dependents: Vec<Dependent> },
+    /// A `backups --prune` run: its deletions are not undoable.
+    #[error(
+        "run {id} deleted backup files proved identical to the global folder's; deletions are not undoable (the bytes are in the global folder). `comfydoctor undo --list` shows the other runs"
+    )]
+    NotUndoable { id: String },
     #[error("simulated crash ({0}, test failpoint)")]
     Failpoint(String),
 }
@@ -56,7 +61,8 @@ impl ExecError {
             | ExecError::NothingToUndo { .. }
             | ExecError::AlreadyUndone { .. }
             | ExecError::NotResumable { .. }
-            | ExecError::NewerRunsDepend { .. } => ErrorKind::Usage,
+            | ExecError::NewerRunsDepend { .. }
+            | ExecError::NotUndoable { .. } => ErrorKind::Usage,
             ExecError::Locked { .. }
             | ExecError::Journal { .. }
             | ExecError::JournalRead { .. }

@@ -199,6 +199,9 @@ pub struct RunSummary {
     /// Actions done (not counting undone ones) out of all planned.
     pub actions_done: usize,
     pub actions_planned: usize,
+    /// A `backups --prune` run: its deletions are not undoable, so `undo` passes it by.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deletes: bool,
 }
 
 /// A journal read back: the header's plans and every record after it.
@@ -318,6 +321,14 @@ impl JournalRun {
         }
     }
 
+    /// Whether the run deleted proved duplicates (`backups --prune`): such a run is not undone.
+    pub fn deletes(&self) -> bool {
+        self.plans
+            .iter()
+            .flat_map(|p| &p.steps)
+            .any(|s| matches!(s.action, crate::plan::Action::DeleteDuplicate { .. }))
+    }
+
     pub fn fold(&self) -> Folded {
         let mut f = Folded::default();
         for r in &self.records {
@@ -356,6 +367,7 @@ impl JournalRun {
             installs: self.plans.iter().map(|p| p.install.clone()).collect(),
             actions_done: done,
             actions_planned: self.plans.iter().map(|p| p.steps.len()).sum(),
+            deletes: self.deletes(),
         }
     }
 }

@@ -617,7 +617,7 @@ fn choose(runs: Vec<JournalRun>, run_id: Option<&str>, dir: &Path) -> Result<Jou
             .ok_or_else(|| ExecError::NoSuchRun { id: id.into(), dir: dir.to_path_buf() }),
         None => runs
             .into_iter()
-            .find(|r| r.state().undoable())
+            .find(|r| r.state().undoable() && !r.deletes())
             .ok_or_else(|| ExecError::NothingToUndo { dir: dir.to_path_buf() }),
     }
 }
@@ -678,6 +678,9 @@ pub fn preview_undo(run_id: Option<&str>, journal_dir: &Path, with_newer: bool) 
 }
 
 fn undo_run(run: &JournalRun, opts: &ExecOptions, newer: Newer) -> Result<UndoReport, ExecError> {
+    if newer == Newer::Refuse && run.deletes() {
+        return Err(ExecError::NotUndoable { id: run.run_id.clone() });
+    }
     let dir = journal_dir_of(run);
     let lock = lock::acquire(&dir, opts.lock_wait).map_err(lock_err)?;
     let run = read_run(&run.path)?;

@@ -90,8 +90,14 @@ impl Preflight {
             | Action::CreateLinkLike { link: path, .. }
             | Action::ReplaceLink { link: path, .. }
             | Action::RemoveLink { link: path, .. } => self.changes(j, path)?,
+            Action::SetDetached { path, .. } => self.changes(j, path)?,
+            Action::DeleteDuplicate { path, twin, .. } => {
+                self.read(j, path, READ, "to compare it before deleting it")?;
+                self.read(j, twin, READ, "to compare it with the backup file")?;
+                self.changes(j, path)?;
+            }
             // git checks its own files and says what is wrong.
-            Action::GitSkipWorktree { .. } | Action::GitSparseCheckout { .. } => {}
+            Action::GitSkipWorktree { .. } | Action::GitSparseCheckout { .. } | Action::GitUnprotect { .. } => {}
         }
         Ok(())
     }

@@ -13,6 +13,7 @@ use crate::inspect::{Inspection, ModelsState};
 use crate::plan::{Action, InstallPlan, Step, ViewChanges};
 use crate::platform::{self, Entry};
 
+mod detached;
 mod git_tracks_models;
 mod global_layout;
 mod global_missing;
@@ -273,6 +274,9 @@ impl Ctx<'_> {
             }
             // The index is the checkout's own.
             Action::GitSkipWorktree { .. } => {}
+            // The record beside the journals is not part of the disk the planners look at.
+            Action::SetDetached { .. } | Action::GitUnprotect { .. } => {}
+            Action::DeleteDuplicate { path, .. } => self.view.set(path, Dest::Missing),
         }
         draft.push(check, action);
     }
@@ -353,6 +357,7 @@ pub fn fix(id: CheckId) -> Fix {
         CheckId::LinksUnsupported => Fix::Link { plan: links_unsupported::plan, asks_strategy: false },
         CheckId::LegacyYaml => Fix::OnLink(legacy_yaml::plan),
         CheckId::GitTracksModels => Fix::OnLink(git_tracks_models::plan),
+        CheckId::Detached => Fix::OnLink(detached::plan),
     }
 }
 

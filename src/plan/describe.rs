@@ -103,6 +103,42 @@ pub fn describe(action: &Action) -> String {
                 r = q(repo)
             )
         }
+        Action::SetDetached { .. } | Action::DeleteDuplicate { .. } | Action::GitUnprotect { .. } => lifecycle(action),
+    }
+}
+
+/// The two lifecycle actions (`detach`, `backups --prune`).
+fn lifecycle(action: &Action) -> String {
+    let q = quote;
+    match action {
+        Action::SetDetached { path, install, now, .. } => match now {
+            Some(_) => format!("# record in {} that {} is detached", q(path), q(install)),
+            None => format!("# forget in {} that {} was detached", q(path), q(install)),
+        },
+        Action::DeleteDuplicate { path, twin, len, sha256 } => {
+            let cmd = if cfg!(windows) { "del" } else { "rm" };
+            format!(
+                "{cmd} {}  # {len} bytes, identical to {} (sha256 {}…); not undoable",
+                q(path),
+                q(twin),
+                &sha256[..sha256.len().min(12)]
+            )
+        }
+        Action::GitUnprotect { repo, unskip, patterns, .. } => {
+            let sparse = match patterns {
+                None => "sparse-checkout disable".to_string(),
+                Some(p) => format!(
+                    "sparse-checkout set --no-cone {}",
+                    p.iter().map(|p| format!("'{p}'")).collect::<Vec<_>>().join(" ")
+                ),
+            };
+            format!(
+                "git -C {r} update-index --no-skip-worktree -- <{} path(s) under models/> && git -C {r} {sparse}",
+                unskip.len(),
+                r = q(repo)
+            )
+        }
+        _ => String::new(),
     }
 }
 

@@ -136,6 +136,39 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         gid: Option<u32>,
     },
+    /// Replace the detach record of `install` in the state file `path` (see `state`): the entry
+    /// `was` becomes `now` (`None`: no entry). Undo: back to `was`.
+    SetDetached {
+        #[serde(with = "path_serde")]
+        path: PathBuf,
+        #[serde(with = "path_serde")]
+        install: PathBuf,
+        now: Option<crate::state::Detached>,
+        was: Option<crate::state::Detached>,
+    },
+    /// Take a migration's git protection back for a detached checkout: `--no-skip-worktree` for
+    /// `unskip`, then `git sparse-checkout set --no-cone <patterns>` (the patterns from before
+    /// the migration) or `git sparse-checkout disable` (`None`: there were none). `saved` holds
+    /// the git files it changes as they were when planned; undo writes them back and sets the
+    /// bits again.
+    GitUnprotect {
+        #[serde(with = "path_serde")]
+        repo: PathBuf,
+        unskip: Vec<String>,
+        patterns: Option<Vec<String>>,
+        saved: Vec<SavedFile>,
+    },
+    /// Delete a backup file proved identical (`len` bytes, full SHA-256 `sha256`) to `twin`, a
+    /// regular file of the global folder; both are re-hashed right before. Not undoable: the
+    /// journal keeps what was deleted and the hash that proved it.
+    DeleteDuplicate {
+        #[serde(with = "path_serde")]
+        path: PathBuf,
+        #[serde(with = "path_serde")]
+        twin: PathBuf,
+        len: u64,
+        sha256: String,
+    },
 }
 
 /// A small file's bytes as they were before an action, for an exact undo.

@@ -7,8 +7,10 @@
 //!   executor's library API, the `extra_model_paths.yaml` corpus, and the test helpers (`harness`);
 //! - `support`: the helpers all of them share.
 
+mod backups;
 mod checks;
 mod cli;
+mod detach;
 mod discovery;
 mod executor;
 mod fix;

@@ -18,7 +18,7 @@ fn git_err(repo: &Path, what: &str, detail: impl std::fmt::Display) -> StepError
 }
 
 /// Runs `git -C repo args...` through [`git::run`]; a failure is a step error naming the repo.
-fn git(repo: &Path, args: &[&str], stdin: Option<&[u8]>, access: Access) -> Result<Vec<u8>, StepError> {
+pub(super) fn git(repo: &Path, args: &[&str], stdin: Option<&[u8]>, access: Access) -> Result<Vec<u8>, StepError> {
     let what = args.first().copied().unwrap_or("");
     let out = git::run(repo, args, stdin, access).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => {
@@ -42,7 +42,7 @@ fn nul_list(paths: &[String]) -> Vec<u8> {
 }
 
 /// How many of `paths` have the skip-worktree bit.
-fn skipped_count(repo: &Path, paths: &[String]) -> Result<usize, StepError> {
+pub(super) fn skipped_count(repo: &Path, paths: &[String]) -> Result<usize, StepError> {
     if paths.is_empty() {
         return Ok(0);
     }
@@ -52,7 +52,7 @@ fn skipped_count(repo: &Path, paths: &[String]) -> Result<usize, StepError> {
     Ok(git::ls_files_tagged(&out).filter(|(skipped, _)| *skipped).count())
 }
 
-fn set_skip_worktree(repo: &Path, paths: &[String], on: bool) -> Result<(), StepError> {
+pub(super) fn set_skip_worktree(repo: &Path, paths: &[String], on: bool) -> Result<(), StepError> {
     let flag = if on { "--skip-worktree" } else { "--no-skip-worktree" };
     git(repo, &["update-index", flag, "-z", "--stdin"], Some(&nul_list(paths)), Access::Write)?;
     Ok(())
@@ -94,7 +94,7 @@ fn current(path: &Path) -> Result<Option<String>, StepError> {
 }
 
 /// Whether every saved file still holds what was saved.
-fn unchanged(saved: &[SavedFile]) -> Result<Option<&Path>, StepError> {
+pub(super) fn unchanged(saved: &[SavedFile]) -> Result<Option<&Path>, StepError> {
     for s in saved {
         if current(&s.path)? != s.contents {
             return Ok(Some(&s.path));
@@ -104,7 +104,7 @@ fn unchanged(saved: &[SavedFile]) -> Result<Option<&Path>, StepError> {
 }
 
 /// A digest of the saved files' current bytes, so undo can tell whether anyone edited them.
-fn digest(saved: &[SavedFile]) -> Result<String, StepError> {
+pub(super) fn digest(saved: &[SavedFile]) -> Result<String, StepError> {
     let mut h = crate::digest::Hasher::new();
     for s in saved {
         match current(&s.path)? {
@@ -120,7 +120,7 @@ fn digest(saved: &[SavedFile]) -> Result<String, StepError> {
 }
 
 /// Writes every saved file back (or removes one that did not exist).
-fn restore(saved: &[SavedFile], tag: &str) -> Result<(), StepError> {
+pub(super) fn restore(saved: &[SavedFile], tag: &str) -> Result<(), StepError> {
     for s in saved {
         match &s.contents {
             Some(text) => write_atomic(&s.path, text.as_bytes(), tag)?,
@@ -134,7 +134,7 @@ fn restore(saved: &[SavedFile], tag: &str) -> Result<(), StepError> {
     Ok(())
 }
 
-fn want_repo(repo: &Path) -> Result<(), StepError> {
+pub(super) fn want_repo(repo: &Path) -> Result<(), StepError> {
     match read(&repo.join(".git"))? {
         Entry::Dir | Entry::File { .. } => Ok(()),
         other => Err(mismatch(&repo.join(".git"), "a git checkout", &other)),

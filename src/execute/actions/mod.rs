@@ -6,6 +6,7 @@ mod copy;
 mod dir;
 mod file;
 mod git;
+mod lifecycle;
 mod link;
 mod moves;
 
@@ -79,6 +80,11 @@ pub(super) fn precondition(action: &Action) -> Result<(), StepError> {
         Action::AppendLine { path, line } => file::append_line::precondition(path, line),
         Action::GitSkipWorktree { repo, .. } => git::skip_worktree::precondition(repo),
         Action::GitSparseCheckout { repo, saved, .. } => git::sparse_checkout::precondition(repo, saved),
+        Action::SetDetached { path, install, was, .. } => {
+            lifecycle::set_detached::precondition(path, install, was.as_ref())
+        }
+        Action::DeleteDuplicate { path, twin, len, .. } => lifecycle::delete_duplicate::precondition(path, twin, *len),
+        Action::GitUnprotect { repo, saved, .. } => lifecycle::git_unprotect::precondition(repo, saved),
     }
 }
 
@@ -104,6 +110,15 @@ pub(super) fn apply(action: &Action, env: &Env, on_copied: OnCopied) -> Result<S
         Action::AppendLine { path, line } => file::append_line::apply(path, line, env),
         Action::GitSkipWorktree { repo, paths } => git::skip_worktree::apply(repo, paths),
         Action::GitSparseCheckout { repo, patterns, saved } => git::sparse_checkout::apply(repo, patterns, saved),
+        Action::SetDetached { path, install, now, was } => {
+            lifecycle::set_detached::apply(path, install, now.as_ref(), was.as_ref(), env)
+        }
+        Action::DeleteDuplicate { path, twin, len, sha256 } => {
+            lifecycle::delete_duplicate::apply(path, twin, *len, sha256)
+        }
+        Action::GitUnprotect { repo, unskip, patterns, saved } => {
+            lifecycle::git_unprotect::apply(repo, unskip, patterns.as_deref(), saved)
+        }
     }
 }
 
@@ -130,6 +145,11 @@ pub(super) fn took_effect(action: &Action, started: &StepDetail) -> Result<Optio
         Action::AppendLine { path, line } => file::append_line::took_effect(path, line),
         Action::GitSkipWorktree { repo, paths } => git::skip_worktree::took_effect(repo, paths),
         Action::GitSparseCheckout { patterns, saved, .. } => git::sparse_checkout::took_effect(patterns, saved),
+        Action::SetDetached { path, install, now, .. } => {
+            lifecycle::set_detached::took_effect(path, install, now.as_ref())
+        }
+        Action::DeleteDuplicate { path, .. } => lifecycle::delete_duplicate::took_effect(path),
+        Action::GitUnprotect { repo, unskip, saved, .. } => lifecycle::git_unprotect::took_effect(repo, unskip, saved),
     }
 }
 
@@ -153,6 +173,13 @@ pub(super) fn undo_took_effect(action: &Action) -> Result<bool, StepError> {
         Action::AppendLine { path, line } => file::append_line::undo_took_effect(path, line),
         Action::GitSkipWorktree { repo, paths } => git::skip_worktree::undo_took_effect(repo, paths),
         Action::GitSparseCheckout { saved, .. } => git::sparse_checkout::undo_took_effect(saved),
+        Action::SetDetached { path, install, was, .. } => {
+            lifecycle::set_detached::undo_took_effect(path, install, was.as_ref())
+        }
+        Action::DeleteDuplicate { path, .. } => lifecycle::delete_duplicate::undo_took_effect(path),
+        Action::GitUnprotect { repo, unskip, saved, .. } => {
+            lifecycle::git_unprotect::undo_took_effect(repo, unskip, saved)
+        }
     }
 }
 
@@ -176,6 +203,13 @@ pub(super) fn apply_undo(action: &Action, detail: &StepDetail, env: &Env, on_cop
         Action::AppendLine { path, line } => file::append_line::undo(path, line, detail, env),
         Action::GitSkipWorktree { repo, paths } => git::skip_worktree::undo(repo, paths),
         Action::GitSparseCheckout { saved, .. } => git::sparse_checkout::undo(saved, detail, env),
+        Action::SetDetached { path, install, now, was } => {
+            lifecycle::set_detached::undo(path, install, now.as_ref(), was.as_ref(), env)
+        }
+        Action::DeleteDuplicate { path, twin, .. } => lifecycle::delete_duplicate::undo(path, twin),
+        Action::GitUnprotect { repo, unskip, saved, .. } => {
+            lifecycle::git_unprotect::undo(repo, unskip, saved, detail, env)
+        }
     }?;
     sync_parent(action_path(action));
     Ok(())
@@ -189,8 +223,12 @@ fn action_path(action: &Action) -> &Path {
         | Action::RemoveEmptyDir { path }
         | Action::WriteFile { path, .. }
         | Action::RemoveStockFile { path, .. }
-        | Action::AppendLine { path, .. } => path,
-        Action::GitSkipWorktree { repo, .. } | Action::GitSparseCheckout { repo, .. } => repo,
+        | Action::AppendLine { path, .. }
+        | Action::SetDetached { path, .. }
+        | Action::DeleteDuplicate { path, .. } => path,
+        Action::GitSkipWorktree { repo, .. }
+        | Action::GitSparseCheckout { repo, .. }
+        | Action::GitUnprotect { repo, .. } => repo,
         Action::Move { to, .. } | Action::HardLink { to, .. } | Action::CopyVerify { to, .. } => to,
         Action::CreateLink { link, .. }
         | Action::ReplaceLink { link, .. }

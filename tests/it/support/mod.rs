@@ -64,4 +64,5 @@ pub const ALL_CHECK_IDS: &[&str] = &[
     "links-unsupported",
     "legacy-yaml",
     "git-tracks-models",
+    "detached",
 ];
