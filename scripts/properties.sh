@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the property tests (tests/it/properties.rs) with many cases and prints the figure:
-# one line per strategy ("properties[merge]: cases N, runs R, seconds S, failures F"; proptest stops
+# one line per strategy ("properties[merge]: cases N, seed S, runs R, seconds S, failures F"; proptest stops
 # at the first failure, so R, the cases actually run with shrinking, can be below N) and a total.
 #
 #   scripts/properties.sh            # 10,000 cases per strategy
@@ -9,13 +9,14 @@
 #
 # The full log (minimal failing cases with their shapes) is kept in target/properties.log.
 # Failing seeds are saved in tests/it/proptest-regressions/ and replayed first next time.
+# Cases are drawn at random here (PROP_RANDOM=1); `cargo test` draws them from a fixed seed.
 set -u
 cd "$(dirname "$0")/.."
 cases="${1:-10000}"
 log=target/properties.log
 mkdir -p target
 start=$(date +%s)
-PROPTEST_CASES="$cases" cargo test --test it properties:: -- --nocapture --test-threads 2 >"$log" 2>&1
+PROP_RANDOM="${PROP_RANDOM:-1}" PROPTEST_CASES="$cases" cargo test --test it properties:: -- --nocapture --test-threads 2 >"$log" 2>&1
 rc=$?
 secs=$(( $(date +%s) - start ))
 grep -E '^properties\[[a-z]+\]: cases' "$log" || echo "no property summary in $log (build failure?)"
