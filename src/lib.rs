@@ -33,4 +33,5 @@ pub mod progress;
 pub mod prompt;
 pub mod report;
 pub mod stock;
+pub mod wording;
 pub mod workspace;
