@@ -51,6 +51,7 @@ impl Progress for Bars {
                     b.inc(bytes);
                 }
             }
+            ProgressEvent::StepDone => {}
             ProgressEvent::CopyFinished => {
                 if let Some(b) = slot.take() {
                     b.finish_and_clear();
