@@ -21,6 +21,7 @@ mod models_dir_real;
 mod models_dir_unknown;
 mod models_not_dir;
 mod placeholder_only;
+mod run_interrupted;
 #[cfg(test)]
 mod test_support;
 
@@ -95,6 +96,7 @@ pub fn check(id: CheckId) -> &'static Check {
         CheckId::ModelsDirReal => &models_dir_real::CHECK,
         CheckId::LegacyYaml => &legacy_yaml::CHECK,
         CheckId::GitTracksModels => &git_tracks_models::CHECK,
+        CheckId::RunInterrupted => &run_interrupted::CHECK,
     }
 }
 

@@ -333,6 +333,8 @@ pub fn fix(id: CheckId) -> Fix {
         CheckId::ModelsDirReal => Fix::Link { plan: models_dir_real::plan, asks_strategy: true },
         CheckId::LegacyYaml => Fix::OnLink(legacy_yaml::plan),
         CheckId::GitTracksModels => Fix::OnLink(git_tracks_models::plan),
+        // `fix` finishes (or rolls back) an interrupted run before it plans anything.
+        CheckId::RunInterrupted => Fix::Manual,
     }
 }
 
