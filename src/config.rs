@@ -11,8 +11,11 @@ use crate::exit_codes::ErrorKind;
 use crate::fixes::Strategy;
 use crate::platform;
 use crate::prompt;
-use crate::report::ReportFormat;
+use crate::report::{Invocation, ReportContext, ReportFormat};
 use crate::workspace::{ModelsDir, ModelsDirSource};
+
+/// `--max-depth` when not given (as in `cli.rs`).
+pub const DEFAULT_MAX_DEPTH: usize = 4;
 
 /// A flag's value that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +53,8 @@ pub struct Target {
     pub checks: Vec<CheckId>,
     pub verbose: bool,
     pub quiet: bool,
+    /// The PATHs and flags as typed, for the commands a report suggests.
+    pub invocation: Invocation,
 }
 
 impl Target {
@@ -74,7 +79,31 @@ impl Target {
             }
             selected
         };
-        Ok(Target { paths, models_dir, max_depth: args.max_depth, checks, verbose: args.verbose, quiet: args.quiet })
+        let invocation = Invocation {
+            paths: args.paths.clone(),
+            models_dir: flag.cloned(),
+            max_depth: (args.max_depth != DEFAULT_MAX_DEPTH).then_some(args.max_depth),
+            checks: args.checks.clone(),
+        };
+        Ok(Target {
+            paths,
+            models_dir,
+            max_depth: args.max_depth,
+            checks,
+            verbose: args.verbose,
+            quiet: args.quiet,
+            invocation,
+        })
+    }
+
+    /// How reports of this target are rendered (hints with the same PATHs and flags).
+    pub fn report_context(&self) -> ReportContext {
+        let filtered = self.checks.len() < CheckId::ALL.len();
+        ReportContext {
+            invocation: self.invocation.clone(),
+            only: filtered.then(|| self.checks.clone()),
+            quiet: self.quiet,
+        }
     }
 
     /// Whether git has to be asked at all.
@@ -167,6 +196,10 @@ pub struct UndoSettings {
     /// Undo the newer runs relying on it first (newest first).
     pub with_newer: bool,
     pub wait: Duration,
+    pub consent: Consent,
+    pub dry_run: bool,
+    /// The PATHs as typed, for the commands it suggests.
+    pub invocation: Invocation,
 }
 
 impl UndoSettings {
@@ -178,6 +211,13 @@ impl UndoSettings {
             run: args.run.clone(),
             with_newer: args.with_newer,
             wait: wait(args.wait)?,
+            consent: Consent::detect(args.yes),
+            dry_run: args.dry_run,
+            invocation: Invocation {
+                paths: args.paths.clone(),
+                max_depth: (args.max_depth != DEFAULT_MAX_DEPTH).then_some(args.max_depth),
+                ..Invocation::default()
+            },
         })
     }
 }

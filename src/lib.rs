@@ -17,6 +17,7 @@ pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod ctrl_c;
 pub mod digest;
 pub mod error;
 pub mod execute;

@@ -14,11 +14,14 @@ mod executor;
 mod fix;
 mod half_migrated;
 mod harness;
+mod interaction;
 mod interrupt;
 mod preflight;
 // Generated workspaces need symlinks, hard links, modes and byte names: Unix only.
 #[cfg(unix)]
 mod properties;
+#[cfg(unix)]
+mod pty;
 mod reliability;
 mod scan;
 mod support;
