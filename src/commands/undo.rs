@@ -268,7 +268,7 @@ fn run_reverse_lines(run: &JournalRun) -> Vec<String> {
         .collect()
 }
 
-/// One action's reversal as a shell line.
+/// One action's reversal as a shell line (cmd.exe forms on Windows, as `describe` does).
 pub fn undo_line(action: &Action) -> String {
     let q = |p: &Path| quote(p);
     let win = cfg!(windows);
@@ -276,14 +276,42 @@ pub fn undo_line(action: &Action) -> String {
         Action::MakeDir { path } => format!("rmdir {}", q(path)),
         Action::Move { from, to } if win => format!("move {} {}", q(to), q(from)),
         Action::Move { from, to } => format!("mv {} {}", q(to), q(from)),
+        Action::HardLink { to, .. } if win => format!("del {}  & rem a second name; the file stays", q(to)),
         Action::HardLink { to, .. } => format!("rm {}  # a second name; the file stays", q(to)),
+        Action::CopyVerify { to, .. } if win => format!("del {}  & rem the copy; the original stays", q(to)),
         Action::CopyVerify { to, .. } => format!("rm {}  # the copy; the original stays", q(to)),
+        Action::RemovePlaceholder { path } if win => format!("type nul > {}", q(path)),
         Action::RemovePlaceholder { path } => format!("touch {}  # 0-byte placeholder", q(path)),
         Action::RemoveEmptyDir { path } => format!("mkdir {}", q(path)),
+        Action::CreateLink { link, .. } if win => format!("rmdir {}  & rem the link only", q(link)),
         Action::CreateLink { link, .. } => format!("rm {}  # the link only", q(link)),
-        Action::ReplaceLink { link, old_target, .. } => {
-            format!("ln -sfn {} {}", q(old_target), q(link))
+        Action::ReplaceLink { link, old_target, .. } if win => {
+            format!("rmdir {l} && mklink /J {l} {}", q(old_target), l = q(link))
         }
+        Action::ReplaceLink { link, old_target, .. } => format!("ln -sfn {} {}", q(old_target), q(link)),
         other => format!("undo: {}", describe(other)),
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reversals_read_as_the_commands_that_undo_each_step() {
+        let p = |s: &str| PathBuf::from(s);
+        assert_eq!(undo_line(&Action::Move { from: p("/a/it's"), to: p("/g/x") }), r"mv '/g/x' '/a/it'\''s'");
+        assert_eq!(undo_line(&Action::MakeDir { path: p("/g/d") }), "rmdir '/g/d'");
+        assert_eq!(undo_line(&Action::RemoveEmptyDir { path: p("/m/d") }), "mkdir '/m/d'");
+        assert_eq!(
+            undo_line(&Action::CreateLink { link: p("/c/models"), target: p("/g") }),
+            "rm '/c/models'  # the link only"
+        );
+        assert_eq!(
+            undo_line(&Action::ReplaceLink { link: p("/c/models"), old_target: p("../old"), new_target: p("/g") }),
+            "ln -sfn '../old' '/c/models'"
+        );
+        let line = undo_line(&Action::AppendLine { path: p("/r/.git/info/exclude"), line: "/models".into() });
+        assert!(line.starts_with("undo: echo '/models' >> "), "{line}");
     }
 }
