@@ -28,11 +28,12 @@ pub enum CheckId {
     LegacyYaml,
     GitTracksModels,
     Detached,
+    RunInterrupted,
 }
 
 impl CheckId {
     /// Every check, in report order: the global folder, then `models`, then the YAML, then git.
-    pub const ALL: [CheckId; 15] = [
+    pub const ALL: [CheckId; 16] = [
         CheckId::ModelsDirUnknown,
         CheckId::GlobalMissing,
         CheckId::GlobalLayout,
@@ -48,6 +49,7 @@ impl CheckId {
         CheckId::LegacyYaml,
         CheckId::GitTracksModels,
         CheckId::Detached,
+        CheckId::RunInterrupted,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -67,6 +69,7 @@ impl CheckId {
             CheckId::LegacyYaml => "legacy-yaml",
             CheckId::GitTracksModels => "git-tracks-models",
             CheckId::Detached => "detached",
+            CheckId::RunInterrupted => "run-interrupted",
         }
     }
 }

@@ -10,7 +10,8 @@ Exit codes:
   1  findings of severity warning or error remain (or a fix was declined / needs --yes)
   2  usage or configuration error (bad PATH, no install found, unreadable workspace.json,
      another run holding the lock), or an install fix refused or rolled back (nothing changed
-     for it); the reason is printed on stderr";
+     for it); the reason is printed on stderr
+  130  fix or undo stopped by Ctrl-C; stderr says how to finish or roll back";
 
 #[derive(Debug, Parser)]
 #[command(name = "comfydoctor", version, about = "Check ComfyUI installs and link their models/ to one global models folder, safely.", after_help = EXIT_CODES_HELP)]
@@ -31,7 +32,8 @@ pub enum Command {
     /// Plan every fix, show it, ask, apply it with a journal, and scan again.
     #[command(after_help = EXIT_CODES_HELP)]
     Fix(FixArgs),
-    /// Reverse the last (or a chosen) `fix` run from its journal.
+    /// Reverse the last (or a chosen) `fix` run from its journal: shows the steps, asks, undoes.
+    #[command(after_help = EXIT_CODES_HELP)]
     Undo(UndoArgs),
     /// Give installs linked to the global folder a real models/ of their own (stock layout,
     /// chosen models copied); the global folder is only read. Undoable.
@@ -202,6 +204,14 @@ pub struct UndoArgs {
     /// such a run is refused).
     #[arg(long)]
     pub with_newer: bool,
+
+    /// Undo without asking (as `fix --yes`); without a terminal, undo changes nothing without it.
+    #[arg(short, long)]
+    pub yes: bool,
+
+    /// Print what would be reversed and change nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
 
     /// How deep to search a folder that is not a workspace or an install.
     #[arg(long, value_name = "N", default_value_t = 4)]

@@ -13,8 +13,11 @@ use crate::exit_codes::ErrorKind;
 use crate::fixes::Strategy;
 use crate::platform;
 use crate::prompt;
-use crate::report::ReportFormat;
+use crate::report::{Invocation, ReportContext, ReportFormat};
 use crate::workspace::{ModelsDir, ModelsDirSource};
+
+/// `--max-depth` when not given (as in `cli.rs`).
+pub const DEFAULT_MAX_DEPTH: usize = 4;
 
 /// A flag's value that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +59,8 @@ pub struct Target {
     pub link_style: Option<crate::link_style::LinkStyle>,
     /// Which detached installs to treat as ordinary ones (`fix --attach`); none by default.
     pub attach: Attach,
+    /// The PATHs and flags as typed, for the commands a report suggests.
+    pub invocation: Invocation,
 }
 
 /// `fix --attach[=NAME]`: which detached installs `fix` may link again.
@@ -119,6 +124,12 @@ impl Target {
             LinkStyleArg::Relative => crate::link_style::LinkStyle::Relative,
             LinkStyleArg::Absolute => crate::link_style::LinkStyle::Absolute,
         });
+        let invocation = Invocation {
+            paths: args.paths.clone(),
+            models_dir: flag.cloned(),
+            max_depth: (args.max_depth != DEFAULT_MAX_DEPTH).then_some(args.max_depth),
+            checks: args.checks.clone(),
+        };
         Ok(Target {
             paths,
             models_dir,
@@ -128,7 +139,18 @@ impl Target {
             quiet: args.quiet,
             link_style,
             attach: Attach::None,
+            invocation,
         })
+    }
+
+    /// How reports of this target are rendered (hints with the same PATHs and flags).
+    pub fn report_context(&self) -> ReportContext {
+        let filtered = self.checks.len() < CheckId::ALL.len();
+        ReportContext {
+            invocation: self.invocation.clone(),
+            only: filtered.then(|| self.checks.clone()),
+            quiet: self.quiet,
+        }
     }
 
     /// Whether git has to be asked at all.
@@ -271,6 +293,10 @@ pub struct UndoSettings {
     /// Undo the newer runs relying on it first (newest first).
     pub with_newer: bool,
     pub wait: Duration,
+    pub consent: Consent,
+    pub dry_run: bool,
+    /// The PATHs as typed, for the commands it suggests.
+    pub invocation: Invocation,
 }
 
 impl UndoSettings {
@@ -282,6 +308,13 @@ impl UndoSettings {
             run: args.run.clone(),
             with_newer: args.with_newer,
             wait: wait(args.wait)?,
+            consent: Consent::detect(args.yes),
+            dry_run: args.dry_run,
+            invocation: Invocation {
+                paths: args.paths.clone(),
+                max_depth: (args.max_depth != DEFAULT_MAX_DEPTH).then_some(args.max_depth),
+                ..Invocation::default()
+            },
         })
     }
 }

@@ -114,6 +114,73 @@ pub struct Inspection {
     pub link: links::LinkPlace,
     /// The record `comfydoctor detach` left for this install (`state`), set by the pipeline.
     pub detached: Option<crate::state::Detached>,
+    /// A run of `fix` (or an undo) over this install that stopped part-way and whose process is
+    /// gone (`run-interrupted`).
+    pub unfinished_run: Option<UnfinishedRun>,
+}
+
+/// An interrupted run found in an install's journal folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnfinishedRun {
+    pub run_id: String,
+    pub started_at: String,
+    /// The folder whose `.comfydoctor` holds the journal (the workspace, or the install).
+    pub owner: PathBuf,
+    /// Its undo was interrupted (only `undo` finishes it).
+    pub undo: bool,
+}
+
+/// The interrupted run that covers `install`, unless its process still runs (holds the lock).
+pub fn unfinished_run(install: &Install) -> Option<UnfinishedRun> {
+    let dir = install.journal_dir();
+    let (installs, run) = unfinished_in(&dir)?;
+    // A run still going holds the lock: it is running, not interrupted (asked only when there
+    // is an unfinished run, the rare case).
+    if !installs.contains(&install.root) || crate::execute::lock::holder(&dir).is_some() {
+        return None;
+    }
+    Some(run)
+}
+
+/// A journal folder's interrupted run, read once per state of the folder: the installs of a
+/// workspace share it, and parsing its journals per install would make every scan (and the
+/// launch-script hook) pay for it several times. The cache key is every journal's name, length
+/// and mtime, so an appended record reads it again.
+fn unfinished_in(dir: &Path) -> Option<(Vec<PathBuf>, UnfinishedRun)> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    type Key = Vec<(std::ffi::OsString, u64, Option<std::time::SystemTime>)>;
+    type Found = Option<(Vec<PathBuf>, UnfinishedRun)>;
+    static CACHE: Mutex<Option<HashMap<PathBuf, (Key, Found)>>> = Mutex::new(None);
+    let read = std::fs::read_dir(dir).ok()?;
+    let mut key: Key = read
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let m = e.metadata().ok()?;
+            Some((e.file_name(), m.len(), m.modified().ok()))
+        })
+        .collect();
+    key.sort();
+    if let Ok(cache) = CACHE.lock()
+        && let Some((k, found)) = cache.as_ref().and_then(|c| c.get(dir))
+        && *k == key
+    {
+        return found.clone();
+    }
+    let found = crate::execute::find_unfinished(dir).ok().flatten().map(|run| {
+        let installs = run.plans.iter().map(|p| p.install.clone()).collect();
+        let info = UnfinishedRun {
+            run_id: run.run_id.clone(),
+            started_at: run.started_at.clone(),
+            owner: dir.parent().unwrap_or(dir).to_path_buf(),
+            undo: run.state() == crate::execute::journal::RunState::UndoIncomplete,
+        };
+        (installs, info)
+    });
+    if let Ok(mut cache) = CACHE.lock() {
+        cache.get_or_insert_with(HashMap::new).insert(dir.to_path_buf(), (key, found.clone()));
+    }
+    found
 }
 
 /// Reads an install, without its global folder (that needs every install's YAML first).
@@ -133,7 +200,17 @@ pub fn inspect_install(install: &Install, with_git: bool) -> Inspection {
     let is_file = std::fs::metadata(&yaml_path).is_ok_and(|m| m.is_file());
     let yaml = is_file.then(|| legacy_yaml::read_file(&yaml_path));
     let git = if with_git { git::inspect(&install.root) } else { GitState::NotARepo };
-    Inspection { install: install.clone(), models, yaml, git, global: None, link: Default::default(), detached: None }
+    let unfinished_run = unfinished_run(install);
+    Inspection {
+        install: install.clone(),
+        models,
+        yaml,
+        git,
+        global: None,
+        link: Default::default(),
+        detached: None,
+        unfinished_run,
+    }
 }
 
 /// Where ComfyUI looks for the YAML: `os.path.join(os.path.dirname(os.path.realpath(main.py)),

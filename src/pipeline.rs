@@ -8,7 +8,7 @@ use crate::checks;
 use crate::config::Target;
 use crate::inspect::{self, GlobalState, ModelsState};
 use crate::legacy_yaml;
-use crate::report::{InstallReport, Scan};
+use crate::report::{self, InstallReport, Scan};
 use crate::workspace::{self, DiscoveryError, display_path};
 
 /// Runs discovery, inspection and every selected check. Reads only.
@@ -23,6 +23,10 @@ pub fn collect_found(target: &Target, found: workspace::Discovery) -> Result<Sca
         for (path, why) in &found.skipped {
             eprintln!("skipped {}: {why}", display_path(path));
         }
+    }
+    // Never silent: an install may be hiding in a folder that cannot be read.
+    for (path, why) in &found.unreadable {
+        eprintln!("comfydoctor: skipped {}: {why}", display_path(path));
     }
     if found.installs.is_empty() {
         let looked: Vec<String> = found.looked.iter().map(|p| display_path(p)).collect();
@@ -72,5 +76,5 @@ pub fn collect_found(target: &Target, found: workspace::Discovery) -> Result<Sca
             InstallReport { inspection, findings }
         })
         .collect();
-    Ok(Scan { installs, sizes: None })
+    Ok(Scan { installs, sizes: None, skipped: report::skipped(&found.skipped, &found.unreadable) })
 }

@@ -12,45 +12,69 @@ pub fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
-/// Yes/no, defaulting to no. An I/O error (closed terminal) counts as no.
+/// Yes/no, defaulting to no, answered with Enter (a single key would leave the Enter that
+/// follows it to answer the next question). An I/O error (closed terminal) counts as no.
 pub fn confirm(question: &str) -> bool {
-    Confirm::with_theme(&SimpleTheme).with_prompt(question).default(false).interact().unwrap_or(false)
+    Confirm::with_theme(&SimpleTheme)
+        .with_prompt(question)
+        .default(false)
+        .wait_for_newline(true)
+        .interact()
+        .unwrap_or_else(|e| {
+            on_error(e);
+            false
+        })
+}
+
+/// A prompt ended by Ctrl-C (the terminal library raises SIGINT for it): the handler in
+/// `ctrl_c` ends the process, so wait for it rather than carry on to the next question.
+fn on_error(e: dialoguer::Error) {
+    let dialoguer::Error::IO(io) = e;
+    if io.kind() == std::io::ErrorKind::Interrupted {
+        std::thread::sleep(std::time::Duration::from_secs(3));
+    }
+}
+
+/// One of `items`; `None` when the user aborts (Esc, q).
+pub fn pick(question: &str, items: &[String]) -> Option<usize> {
+    select(Select::with_theme(&SimpleTheme).with_prompt(question).items(items).default(0))
+}
+
+fn select(s: Select<'_>) -> Option<usize> {
+    s.interact_opt().unwrap_or_else(|e| {
+        on_error(e);
+        None
+    })
 }
 
 /// Merge or backup, defaulting to merge; `None` when the user aborts. `relink`: the models are
 /// behind a link to another folder (which is only ever read), not in a real folder.
 pub fn strategy(install: &str, relink: bool) -> Option<Strategy> {
+    // Each item fits an 80-column terminal: a wrapped item is not redrawn cleanly.
     let items = if relink {
         [
-            "merge: bring what the old folder holds into the global folder (hard links or verified copies; the old folder is only read)",
-            "backup: only re-point the link; the old folder stays as it is and ComfyUI no longer sees it",
+            "merge: copy or hard-link its models into the global folder (it is only read)",
+            "backup: only re-point the link; ComfyUI no longer sees the old folder",
         ]
     } else {
         [
-            "merge: move every file into the global folder (duplicates and conflicts are kept in a backup folder)",
-            "backup: rename the current models folder to a backup name, then link",
+            "merge: move every file into the global folder (conflicts go to a backup)",
+            "backup: rename models/ to a backup name, then link",
         ]
     };
-    Select::with_theme(&SimpleTheme)
-        .with_prompt(format!("{install}: how should the models already there be handled?"))
-        .items(items)
-        .default(0)
-        .interact_opt()
-        .ok()
-        .flatten()
-        .map(|i| if i == 0 { Strategy::Merge } else { Strategy::Backup })
+    select(
+        Select::with_theme(&SimpleTheme)
+            .with_prompt(format!("{install}: merge (the plan above) or backup?"))
+            .items(items)
+            .default(0),
+    )
+    .map(|i| if i == 0 { Strategy::Merge } else { Strategy::Backup })
 }
 
 /// Finish or roll back an interrupted run; `None` to stop here.
 pub fn resume_or_rollback(run: &str) -> Option<bool> {
     let items = ["finish it (continue where it stopped)", "roll it back (undo what it did)", "stop here"];
-    Select::with_theme(&SimpleTheme)
-        .with_prompt(format!("run {run} was interrupted"))
-        .items(items)
-        .default(0)
-        .interact_opt()
-        .ok()
-        .flatten()
+    select(Select::with_theme(&SimpleTheme).with_prompt(format!("run {run} was interrupted")).items(items).default(0))
         .and_then(|i| match i {
             0 => Some(true),
             1 => Some(false),

@@ -4,9 +4,12 @@
 use owo_colors::{OwoColorize, Stream};
 use serde::Serialize;
 
-use crate::checks::{Finding, Severity};
+use std::path::{Path, PathBuf};
+
+use crate::checks::{CheckId, Finding, Severity};
 use crate::exit_codes::ExitCode;
 use crate::inspect::Inspection;
+use crate::wording::{self, shell_word};
 use crate::workspace::display_path;
 
 /// How `scan` prints its report.
@@ -27,6 +30,28 @@ pub struct Scan {
     pub installs: Vec<InstallReport>,
     /// The size line (`sizes`), measured by `scan` unless `--quiet`.
     pub sizes: Option<crate::sizes::Sizes>,
+    /// Folders discovery did not count, and why (JSON `skipped`).
+    pub skipped: Vec<Skipped>,
+}
+
+/// A folder discovery did not count: it could not be read, or it is almost an install.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub path: String,
+    /// `unreadable` or `not-an-install`.
+    pub kind: &'static str,
+    pub reason: String,
+}
+
+/// Discovery's skipped and unreadable folders as report entries.
+pub fn skipped(skipped: &[(PathBuf, String)], unreadable: &[(PathBuf, String)]) -> Vec<Skipped> {
+    let entry =
+        |kind, (p, why): &(PathBuf, String)| Skipped { path: p.display().to_string(), kind, reason: why.clone() };
+    unreadable
+        .iter()
+        .map(|u| entry("unreadable", u))
+        .chain(skipped.iter().map(|s| entry("not-an-install", s)))
+        .collect()
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -69,6 +94,7 @@ struct JsonScan<'a> {
     schema: u32,
     models_dir: Option<String>,
     installs: Vec<JsonInstall<'a>>,
+    skipped: &'a [Skipped],
     summary: Summary,
     #[serde(skip_serializing_if = "Option::is_none")]
     sizes: Option<&'a crate::sizes::Sizes>,
@@ -96,30 +122,141 @@ pub fn json(scan: &Scan) -> String {
                 findings: &i.findings,
             })
             .collect(),
+        skipped: &scan.skipped,
         summary: scan.summary(),
         sizes: scan.sizes.as_ref(),
     };
     serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
-/// The table and summary line. With `quiet`, only error and warning rows and no summary; an empty
-/// string when there are none.
-pub fn table(scan: &Scan, quiet: bool) -> String {
+/// The command line a report came from, so every command a report suggests carries the PATHs
+/// and flags the user typed and runs as printed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Invocation {
+    /// The PATHs as typed (empty: the default places).
+    pub paths: Vec<PathBuf>,
+    /// `--models-dir` as typed.
+    pub models_dir: Option<PathBuf>,
+    /// `--max-depth`, when not the default.
+    pub max_depth: Option<usize>,
+    /// `--check` IDs as typed.
+    pub checks: Vec<String>,
+}
+
+impl Invocation {
+    /// `comfydoctor <sub> <extra…> [--models-dir DIR] [--max-depth N] [--check ID…] [PATH…]`,
+    /// every word shell-quoted.
+    pub fn command(&self, sub: &str, extra: &[&str]) -> String {
+        let mut words: Vec<String> = vec!["comfydoctor".into(), sub.into()];
+        words.extend(extra.iter().map(|w| shell_word(w)));
+        if let Some(d) = &self.models_dir {
+            words.push("--models-dir".into());
+            words.push(shell_path(d));
+        }
+        if let Some(n) = self.max_depth {
+            words.push(format!("--max-depth {n}"));
+        }
+        for c in &self.checks {
+            words.push(format!("--check {}", shell_word(c)));
+        }
+        words.extend(self.paths.iter().map(|p| shell_path(p)));
+        words.join(" ")
+    }
+
+    /// `comfydoctor undo …` for the same PATHs (undo takes no models or check flags).
+    pub fn undo(&self, extra: &[&str]) -> String {
+        let only_paths = Invocation { paths: self.paths.clone(), max_depth: self.max_depth, ..Invocation::default() };
+        only_paths.command("undo", extra)
+    }
+}
+
+/// A path as a shell word: as typed when relative, `~/…` under the home folder (the tilde left
+/// unquoted so the shell expands it), otherwise quoted.
+pub fn shell_path(path: &Path) -> String {
+    if cfg!(unix)
+        && path.is_absolute()
+        && let Some(home) = crate::workspace::home_dir()
+        && let Ok(rest) = path.strip_prefix(&home)
+    {
+        return if rest.as_os_str().is_empty() {
+            "~".into()
+        } else {
+            format!("~/{}", shell_word(&rest.to_string_lossy()))
+        };
+    }
+    shell_word(&path.to_string_lossy())
+}
+
+/// How a report is to be rendered: where it came from and what it was limited to.
+#[derive(Debug, Clone, Default)]
+pub struct ReportContext {
+    pub invocation: Invocation,
+    /// Only these checks ran (`--check`); `None`: all of them.
+    pub only: Option<Vec<CheckId>>,
+    /// Only error and warning rows, no summary (`--quiet`).
+    pub quiet: bool,
+}
+
+/// An install's verdict: the worst severity among its (shown) findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Healthy,
+    Warnings,
+    Errors,
+}
+
+impl InstallReport {
+    pub fn verdict(&self) -> Verdict {
+        if self.findings.iter().any(|f| f.severity == Severity::Error) {
+            Verdict::Errors
+        } else if self.findings.iter().any(|f| f.severity == Severity::Warning) {
+            Verdict::Warnings
+        } else {
+            Verdict::Healthy
+        }
+    }
+}
+
+impl Scan {
+    /// How each install is named in a report: its name, or, where two installs share a name,
+    /// its path relative to the PATH it was found under (else as shown).
+    pub fn labels(&self, roots: &[PathBuf]) -> Vec<String> {
+        self.installs
+            .iter()
+            .map(|i| {
+                let name = &i.inspection.install.name;
+                let repeats = self.installs.iter().filter(|o| &o.inspection.install.name == name).count() > 1;
+                if !repeats {
+                    return name.clone();
+                }
+                let root = &i.inspection.install.root;
+                roots
+                    .iter()
+                    .filter_map(|r| root.strip_prefix(r).ok())
+                    .min_by_key(|rel| rel.components().count())
+                    .filter(|rel| !rel.as_os_str().is_empty())
+                    .map(|rel| rel.display().to_string())
+                    .unwrap_or_else(|| display_path(root))
+            })
+            .collect()
+    }
+}
+
+/// The table, one verdict line per install and the summary. With `quiet`, only error and
+/// warning rows and no summary; an empty string when there are none.
+pub fn table(scan: &Scan, ctx: &ReportContext) -> String {
     use comfy_table::{ContentArrangement, Table, presets};
+    let quiet = ctx.quiet;
+    let labels = scan.labels(&ctx.invocation_roots());
     let mut table = Table::new();
     table.load_preset(presets::ASCII_MARKDOWN).set_content_arrangement(ContentArrangement::Dynamic);
     table.set_header(["Install", "Check", "Severity", "Problem", "Fix"]);
     let mut rows = 0;
-    let mut healthy = Vec::new();
-    for install in &scan.installs {
-        let shown: Vec<&Finding> = install.findings.iter().filter(|f| !quiet || f.severity != Severity::Info).collect();
-        if install.findings.iter().all(|f| f.severity == Severity::Info) {
-            healthy.push(install.inspection.install.name.as_str());
-        }
-        for f in shown {
+    for (install, label) in scan.installs.iter().zip(&labels) {
+        for f in install.findings.iter().filter(|f| !quiet || f.severity != Severity::Info) {
             rows += 1;
             table.add_row([
-                install.inspection.install.name.clone(),
+                label.clone(),
                 f.check.to_string(),
                 paint(f.severity),
                 f.message.clone(),
@@ -143,19 +280,109 @@ pub fn table(scan: &Scan, quiet: bool) -> String {
     if quiet {
         return out;
     }
-    if !healthy.is_empty() {
-        out.push_str(&format!("\nNo errors or warnings: {}\n", healthy.join(", ")));
+    if rows > 0 {
+        out.push('\n');
     }
-    out.push_str(&scan.sizes.as_ref().map(crate::sizes::footer).unwrap_or_default());
-    let s = scan.summary();
-    out.push_str(&format!(
-        "\n{} install(s) scanned: {} error(s), {} warning(s), {} info\n",
-        s.installs, s.errors, s.warnings, s.infos
-    ));
-    if s.errors + s.warnings > 0 {
-        out.push_str("Run `comfydoctor fix --dry-run` to see the plan, `comfydoctor explain ID` for details.\n");
+    for line in verdict_lines(scan, &labels, ctx.only.is_some()) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push('\n');
+    for line in footer_lines(scan, ctx) {
+        out.push_str(&line);
+        out.push('\n');
     }
     out
+}
+
+impl ReportContext {
+    fn invocation_roots(&self) -> Vec<PathBuf> {
+        self.invocation.paths.iter().map(|p| crate::platform::normalize(p)).collect()
+    }
+}
+
+/// One line per install, doctor style: `[✓] name`, `[!] name: 2 warnings`, `[✗] name: 1 error`.
+/// `filtered`: only some checks ran, so an install without findings is not called healthy.
+pub fn verdict_lines(scan: &Scan, labels: &[String], filtered: bool) -> Vec<String> {
+    scan.installs
+        .iter()
+        .zip(labels)
+        .map(|(i, label)| {
+            let count = |sev| i.findings.iter().filter(|f| f.severity == sev).count();
+            let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
+            let mut what = Vec::new();
+            if errors > 0 {
+                what.push(wording::count(errors, "error", "errors"));
+            }
+            if warnings > 0 {
+                what.push(wording::count(warnings, "warning", "warnings"));
+            }
+            match i.verdict() {
+                Verdict::Healthy if filtered => {
+                    format!("{} {label}: nothing found by the checks run", mark(Verdict::Healthy))
+                }
+                Verdict::Healthy => format!("{} {label}: healthy", mark(Verdict::Healthy)),
+                v => format!("{} {label}: {}", mark(v), what.join(", ")),
+            }
+        })
+        .collect()
+}
+
+fn mark(v: Verdict) -> String {
+    let (text, stream) = match v {
+        Verdict::Healthy => ("[✓]", Stream::Stdout),
+        Verdict::Warnings => ("[!]", Stream::Stdout),
+        Verdict::Errors => ("[✗]", Stream::Stdout),
+    };
+    match v {
+        Verdict::Healthy => text.if_supports_color(stream, |t| t.green()).to_string(),
+        Verdict::Warnings => text.if_supports_color(stream, |t| t.yellow()).to_string(),
+        Verdict::Errors => text.if_supports_color(stream, |t| t.red()).to_string(),
+    }
+}
+
+/// The summary under the verdicts: counts, the verdict for the whole report (healthy only when
+/// every install is), what a filter left out, and the next command to run. Other lines (e.g.
+/// sizes) belong here too, each one a line of its own.
+pub fn footer_lines(scan: &Scan, ctx: &ReportContext) -> Vec<String> {
+    let s = scan.summary();
+    let mut lines = Vec::new();
+    let healthy = scan.installs.iter().filter(|i| i.verdict() == Verdict::Healthy).count();
+    let counts = format!(
+        "{} scanned: {}, {}, {} info",
+        wording::count(s.installs, "install", "installs"),
+        wording::count(s.errors, "error", "errors"),
+        wording::count(s.warnings, "warning", "warnings"),
+        s.infos
+    );
+    let verdict = if ctx.only.is_some() {
+        format!("{healthy} of {} without findings from the checks run", s.installs)
+    } else if healthy == s.installs {
+        if s.installs == 1 { "healthy".to_string() } else { format!("all {} healthy", s.installs) }
+    } else {
+        format!("{healthy} of {} healthy", s.installs)
+    };
+    lines.push(format!("{counts}; {verdict}."));
+    if let Some(only) = &ctx.only {
+        let ids: Vec<&str> = only.iter().map(|c| c.as_str()).collect();
+        lines.push(format!(
+            "Filtered: only {} ran ({}); the others were not run, so this is not the whole picture.",
+            wording::count(only.len(), "check", "checks"),
+            ids.join(", ")
+        ));
+    }
+    if let Some(line) = scan.sizes.as_ref().and_then(|z| {
+        crate::sizes::footer(z, &ctx.invocation.command("fix", &[]), &ctx.invocation.command("backups", &["--prune"]))
+    }) {
+        lines.push(line);
+    }
+    if s.errors + s.warnings > 0 {
+        lines.push(format!(
+            "Next: `{}` shows the plan; `comfydoctor explain ID` explains a check.",
+            ctx.invocation.command("fix", &["--dry-run"])
+        ));
+    }
+    lines
 }
 
 fn paint(sev: Severity) -> String {

@@ -139,9 +139,11 @@ fn same_bytes(a: &Path, b: &Path, len: u64, hashes: &mut HashMap<PathBuf, Option
 }
 
 /// The table's footer line, empty when there is nothing to free.
-pub fn footer(sizes: &Sizes) -> String {
+/// The footer line (none when nothing would be freed); `fix` and `prune` are the commands to
+/// paste, with the PATHs and flags of the report.
+pub fn footer(sizes: &Sizes, fix: &str, prune: &str) -> Option<String> {
     if sizes.reclaimable_bytes == 0 {
-        return String::new();
+        return None;
     }
     let per: Vec<String> = sizes
         .installs
@@ -149,11 +151,11 @@ pub fn footer(sizes: &Sizes) -> String {
         .filter(|i| i.duplicate_bytes > 0)
         .map(|i| format!("{} {}", i.name, human_bytes(i.duplicate_bytes)))
         .collect();
-    format!(
-        "\nDuplicates: {} ({} bytes) in {} file(s) over 1 MiB are also in the global folder or another install ({}); `comfydoctor fix` then `comfydoctor backups --prune` frees them.\n",
+    Some(format!(
+        "Duplicates: {} ({} bytes) in {} over 1 MiB are also in the global folder or another install ({}); `{fix}` then `{prune}` frees them.",
         human_bytes(sizes.reclaimable_bytes),
         sizes.reclaimable_bytes,
-        sizes.files,
+        crate::wording::count(sizes.files, "file", "files"),
         per.join(", ")
-    )
+    ))
 }

@@ -134,6 +134,9 @@ pub struct Discovery {
     pub installs: Vec<Install>,
     /// Folders that look like installs but are not counted, with the reason.
     pub skipped: Vec<(PathBuf, String)>,
+    /// Folders discovery could not read (so could not look into), with the reason. Always
+    /// reported: an install may be hiding there.
+    pub unreadable: Vec<(PathBuf, String)>,
     /// Where discovery looked, for the "nothing found" message.
     pub looked: Vec<PathBuf>,
 }
@@ -209,15 +212,23 @@ fn discover_one(path: &Path, max_depth: usize, found: &mut Discovery) {
 
 /// Environments of a workspace: `environments/<name>/ComfyUI`, counted only with `.cec/`.
 fn discover_workspace(ws: &Path, found: &mut Discovery) {
-    let Ok(read) = std::fs::read_dir(ws.join("environments")) else {
-        return;
+    let envs_dir = ws.join("environments");
+    let read = match std::fs::read_dir(&envs_dir) {
+        Ok(read) => read,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+        Err(e) => {
+            found.unreadable.push((envs_dir, unreadable_reason(&e)));
+            return;
+        }
     };
     let mut envs: Vec<PathBuf> = read.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect();
     envs.sort();
     for env in envs {
         let comfy = env.join("ComfyUI");
-        if !env.join(".cec").is_dir() {
-            found.skipped.push((env, "no .cec/ folder: not a ComfyDock environment".into()));
+        if let Err(e) = std::fs::read_dir(&env) {
+            found.unreadable.push((env, unreadable_reason(&e)));
+        } else if !env.join(".cec").is_dir() {
+            found.skipped.push((env, lacks(&comfy, "no .cec/ folder: not a ComfyDock environment")));
         } else if !comfy.is_dir() {
             found.skipped.push((env, "no ComfyUI/ folder".into()));
         } else {
@@ -230,7 +241,16 @@ fn search(root: &Path, max_depth: usize, found: &mut Discovery) {
     let mut walker =
         walkdir::WalkDir::new(root).follow_links(false).max_depth(max_depth).sort_by_file_name().into_iter();
     while let Some(item) = walker.next() {
-        let Ok(item) = item else { continue };
+        let item = match item {
+            Ok(item) => item,
+            Err(e) => {
+                if let Some(path) = e.path() {
+                    let reason = e.io_error().map(unreadable_reason).unwrap_or_else(|| e.to_string());
+                    found.unreadable.push((path.to_path_buf(), reason));
+                }
+                continue;
+            }
+        };
         if !item.file_type().is_dir() {
             continue;
         }
@@ -245,7 +265,33 @@ fn search(root: &Path, max_depth: usize, found: &mut Discovery) {
         } else if is_comfyui(path) {
             add_install(path, found);
             walker.skip_current_dir();
+        } else if let Some(missing) = almost_comfyui(path) {
+            found.skipped.push((path.to_path_buf(), missing));
         }
+    }
+}
+
+/// Why a folder could not be read, for people.
+fn unreadable_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => "cannot be read: permission denied".into(),
+        _ => format!("cannot be read: {e}"),
+    }
+}
+
+/// An almost-install: some of ComfyUI's markers but not enough. Says which ones it lacks.
+fn almost_comfyui(dir: &Path) -> Option<String> {
+    let (have, lack): (Vec<&str>, Vec<&str>) = COMFY_MARKERS.iter().copied().partition(|m| dir.join(m).exists());
+    (have.len() == 2 || have == ["folder_paths.py"])
+        .then(|| format!("not a ComfyUI folder: has {} but lacks {} (3 are needed)", have.join(", "), lack.join(", ")))
+}
+
+/// `reason`, plus what the environment's ComfyUI folder lacks when it lacks something too.
+fn lacks(comfy: &Path, reason: &str) -> String {
+    match almost_comfyui(comfy) {
+        Some(more) if comfy.is_dir() => format!("{reason}; its ComfyUI/ is {more}"),
+        _ if !comfy.is_dir() => format!("{reason}, and no ComfyUI/ folder"),
+        _ => reason.to_string(),
     }
 }
 

@@ -41,7 +41,8 @@ fn held(f: &Finding) -> bool {
         LinksUnsupported => true,
         // A YAML ComfyUI cannot read still matters to an install that runs alone.
         LegacyYaml => f.severity != Severity::Error,
-        GlobalMissing | GlobalLayout | GlobalLinkBroken | Detached => false,
+        // An interrupted run is finished (or rolled back) whatever it did.
+        GlobalMissing | GlobalLayout | GlobalLinkBroken | Detached | RunInterrupted => false,
     }
 }
 

@@ -36,8 +36,8 @@ fn run(inspection: &Inspection, _: Option<&GlobalState>) -> Option<Finding> {
             CHECK.id,
             Severity::Warning,
             format!(
-                "git tracks {} path(s) under models/ and no sparse-checkout rule keeps models/ out: a models link breaks `git pull`",
-                repo.tracked
+                "git tracks {} under models/ and no sparse-checkout rule keeps models/ out: a models link breaks `git pull`",
+                crate::wording::count(repo.tracked, "path", "paths")
             ),
             Some("mark models/ skip-worktree, exclude /models/ from the sparse checkout".into()),
         )),
@@ -132,7 +132,7 @@ mod tests {
     #[test]
     fn an_unprotected_checkout_counts_tracked_paths() {
         let f = fired(&CHECK, ID, &with_git(git_repo(12, 12, false)));
-        assert!(f.message.starts_with("git tracks 12 path(s) under models/"), "{}", f.message);
+        assert!(f.message.starts_with("git tracks 12 paths under models/"), "{}", f.message);
         assert_eq!(f.fix.as_deref(), Some("mark models/ skip-worktree, exclude /models/ from the sparse checkout"));
     }
 

@@ -65,9 +65,9 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
             CHECK.id,
             Severity::Warning,
             format!(
-                "{} registers {} path(s); set the global models folder to see which a link serves",
+                "{} registers {}; set the global models folder to see which a link serves",
                 legacy_yaml::FILE_NAME,
-                entries.len()
+                crate::wording::count(entries.len(), "path", "paths")
             ),
             None,
         ));
@@ -100,14 +100,20 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
     } else if covered > 0 {
         (
             Severity::Warning,
-            Some(format!("back the file up and keep only the {} entr(ies) the link does not serve", uncovered.len())),
+            Some(format!(
+                "back the file up and keep only the {} the link does not serve",
+                crate::wording::count(uncovered.len(), "entry", "entries")
+            )),
         )
     } else {
         (Severity::Info, None)
     };
     let fix = fix.filter(|f| !f.starts_with("none: "));
-    let mut message =
-        format!("{}: {} of {} entr(ies) served by the models link", legacy_yaml::FILE_NAME, covered, entries.len());
+    let mut message = format!(
+        "{}: {covered} of {} served by the models link",
+        legacy_yaml::FILE_NAME,
+        crate::wording::count(entries.len(), "entry", "entries")
+    );
     if let Some(base) = legacy_yaml::infer_global(yaml)
         && !crate::platform::same_dir(&base, &global.dir.path)
     {
@@ -191,7 +197,7 @@ mod tests {
                 "some served",
                 format!("{}{}", comfydock(), a1111()),
                 Severity::Warning,
-                Some("back the file up and keep only the 1 entr(ies) the link does not serve"),
+                Some("back the file up and keep only the 1 entry the link does not serve"),
             ),
             ("none served", a1111(), Severity::Info, None),
         ] {
@@ -203,13 +209,13 @@ mod tests {
     #[test]
     fn all_served() {
         let f = fired(&CHECK, ID, &with_yaml(&comfydock()));
-        assert_eq!(f.message, "extra_model_paths.yaml: 2 of 2 entr(ies) served by the models link");
+        assert_eq!(f.message, "extra_model_paths.yaml: 2 of 2 entries served by the models link");
     }
 
     #[test]
     fn the_kept_entries_are_named() {
         let f = fired(&CHECK, ID, &with_yaml(&format!("{}{}", comfydock(), a1111())));
-        assert!(f.message.starts_with("extra_model_paths.yaml: 2 of 3 entr(ies) served"), "{}", f.message);
+        assert!(f.message.starts_with("extra_model_paths.yaml: 2 of 3 entries served"), "{}", f.message);
         assert!(f.message.contains("; kept: checkpoints: "), "{}", f.message);
         assert_names(&f.message, &elsewhere().join("Stable-diffusion"));
         assert!(f.message.contains("outside the global folder"), "{}", f.message);
@@ -220,7 +226,7 @@ mod tests {
         let f = fired(&CHECK, ID, &with_yaml(&comfydock_section("comfydock", &elsewhere())));
         assert_eq!(f.severity, Severity::Info);
         assert_eq!(f.fix, None);
-        assert!(f.message.starts_with("extra_model_paths.yaml: 0 of 2 entr(ies) served"), "{}", f.message);
+        assert!(f.message.starts_with("extra_model_paths.yaml: 0 of 2 entries served"), "{}", f.message);
         assert!(f.message.contains("; its base_path "), "{}", f.message);
         assert_names(&f.message, &elsewhere());
         assert_names(&f.message, &global_path());
@@ -235,7 +241,7 @@ mod tests {
         assert_eq!(f.fix, None);
         assert_eq!(
             f.message,
-            "extra_model_paths.yaml registers 3 path(s); set the global models folder to see which a link serves"
+            "extra_model_paths.yaml registers 3 paths; set the global models folder to see which a link serves"
         );
     }
 

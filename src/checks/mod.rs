@@ -23,6 +23,7 @@ mod models_dir_real;
 mod models_dir_unknown;
 mod models_not_dir;
 mod placeholder_only;
+mod run_interrupted;
 #[cfg(test)]
 mod test_support;
 pub mod workspace_moved;
@@ -101,6 +102,7 @@ pub fn check(id: CheckId) -> &'static Check {
         CheckId::LegacyYaml => &legacy_yaml::CHECK,
         CheckId::GitTracksModels => &git_tracks_models::CHECK,
         CheckId::Detached => &detached::CHECK,
+        CheckId::RunInterrupted => &run_interrupted::CHECK,
     }
 }
 

@@ -28,14 +28,22 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
         return None;
     }
     let (files, bytes) = tree.files().fold((0u64, 0u64), |(n, b), (_, len)| (n + 1, b + len));
-    let mut message = format!("models/ is a real folder holding {files} file(s), {}", human_bytes(bytes));
+    let mut message = format!(
+        "models/ is a real folder holding {}, {}",
+        crate::wording::count(files, "file", "files"),
+        human_bytes(bytes)
+    );
     let links: Vec<String> =
         tree.links().map(|(rel, l)| format!("{} → {}", rel.display(), l.raw_target.display())).collect();
     if !links.is_empty() {
-        message.push_str(&format!("; {} nested link(s): {}", links.len(), links.join(", ")));
+        message.push_str(&format!(
+            "; {}: {}",
+            crate::wording::count(links.len(), "nested link", "nested links"),
+            links.join(", ")
+        ));
     }
     if !tree.unreadable.is_empty() {
-        message.push_str(&format!("; {} entr(ies) unreadable", tree.unreadable.len()));
+        message.push_str(&format!("; {} unreadable", crate::wording::count(tree.unreadable.len(), "entry", "entries")));
     }
     let fix = match global {
         Some(g) => format!("merge into {} (or back up), then link", display_path(&g.dir.path)),
@@ -71,8 +79,8 @@ mod tests {
         let f = fired(&CHECK, ID, &inspection(ModelsState::RealDir(user_tree())));
         assert_eq!(f.severity, Severity::Warning);
         // 0 + 2 GiB + 1 KiB in three files (the placeholder counts too).
-        assert!(f.message.starts_with("models/ is a real folder holding 3 file(s), 2.0 GiB"), "{}", f.message);
-        assert!(f.message.contains("; 1 nested link(s): "), "{}", f.message);
+        assert!(f.message.starts_with("models/ is a real folder holding 3 files, 2.0 GiB"), "{}", f.message);
+        assert!(f.message.contains("; 1 nested link: "), "{}", f.message);
         assert_names(&f.message, &elsewhere().join("loras"));
         assert!(!f.message.contains("unreadable"), "{}", f.message);
     }
@@ -81,7 +89,7 @@ mod tests {
     fn reports_unreadable_entries() {
         let tree = DirTree { unreadable: vec!["a: permission denied".into(), "b: gone".into()], ..user_tree() };
         let f = fired(&CHECK, ID, &inspection(ModelsState::RealDir(tree)));
-        assert!(f.message.ends_with("; 2 entr(ies) unreadable"), "{}", f.message);
+        assert!(f.message.ends_with("; 2 entries unreadable"), "{}", f.message);
     }
 
     #[test]
@@ -93,7 +101,7 @@ mod tests {
             unreadable: vec!["secret: permission denied".into()],
         };
         let f = fired(&CHECK, ID, &inspection(ModelsState::RealDir(tree)));
-        assert_eq!(f.message, "models/ is a real folder holding 0 file(s), 0 bytes; 1 entr(ies) unreadable");
+        assert_eq!(f.message, "models/ is a real folder holding 0 files, 0 bytes; 1 entry unreadable");
     }
 
     #[test]

@@ -36,7 +36,9 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
         CHECK.id,
         Severity::Warning,
         format!(
-            "models/ is a real folder holding only ComfyUI's stock files ({empty} placeholder(s), {content} stock file(s) with content)"
+            "models/ is a real folder holding only ComfyUI's stock files ({}, {} with content)",
+            crate::wording::count(empty, "placeholder", "placeholders"),
+            crate::wording::count(content, "stock file", "stock files")
         ),
         Some(format!("merge stock files, remove placeholders, {}", super::link_missing::link_fix(global))),
     ))
@@ -70,7 +72,7 @@ mod tests {
         assert_eq!(f.severity, Severity::Warning);
         assert_eq!(
             f.message,
-            "models/ is a real folder holding only ComfyUI's stock files (1 placeholder(s), 1 stock file(s) with content)"
+            "models/ is a real folder holding only ComfyUI's stock files (1 placeholder, 1 stock file with content)"
         );
     }
 
@@ -87,6 +89,6 @@ mod tests {
     fn an_empty_real_folder_counts_as_stock() {
         let empty = DirTree { entries: Vec::new(), stock_only: true, first_user_entry: None, unreadable: Vec::new() };
         let f = fired(&CHECK, ID, &inspection(ModelsState::RealDir(empty)));
-        assert!(f.message.ends_with("(0 placeholder(s), 0 stock file(s) with content)"), "{}", f.message);
+        assert!(f.message.ends_with("(0 placeholders, 0 stock files with content)"), "{}", f.message);
     }
 }

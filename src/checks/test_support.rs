@@ -153,6 +153,7 @@ pub fn inspection(models: ModelsState) -> Inspection {
         global: Some(global_ok()),
         link: Default::default(),
         detached: None,
+        unfinished_run: None,
     }
 }
 

@@ -96,7 +96,9 @@ pub fn run(settings: &DetachSettings) -> Result<ExitCode> {
     }
     let mut failed = false;
     for (dir, plans) in &groups {
-        let mut opts = ExecOptions::new(dir).with_reporter(crate::progress::bars(!target.quiet));
+        let total = plans.iter().map(|p| p.steps.len()).sum();
+        let display = crate::progress::Display::detect(target.quiet);
+        let mut opts = ExecOptions::new(dir).with_reporter(crate::progress::reporter(display, total));
         opts.progress = !target.quiet;
         opts.lock_wait = settings.wait;
         let report = execute::execute(plans, &opts)?;

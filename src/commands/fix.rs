@@ -16,9 +16,11 @@ use crate::execute::{self, ExecError, ExecOptions};
 use crate::exit_codes::ExitCode;
 use crate::fixes::{self, Ctx, Strategy, View};
 use crate::pipeline;
-use crate::plan::{InstallPlan, describe};
+use crate::plan::{Action, InstallPlan, describe};
+use crate::progress;
 use crate::prompt;
 use crate::report::{self, InstallReport, Scan};
+use crate::wording;
 use crate::workspace::{self, display_path};
 
 pub fn run(settings: &FixSettings) -> Result<ExitCode> {
@@ -39,6 +41,9 @@ fn run_locked(settings: &FixSettings) -> Result<ExitCode> {
     let target = &settings.target;
     let found = workspace::discover(&target.paths, target.max_depth)?;
     let dirs: Vec<PathBuf> = unique(found.installs.iter().map(|i| i.journal_dir()));
+    if !settings.dry_run {
+        crate::ctrl_c::install(dirs.clone(), target.invocation.clone());
+    }
     // Before anything is inspected: what is planned is then what is executed.
     let _locks = locking::lock_all(&dirs, settings.wait)?;
     let mut scan = pipeline::collect_found(target, found)?;
@@ -57,9 +62,19 @@ fn run_locked(settings: &FixSettings) -> Result<ExitCode> {
     }
 
     let planned = plan_all(&scan, settings);
+    let steps: usize = planned.groups.values().flatten().map(|p| p.steps.len()).sum();
+    if planned.groups.is_empty() && !planned.held_back && !planned.refused {
+        // Nothing to plan: say so in one line rather than print an empty report.
+        if !target.quiet {
+            nothing_to_fix(&scan, &target.report_context());
+        }
+        return Ok(scan.exit_code());
+    }
     if settings.dry_run {
-        let steps: usize = planned.groups.values().flatten().map(|p| p.steps.len()).sum();
-        println!("Dry run: {steps} step(s) planned, nothing changed.");
+        println!("Dry run: {} planned, nothing changed.", wording::count(steps, "step", "steps"));
+        if steps > 0 {
+            println!("To apply: `{}`", target.invocation.command("fix", &[]));
+        }
         return Ok(if planned.refused {
             ExitCode::Failure
         } else if steps > 0 {
@@ -71,7 +86,7 @@ fn run_locked(settings: &FixSettings) -> Result<ExitCode> {
 
     let failed = execute_all(&planned.groups, settings)?;
     let after = pipeline::collect(target)?;
-    let table = report::table(&after, target.quiet);
+    let table = report::table(&after, &target.report_context());
     if !table.is_empty() {
         print!("{table}");
     }
@@ -104,20 +119,23 @@ fn plan_all(scan: &Scan, settings: &FixSettings) -> Planned {
             continue;
         }
         let install = &report.inspection.install;
-        let Some(strategy) = choose_strategy(report, settings) else {
-            planned.held_back = true;
-            continue;
-        };
         let snapshot = view.clone();
-        let mut ctx = Ctx {
-            strategy,
-            stamp: &stamp,
-            backup_root: install.root.join(format!("models.comfydoctor-backup-{stamp}")),
-            journal_dir: install.journal_dir(),
-            view: &mut view,
-            git_protection: settings.git_protection,
+        let plan_with = |strategy: Strategy, view: &mut View| {
+            let mut ctx = Ctx {
+                strategy,
+                stamp: &stamp,
+                backup_root: install.root.join(format!("models.comfydoctor-backup-{stamp}")),
+                journal_dir: install.journal_dir(),
+                view,
+                git_protection: settings.git_protection,
+            };
+            fixes::plan_install(&report.inspection, &report.findings, &mut ctx)
         };
-        let plan = match fixes::plan_install(&report.inspection, &report.findings, &mut ctx) {
+        // The strategy question, where there is one, comes after the plan it decides: the
+        // merge plan is shown first, and a backup answer plans (and shows) again.
+        let asked = asks_strategy(report, settings);
+        let first = settings.strategy.unwrap_or(Strategy::Merge);
+        let mut plan = match plan_with(first, &mut view) {
             Ok(plan) => plan,
             Err(fixes::Refusal(why)) => {
                 eprintln!("comfydoctor: {}: not fixed: {why}", install.name);
@@ -127,11 +145,39 @@ fn plan_all(scan: &Scan, settings: &FixSettings) -> Planned {
         };
         // A question is never asked about steps the user has not seen, even with --quiet.
         let will_ask = settings.asks() && !plan.steps.is_empty();
+        let not_applied = !settings.dry_run && settings.consent == Consent::No && plan.needs_confirmation;
         if !settings.target.quiet || settings.dry_run || will_ask {
-            print_plan(report, &plan);
+            print_plan(report, &plan, not_applied.then_some("not applied: it needs a confirmation"));
         }
         if plan.steps.is_empty() {
             continue;
+        }
+        if asked {
+            match ask_strategy(report) {
+                None => {
+                    view = snapshot;
+                    planned.held_back = true;
+                    continue;
+                }
+                Some(Strategy::Merge) => {}
+                Some(other) => {
+                    view = snapshot.clone();
+                    plan = match plan_with(other, &mut view) {
+                        Ok(plan) => plan,
+                        Err(fixes::Refusal(why)) => {
+                            eprintln!("comfydoctor: {}: not fixed: {why}", install.name);
+                            view = snapshot;
+                            planned.refused = true;
+                            continue;
+                        }
+                    };
+                    println!("With backup instead:");
+                    print_plan(report, &plan, None);
+                    if plan.steps.is_empty() {
+                        continue;
+                    }
+                }
+            }
         }
         if !approve(&install.name, &plan, settings) {
             view = snapshot;
@@ -164,22 +210,37 @@ fn plan_order(scan: &Scan) -> Vec<&InstallReport> {
     order
 }
 
-/// The strategy for one install: the flag's, else asked where user data is in the way (on a
-/// terminal), else merge. `None` when the user aborts the question.
-fn choose_strategy(report: &InstallReport, settings: &FixSettings) -> Option<Strategy> {
-    if let Some(s) = settings.strategy {
-        return Some(s);
-    }
-    let in_the_way: Vec<_> = report.findings.iter().filter(|f| fixes::asks_strategy(f)).collect();
-    if !settings.asks() || in_the_way.is_empty() {
-        return Some(Strategy::Merge);
-    }
+/// Whether the strategy is asked for this install: no `--strategy`, a terminal, and user data
+/// in the way of the link. Otherwise merge (or the flag's).
+fn asks_strategy(report: &InstallReport, settings: &FixSettings) -> bool {
+    settings.strategy.is_none() && settings.asks() && report.findings.iter().any(fixes::asks_strategy)
+}
+
+/// Asks merge or backup, after the merge plan was shown; `None` when the user aborts.
+fn ask_strategy(report: &InstallReport) -> Option<Strategy> {
     let install = &report.inspection.install;
+    let in_the_way: Vec<_> = report.findings.iter().filter(|f| fixes::asks_strategy(f)).collect();
     for f in &in_the_way {
         eprintln!("{}: {}", install.name, f.message);
     }
     let relink = in_the_way.iter().any(|f| f.check == CheckId::LinkWrongTarget);
     prompt::strategy(&install.name, relink)
+}
+
+/// `Nothing to fix: 3 installs healthy`, and what is left that no fix changes.
+fn nothing_to_fix(scan: &Scan, ctx: &report::ReportContext) {
+    let healthy = scan.installs.iter().filter(|i| i.verdict() == report::Verdict::Healthy).count();
+    let n = scan.installs.len();
+    if healthy == n {
+        println!("Nothing to fix: {} healthy.", wording::count(n, "install", "installs"));
+    } else {
+        println!(
+            "Nothing to fix: {} healthy; the findings of the other {} have no automatic fix:",
+            wording::count(healthy, "install", "installs"),
+            n - healthy
+        );
+        print!("{}", report::table(scan, &report::ReportContext { quiet: true, ..ctx.clone() }));
+    }
 }
 
 /// Whether a shown plan may run: a dry run and `--yes` approve; a terminal asks for every
@@ -190,12 +251,14 @@ fn approve(name: &str, plan: &InstallPlan, settings: &FixSettings) -> bool {
     }
     match settings.consent {
         Consent::Yes => true,
-        Consent::Ask => prompt::confirm(&format!("Apply these {} step(s) to {name}?", plan.steps.len())),
+        Consent::Ask if plan.steps.len() == 1 => prompt::confirm(&format!("Apply this step to {name}?")),
+        Consent::Ask => prompt::confirm(&format!("Apply these {} to {name}?", steps(plan.steps.len()))),
         Consent::No if !plan.needs_confirmation => true,
         Consent::No => {
             eprintln!(
-                "comfydoctor: {name}: {} step(s) move or back up user data and need a confirmation; nothing applied. Run `comfydoctor fix --yes` to apply them",
-                plan.steps.len()
+                "comfydoctor: {name}: not applied: its {} move or back up user data and need a confirmation, and there is no terminal to ask on. To apply them: `{}`",
+                steps(plan.steps.len()),
+                settings.target.invocation.command("fix", &["--yes"])
             );
             false
         }
@@ -207,14 +270,18 @@ fn execute_all(groups: &BTreeMap<PathBuf, Vec<InstallPlan>>, settings: &FixSetti
     let quiet = settings.target.quiet;
     let mut failed = false;
     for (dir, plans) in groups {
-        let mut opts = ExecOptions::new(dir).with_reporter(crate::progress::bars(!quiet));
-        opts.progress = !quiet;
+        let total = plans.iter().map(|p| p.steps.len()).sum();
+        let reporter = progress::reporter(progress::Display::detect(quiet), total);
+        let mut opts = ExecOptions::new(dir).with_reporter(reporter);
         opts.lock_wait = settings.wait;
         let report = execute::execute(plans, &opts)?;
-        for (plan, outcome) in plans.iter().zip(&report.installs) {
-            if quiet {
-                for step in plan.steps.iter().take(outcome.applied) {
-                    println!("{}", describe(&step.action));
+        drop(opts);
+        let undo = undo_hint(dir, &settings.target.invocation);
+        if quiet {
+            // The launch-script hook: one line per install changed.
+            for (plan, outcome) in plans.iter().zip(&report.installs) {
+                if outcome.stopped.is_none() && outcome.applied > 0 {
+                    println!("{}", quiet_line(plan, outcome.applied, &undo));
                 }
             }
         }
@@ -222,10 +289,56 @@ fn execute_all(groups: &BTreeMap<PathBuf, Vec<InstallPlan>>, settings: &FixSetti
             failed = true;
             print_stops(plans, &report);
         } else if let (Some(id), false) = (&report.run_id, quiet) {
-            println!("Applied as run {id}; `comfydoctor undo` reverses it.\n");
+            println!("Applied as run {id}; `{undo}` reverses it.\n");
         }
     }
     Ok(failed)
+}
+
+/// `comfydoctor undo <folder>` for the run journaled in `dir`: the workspace (or install) whose
+/// `.comfydoctor` it is, so it undoes that run from anywhere.
+/// The PATH as the user typed it when it names that folder.
+fn undo_hint(dir: &Path, typed: &report::Invocation) -> String {
+    let owner = dir.parent().unwrap_or(dir);
+    let path = typed
+        .paths
+        .iter()
+        .find(|p| crate::platform::normalize(p) == owner)
+        .map(|p| report::shell_path(p))
+        .unwrap_or_else(|| report::shell_path(owner));
+    format!("comfydoctor undo {path}")
+}
+
+/// `comfydoctor: legacy: models/ linked to ~/ws/models (6 steps; undo: comfydoctor undo ~/ws)`.
+fn quiet_line(plan: &InstallPlan, applied: usize, undo: &str) -> String {
+    use crate::link_style::resolved_from;
+    let models = plan.install.join("models");
+    let linked = plan.steps.iter().find_map(|s| match &s.action {
+        Action::CreateLink { link, target } if *link == models => Some(resolved_from(link, target)),
+        Action::ReplaceLink { link, new_target, .. } if *link == models => Some(resolved_from(link, new_target)),
+        _ => None,
+    });
+    let name = install_name(&plan.install);
+    let what = match linked {
+        Some(global) => format!("models/ linked to {}", display_path(&global)),
+        None => "fixed".to_string(),
+    };
+    format!("comfydoctor: {name}: {what} ({}; undo: {undo})", steps(applied))
+}
+
+/// An install's name as the report gives it: its environment's folder name in a workspace.
+fn install_name(root: &Path) -> String {
+    let env = root.parent();
+    match (root.file_name(), env.and_then(Path::parent).and_then(Path::file_name)) {
+        (Some(n), Some(envs)) if n == "ComfyUI" && envs == "environments" => {
+            env.and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        }
+        _ => display_path(root),
+    }
+}
+
+fn steps(n: usize) -> String {
+    wording::count(n, "step", "steps")
 }
 
 /// What became of an unfinished run found before planning.
@@ -242,8 +355,12 @@ fn settle_unfinished(dir: &Path, settings: &FixSettings) -> Result<Settled> {
         return Ok(Settled::Nothing);
     };
     let where_ = display_path(dir);
-    let mut opts = ExecOptions::new(dir).with_reporter(crate::progress::bars(true));
+    let mut opts = ExecOptions::new(dir).with_reporter(progress::reporter(
+        progress::Display::detect(settings.target.quiet),
+        run.plans.iter().map(|p| p.steps.len()).sum(),
+    ));
     opts.lock_wait = settings.wait;
+    let inv = &settings.target.invocation;
     let (yes, interactive) = (settings.consent == Consent::Yes, settings.consent == Consent::Ask);
     if run.state() == RunState::UndoIncomplete {
         // Half undone: the only way forward is to finish the undo.
@@ -251,8 +368,9 @@ fn settle_unfinished(dir: &Path, settings: &FixSettings) -> Result<Settled> {
             && (yes || (interactive && prompt::confirm(&format!("Finish undoing run {} in {where_}?", run.run_id))));
         if !go {
             eprintln!(
-                "comfydoctor: the undo of run {} in {where_} was interrupted; run `comfydoctor undo` to finish it",
-                run.run_id
+                "comfydoctor: the undo of run {} in {where_} was interrupted; to finish it: `{}`",
+                run.run_id,
+                inv.undo(&[])
             );
             return Ok(Settled::Stop(ExitCode::Findings));
         }
@@ -266,8 +384,9 @@ fn settle_unfinished(dir: &Path, settings: &FixSettings) -> Result<Settled> {
     }
     let finish = if settings.dry_run {
         eprintln!(
-            "comfydoctor: run {} in {where_} was interrupted; `comfydoctor fix` will offer to finish or roll it back",
-            run.run_id
+            "comfydoctor: run {} in {where_} was interrupted; `{}` offers to finish or roll it back",
+            run.run_id,
+            inv.command("fix", &[])
         );
         None
     } else if yes {
@@ -277,8 +396,10 @@ fn settle_unfinished(dir: &Path, settings: &FixSettings) -> Result<Settled> {
         prompt::resume_or_rollback(&run.run_id)
     } else {
         eprintln!(
-            "comfydoctor: run {} in {where_} was interrupted; run `comfydoctor fix --yes` to finish it, or `comfydoctor undo` to roll it back",
-            run.run_id
+            "comfydoctor: run {} in {where_} was interrupted; to finish it: `{}`; to roll it back: `{}`",
+            run.run_id,
+            inv.command("fix", &["--yes"]),
+            inv.undo(&[])
         );
         None
     };
@@ -293,7 +414,11 @@ fn settle_unfinished(dir: &Path, settings: &FixSettings) -> Result<Settled> {
         }
         Some(false) => {
             let report = execute::rollback(&run, &opts)?;
-            eprintln!("comfydoctor: rolled back interrupted run {} ({} action(s))", run.run_id, report.undone);
+            eprintln!(
+                "comfydoctor: rolled back interrupted run {} ({})",
+                run.run_id,
+                wording::count(report.undone, "action", "actions")
+            );
             if let Some((_, stop)) = report.stopped {
                 eprintln!("comfydoctor: rollback stopped at {}: {}", stop.path.display(), stop.message);
                 return Ok(Settled::Stop(ExitCode::Failure));
@@ -304,9 +429,12 @@ fn settle_unfinished(dir: &Path, settings: &FixSettings) -> Result<Settled> {
     Ok(Settled::Done)
 }
 
-fn print_plan(report: &InstallReport, plan: &InstallPlan) {
+fn print_plan(report: &InstallReport, plan: &InstallPlan, label: Option<&str>) {
     let install = &report.inspection.install;
-    println!("{} ({}):", install.name, display_path(&install.root));
+    match label {
+        Some(l) => println!("{} ({}), {l}:", install.name, display_path(&install.root)),
+        None => println!("{} ({}):", install.name, display_path(&install.root)),
+    }
     for (i, step) in plan.steps.iter().enumerate() {
         println!("  {:>3}. {}", i + 1, describe(&step.action));
     }
@@ -327,15 +455,18 @@ fn print_stops(plans: &[InstallPlan], report: &execute::RunReport) {
         let rb = &o.rollback;
         let after = match &rb.stopped {
             None if rb.undone == 0 => "Nothing changed for this install".to_string(),
-            None => {
-                format!("Nothing changed for this install: the {} step(s) already applied were rolled back", rb.undone)
-            }
+            None => format!(
+                "Nothing changed for this install: the {} already applied {} rolled back",
+                steps(rb.undone),
+                if rb.undone == 1 { "was" } else { "were" }
+            ),
             Some(rs) => {
                 format!(
-                    "Rolling it back stopped too, at step {} ({}): {}. Still applied: step(s) {}; `comfydoctor undo` reverses them once that is fixed",
+                    "Rolling it back stopped too, at step {} ({}): {}. Still applied: {} {}; `comfydoctor undo` reverses them once that is fixed",
                     rs.step + 1,
                     rs.path.display(),
                     rs.message,
+                    wording::noun(rb.left.len(), "step", "steps"),
                     rb.left.iter().map(|j| (j + 1).to_string()).collect::<Vec<_>>().join(", ")
                 )
             }

@@ -16,7 +16,7 @@ pub fn run(settings: &ScanSettings) -> Result<ExitCode> {
         // Quiet means silent when healthy, whatever the format.
         ReportFormat::Json if quiet && scan.exit_code() == ExitCode::Healthy => {}
         ReportFormat::Json => println!("{}", report::json(&scan)),
-        ReportFormat::Table => print!("{}", report::table(&scan, quiet)),
+        ReportFormat::Table => print!("{}", report::table(&scan, &settings.target.report_context())),
     }
     Ok(scan.exit_code())
 }

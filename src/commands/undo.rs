@@ -1,13 +1,22 @@
-//! `comfydoctor undo`: reverse the last (or a chosen) `fix` run from its journal.
+//! `comfydoctor undo`: reverse the last (or a chosen) `fix` run from its journal, like `fix`:
+//! it shows what it will reverse (as shell steps, newest first), asks (or takes `--yes`),
+//! `--dry-run` changes nothing, and without a terminal and `--yes` it changes nothing and exits 1.
+//! It is scoped to the PATHs given (default: the places `scan` looks); several journals there →
+//! a terminal picks one, a script is asked for a PATH.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::config::UndoSettings;
+use crate::config::{Consent, UndoSettings};
 use crate::error::{Error, Result};
-use crate::execute::journal::RunState;
+use crate::execute::journal::{self, JournalRun, RunState, RunSummary};
 use crate::execute::lock;
 use crate::execute::{self, ExecError, ExecOptions};
 use crate::exit_codes::ExitCode;
+use crate::plan::{Action, describe, quote};
+use crate::progress;
+use crate::prompt;
+use crate::report::Invocation;
+use crate::wording;
 use crate::workspace::{self, JOURNAL_DIR, display_path};
 
 /// Journal folders of the installs under the given PATHs (or the default places), plus a
@@ -34,6 +43,16 @@ fn journal_dirs(settings: &UndoSettings) -> Result<Vec<PathBuf>> {
     Ok(dirs)
 }
 
+/// Where the runs were looked for, for "nothing to undo" messages.
+fn looked(dirs: &[PathBuf], settings: &UndoSettings) -> String {
+    match dirs {
+        [] if settings.paths.is_empty() => "here".into(),
+        [] => format!("under {}", settings.paths.iter().map(|p| display_path(p)).collect::<Vec<_>>().join(", ")),
+        [one] => format!("in {}", display_path(one.parent().unwrap_or(one))),
+        many => format!("in {} workspaces", many.len()),
+    }
+}
+
 pub fn run(settings: &UndoSettings) -> Result<ExitCode> {
     let dirs = journal_dirs(settings)?;
     // A listing only reads, and shows a live run as running; an undo waits for it.
@@ -46,44 +65,51 @@ pub fn run(settings: &UndoSettings) -> Result<ExitCode> {
     }
     runs.sort_by(|a, b| b.1.started_at.cmp(&a.1.started_at));
     if settings.list {
-        if runs.is_empty() {
-            println!("No runs recorded.");
-        }
-        for (dir, r) in &runs {
-            // An unfinished run whose process still holds the lock is running, not interrupted.
-            let state = match lock::holder(dir) {
-                Some(pid) if r.state == RunState::Interrupted => format!("running (pid {pid})"),
-                _ => r.state.to_string(),
-            };
-            println!(
-                "{}  {}  {:<15}  {}/{} action(s)  {}",
-                r.run_id,
-                r.started_at,
-                state,
-                r.actions_done,
-                r.actions_planned,
-                r.installs.iter().map(|p| display_path(p)).collect::<Vec<_>>().join(", ")
-            );
-        }
+        print_list(&runs);
         return Ok(ExitCode::Healthy);
     }
     let chosen = match &settings.run {
-        Some(id) => runs.iter().find(|(_, r)| &r.run_id == id),
-        None => runs.iter().find(|(_, r)| r.state.undoable() && !r.deletes),
+        Some(id) => match runs.iter().find(|(_, r)| &r.run_id == id) {
+            Some(found) => found.clone(),
+            None => {
+                return Err(Error::Usage(format!(
+                    "no run `{id}` found {}; `{}` shows the runs",
+                    looked(&dirs, settings),
+                    settings.invocation.undo(&["--list"])
+                )));
+            }
+        },
+        None => match choose_newest(&runs, &dirs, settings)? {
+            Choice::One(found) => found,
+            Choice::Nothing(why) => return Err(Error::Usage(format!("nothing to undo: {why}"))),
+            Choice::Stop(code) => return Ok(code),
+        },
     };
-    let Some((dir, run)) = chosen else {
-        return Err(match &settings.run {
-            Some(id) => Error::Usage(format!("no run `{id}` found; `comfydoctor undo --list` shows the runs")),
-            None => Error::Usage("nothing to undo: no run of `comfydoctor fix` is recorded here".into()),
-        });
-    };
-    let mut opts = ExecOptions::new(dir).with_reporter(crate::progress::bars(true));
-    opts.lock_wait = settings.wait;
+    let (dir, run) = (&chosen.0, &chosen.1);
+    if run.deletes {
+        // The executor refuses too; said before any step is shown as if it could be reversed.
+        return Err(ExecError::NotUndoable { id: run.run_id.clone() }.into());
+    }
     let preview = execute::preview_undo(Some(&run.run_id), dir, settings.with_newer)?;
     if !preview.dependents.is_empty() && !settings.with_newer {
         // The executor refuses too (under the lock); said here before anything else.
         return Err(ExecError::NewerRunsDepend { id: run.run_id.clone(), dependents: preview.dependents }.into());
     }
+    let here = Invocation { paths: vec![dir.parent().unwrap_or(dir).to_path_buf()], ..Invocation::default() };
+    let mut chain: Vec<String> = preview.dependents.iter().map(|d| d.run_id.clone()).collect();
+    chain.push(run.run_id.clone());
+    let lines = reverse_lines(dir, &chain)?;
+    println!(
+        "Undo of run {} (started {}) in {} reverses {}, newest first:",
+        run.run_id,
+        run.started_at,
+        display_path(dir.parent().unwrap_or(dir)),
+        wording::count(lines.len(), "step", "steps")
+    );
+    for (i, line) in lines.iter().enumerate() {
+        println!("  {:>3}. {line}", i + 1);
+    }
+    println!();
     if !preview.left_behind.is_empty() {
         eprintln!(
             "note: the undo of run {} leaves behind these entries, added since inside folders it made; those folders stay too, and the undo stops at the first of them (move these out first to undo it completely):",
@@ -93,6 +119,34 @@ pub fn run(settings: &UndoSettings) -> Result<ExitCode> {
             eprintln!("  {}", display_path(p));
         }
     }
+    let mut flags: Vec<&str> = vec!["--run", &run.run_id];
+    if settings.with_newer {
+        flags.push("--with-newer");
+    }
+    if settings.dry_run {
+        println!("Dry run: nothing changed. To undo it: `{}`", here.undo(&flags));
+        return Ok(ExitCode::Healthy);
+    }
+    let go = match settings.consent {
+        Consent::Yes => true,
+        Consent::Ask => prompt::confirm(&format!("Undo these {}?", wording::count(lines.len(), "step", "steps"))),
+        Consent::No => {
+            flags.insert(0, "--yes");
+            eprintln!(
+                "comfydoctor: not undone: an undo needs a confirmation and there is no terminal to ask on. To undo it: `{}`",
+                here.undo(&flags)
+            );
+            return Ok(ExitCode::Findings);
+        }
+    };
+    if !go {
+        println!("Nothing undone.");
+        return Ok(ExitCode::Findings);
+    }
+    crate::ctrl_c::install(vec![dir.clone()], here.clone());
+    let mut opts =
+        ExecOptions::new(dir).with_reporter(progress::reporter(progress::Display::detect(false), lines.len()));
+    opts.lock_wait = settings.wait;
     let reports = if settings.with_newer {
         execute::undo_with_newer(Some(&run.run_id), &opts)?
     } else {
@@ -104,15 +158,165 @@ pub fn run(settings: &UndoSettings) -> Result<ExitCode> {
         }
         if let Some((_, stop)) = &report.stopped {
             eprintln!(
-                "comfydoctor: undo of run {} stopped at {}: {}. Fix that, then run `comfydoctor undo --run {}` again",
+                "comfydoctor: undo of run {} stopped at {}: {}. Fix that, then run `{}` again",
                 report.run_id,
                 stop.path.display(),
                 stop.message,
-                report.run_id
+                here.undo(&["--run", &report.run_id])
             );
             return Ok(ExitCode::Failure);
         }
-        println!("Undid run {} ({} action(s) reversed).", report.run_id, report.undone);
+        println!("Undid run {} ({} reversed).", report.run_id, wording::count(report.undone, "action", "actions"));
     }
     Ok(ExitCode::Healthy)
+}
+
+enum Choice {
+    One((PathBuf, RunSummary)),
+    Nothing(String),
+    Stop(ExitCode),
+}
+
+/// The newest run not yet undone. Runs in several journal folders: a terminal picks one, a
+/// script is told to pass a PATH (exit 2).
+fn choose_newest(runs: &[(PathBuf, RunSummary)], dirs: &[PathBuf], settings: &UndoSettings) -> Result<Choice> {
+    let mut newest: Vec<&(PathBuf, RunSummary)> = Vec::new();
+    // A prune run (`backups --prune`) deletes for good: never the one plain `undo` picks.
+    for entry in runs.iter().filter(|(_, r)| r.state.undoable() && !r.deletes) {
+        if !newest.iter().any(|n| n.0 == entry.0) {
+            newest.push(entry);
+        }
+    }
+    match newest.as_slice() {
+        [] if runs.is_empty() => {
+            return Ok(Choice::Nothing(format!("no run of `comfydoctor fix` is recorded {}", looked(dirs, settings))));
+        }
+        [] => {
+            let n = runs.len();
+            let all = if n == 1 { "the one run".to_string() } else { format!("all {n} runs") };
+            return Ok(Choice::Nothing(format!(
+                "{all} recorded {} {} already undone (or rolled back); `{}` lists them",
+                looked(dirs, settings),
+                if n == 1 { "is" } else { "are" },
+                settings.invocation.undo(&["--list"])
+            )));
+        }
+        [one] => return Ok(Choice::One((*one).clone())),
+        _ => {}
+    }
+    let items: Vec<String> = newest
+        .iter()
+        .map(|(d, r)| {
+            format!("{}: run {} ({}, {})", display_path(d.parent().unwrap_or(d)), r.run_id, r.started_at, r.state)
+        })
+        .collect();
+    if settings.consent == Consent::Ask
+        && let Some(i) = prompt::pick("Runs to undo were found in several places; which one?", &items)
+    {
+        return Ok(Choice::One(newest[i].clone()));
+    }
+    if settings.consent == Consent::Ask {
+        println!("Nothing undone.");
+        return Ok(Choice::Stop(ExitCode::Findings));
+    }
+    let mut msg = String::from("runs to undo were found in several places; pass the one to undo as PATH:");
+    for (d, _) in &newest {
+        let ws = Invocation { paths: vec![d.parent().unwrap_or(d).to_path_buf()], ..Invocation::default() };
+        msg.push_str(&format!("\n  {}", ws.undo(&[])));
+    }
+    Err(Error::Usage(msg))
+}
+
+fn print_list(runs: &[(PathBuf, RunSummary)]) {
+    if runs.is_empty() {
+        println!("No runs recorded.");
+        return;
+    }
+    println!("{:<20}  {:<20}  {:<15}  {:<9}  INSTALLS", "RUN", "STARTED", "STATE", "ACTIONS");
+    for (dir, r) in runs {
+        // An unfinished run whose process still holds the lock is running, not interrupted.
+        let state = match lock::holder(dir) {
+            Some(pid) if r.state == RunState::Interrupted => format!("running (pid {pid})"),
+            _ => r.state.to_string(),
+        };
+        println!(
+            "{:<20}  {:<20}  {:<15}  {:<9}  {}",
+            r.run_id,
+            r.started_at,
+            state,
+            format!("{}/{}", r.actions_done, r.actions_planned),
+            r.installs.iter().map(|p| display_path(p)).collect::<Vec<_>>().join(", ")
+        );
+    }
+}
+
+/// The shell steps that reverse the runs in `chain` (newest run first), each run's steps in
+/// effect newest first.
+fn reverse_lines(dir: &Path, chain: &[String]) -> Result<Vec<String>> {
+    let all = journal::read_all(dir).map_err(|source| ExecError::Journal { path: dir.to_path_buf(), source })?;
+    let mut lines = Vec::new();
+    for id in chain {
+        let Some(run) = all.iter().find(|r| &r.run_id == id) else { continue };
+        lines.extend(run_reverse_lines(run));
+    }
+    Ok(lines)
+}
+
+fn run_reverse_lines(run: &JournalRun) -> Vec<String> {
+    let folded = run.fold();
+    let mut in_effect: Vec<(usize, usize)> = folded.in_effect().collect();
+    in_effect.reverse();
+    in_effect
+        .into_iter()
+        .filter_map(|(i, j)| run.plans.get(i).and_then(|p| p.steps.get(j)))
+        .map(|s| undo_line(&s.action))
+        .collect()
+}
+
+/// One action's reversal as a shell line (cmd.exe forms on Windows, as `describe` does).
+pub fn undo_line(action: &Action) -> String {
+    let q = |p: &Path| quote(p);
+    let win = cfg!(windows);
+    match action {
+        Action::MakeDir { path } => format!("rmdir {}", q(path)),
+        Action::Move { from, to } if win => format!("move {} {}", q(to), q(from)),
+        Action::Move { from, to } => format!("mv {} {}", q(to), q(from)),
+        Action::HardLink { to, .. } if win => format!("del {}  & rem a second name; the file stays", q(to)),
+        Action::HardLink { to, .. } => format!("rm {}  # a second name; the file stays", q(to)),
+        Action::CopyVerify { to, .. } if win => format!("del {}  & rem the copy; the original stays", q(to)),
+        Action::CopyVerify { to, .. } => format!("rm {}  # the copy; the original stays", q(to)),
+        Action::RemovePlaceholder { path } if win => format!("type nul > {}", q(path)),
+        Action::RemovePlaceholder { path } => format!("touch {}  # 0-byte placeholder", q(path)),
+        Action::RemoveEmptyDir { path } => format!("mkdir {}", q(path)),
+        Action::CreateLink { link, .. } if win => format!("rmdir {}  & rem the link only", q(link)),
+        Action::CreateLink { link, .. } => format!("rm {}  # the link only", q(link)),
+        Action::ReplaceLink { link, old_target, .. } if win => {
+            format!("rmdir {l} && mklink /J {l} {}", q(old_target), l = q(link))
+        }
+        Action::ReplaceLink { link, old_target, .. } => format!("ln -sfn {} {}", q(old_target), q(link)),
+        other => format!("undo: {}", describe(other)),
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reversals_read_as_the_commands_that_undo_each_step() {
+        let p = |s: &str| PathBuf::from(s);
+        assert_eq!(undo_line(&Action::Move { from: p("/a/it's"), to: p("/g/x") }), r"mv '/g/x' '/a/it'\''s'");
+        assert_eq!(undo_line(&Action::MakeDir { path: p("/g/d") }), "rmdir '/g/d'");
+        assert_eq!(undo_line(&Action::RemoveEmptyDir { path: p("/m/d") }), "mkdir '/m/d'");
+        assert_eq!(
+            undo_line(&Action::CreateLink { link: p("/c/models"), target: p("/g") }),
+            "rm '/c/models'  # the link only"
+        );
+        assert_eq!(
+            undo_line(&Action::ReplaceLink { link: p("/c/models"), old_target: p("../old"), new_target: p("/g") }),
+            "ln -sfn '../old' '/c/models'"
+        );
+        let line = undo_line(&Action::AppendLine { path: p("/r/.git/info/exclude"), line: "/models".into() });
+        assert!(line.starts_with("undo: echo '/models' >> "), "{line}");
+    }
 }

@@ -76,8 +76,12 @@ impl ExecError {
 /// Names the newer runs and why, and the commands that undo them and run `id` in order.
 fn newer_message(id: &str, dependents: &[Dependent]) -> String {
     let mut s = format!(
-        "run {id} cannot be undone on its own: {} newer run(s) rely on what it made, and undoing it first would take that from under them:",
-        dependents.len()
+        "run {id} cannot be undone on its own: {} on what it made, and undoing it first would take that from under them:",
+        if dependents.len() == 1 {
+            "1 newer run relies".to_string()
+        } else {
+            format!("{} newer runs rely", dependents.len())
+        }
     );
     for d in dependents {
         let through = if d.path == d.made { String::new() } else { format!(" (through {})", d.path.display()) };

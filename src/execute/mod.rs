@@ -27,6 +27,7 @@ mod atomic;
 mod depends;
 mod durable;
 mod error;
+pub mod interrupt;
 mod inuse;
 pub mod journal;
 pub mod lock;
@@ -431,6 +432,9 @@ fn run_install(
                 s.failpoint(FailAt::BeforeDone)?;
                 s.record(&done_record(i, j, detail))?;
                 out.applied += 1;
+                if let Some(p) = env.progress {
+                    p.event(ProgressEvent::StepDone);
+                }
                 s.failpoint(FailAt::After)?;
             }
             Err(Fail::Step(e)) => return Ok(Some(stop_of(j, e))),

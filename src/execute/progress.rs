@@ -12,6 +12,8 @@ pub enum ProgressEvent<'a> {
     CopyAdvanced { bytes: u64 },
     /// The copy that started last is over (done or failed).
     CopyFinished,
+    /// One more step of the run is done (for an overall count).
+    StepDone,
 }
 
 /// Receives [`ProgressEvent`]s; set one in `ExecOptions::reporter`.
@@ -37,6 +39,8 @@ impl<'a> Meter<'a> {
     }
 
     pub(crate) fn inc(&self, bytes: u64) {
+        // Between two chunks nothing is half-written but the tracked temporary: a Ctrl-C stops here.
+        super::interrupt::checkpoint();
         if let Some(p) = self.0 {
             p.event(ProgressEvent::CopyAdvanced { bytes });
         }

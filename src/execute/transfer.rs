@@ -350,6 +350,7 @@ fn place_file(from: &Path, meta: &Metadata, to: &Path, env: &Env) -> Result<(u64
     no_space(parent, meta.len())?;
     let tmp = temp_path(to, env.tag);
     want_free_temp(&tmp)?;
+    let _tracked = super::interrupt::track(&tmp); // removed on Ctrl-C
     let meter = Meter::start(env.progress, from, meta.len());
     let res = copy_verified(from, &tmp, &meter).and_then(|r| {
         fs::rename(&tmp, to).map_err(|e| io_step(to, "cannot rename the verified copy into place", e))?;
@@ -413,6 +414,7 @@ pub(crate) fn cross_device_move(from: &Path, to: &Path, env: &Env, on_copied: On
         }
         Node::Dir => {
             let tmp = temp_path(to, env.tag);
+            let _tracked = super::interrupt::track(&tmp); // removed on Ctrl-C
             let meter = Meter::start(env.progress, from, needed);
             let mut firsts = HashMap::new();
             let res = copy_tree(from, &tmp, &nodes, env, &mut firsts, &meter).and_then(|()| {

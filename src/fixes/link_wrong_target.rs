@@ -26,9 +26,9 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
             let hidden = super::models_dir_real::invisible_models_on_disk(old, &global.dir.path);
             draft.view.hidden.extend(super::models_dir_real::files_on_disk(old).into_iter().map(crate::plan::RelPath));
             draft.notes.push(format!(
-                "{} stays as it is; ComfyUI will no longer see {} model file(s) from it{}",
+                "{} stays as it is; ComfyUI will no longer see {} from it{}",
                 old.display(),
-                hidden.len(),
+                crate::wording::count(hidden.len(), "model file", "model files"),
                 if hidden.is_empty() { String::new() } else { format!(": {}", super::merge::short_list(&hidden)) }
             ));
         }

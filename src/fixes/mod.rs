@@ -358,6 +358,8 @@ pub fn fix(id: CheckId) -> Fix {
         CheckId::LegacyYaml => Fix::OnLink(legacy_yaml::plan),
         CheckId::GitTracksModels => Fix::OnLink(git_tracks_models::plan),
         CheckId::Detached => Fix::OnLink(detached::plan),
+        // `fix` finishes (or rolls back) an interrupted run before it plans anything.
+        CheckId::RunInterrupted => Fix::Manual,
     }
 }
 

@@ -91,9 +91,9 @@ pub fn describe(action: &Action) -> String {
             }
         }
         Action::GitSkipWorktree { repo, paths } => format!(
-            "git -C {} update-index --skip-worktree -- <{} tracked path(s) under models/>",
+            "git -C {} update-index --skip-worktree -- <{} under models/>",
             q(repo),
-            paths.len()
+            crate::wording::count(paths.len(), "tracked path", "tracked paths")
         ),
         Action::GitSparseCheckout { repo, patterns, .. } => {
             let pats: Vec<String> = patterns.iter().map(|p| format!("'{p}'")).collect();

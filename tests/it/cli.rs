@@ -135,8 +135,9 @@ fn readme_scan_of_the_demo_workspace_table() {
         assert!(stdout.contains(id), "{id} missing:\n{stdout}");
     }
     assert!(!stdout.contains("scratch"), "{stdout}");
-    assert!(stdout.contains("No errors or warnings: healthy"), "{stdout}");
-    assert!(stdout.contains("6 install(s) scanned: 2 error(s), 4 warning(s), 1 info"), "{stdout}");
+    assert!(stdout.contains("[✓] healthy: healthy"), "{stdout}");
+    assert!(stdout.contains("6 installs scanned: 2 errors, 4 warnings, 1 info; 1 of 6 healthy."), "{stdout}");
+    assert!(stdout.contains("`comfydoctor fix --dry-run fixtures/demo-workspace`"), "{stdout}");
 
     // -v names the skipped environment on stderr.
     let mut cmd = bin();

@@ -182,7 +182,7 @@ fn undo_interrupted(point: &str) -> bool {
     let b = before(&ws, &refs);
     fix(&ws, &["--yes"]).expect(0, "fix --yes");
     let mut cmd = ws.cmd();
-    cmd.env("COMFYDOCTOR_FAILPOINT", point).arg("undo").arg(&ws.root);
+    cmd.env("COMFYDOCTOR_FAILPOINT", point).arg("undo").arg("--yes").arg(&ws.root);
     let out = run_cmd(cmd);
     if out.code == 0 {
         return false; // past the end of the run
@@ -215,7 +215,7 @@ fn after_an_interrupted_undo_the_advice_of_fix_works() {
     let b = before(&ws, &refs);
     fix(&ws, &["--yes"]).expect(0, "fix --yes");
     let mut cmd = ws.cmd();
-    cmd.env("COMFYDOCTOR_FAILPOINT", "after:2").arg("undo").arg(&ws.root);
+    cmd.env("COMFYDOCTOR_FAILPOINT", "after:2").arg("undo").arg("--yes").arg(&ws.root);
     run_cmd(cmd).expect(FAILPOINT_EXIT, "undo killed");
     let advice = fix(&ws, &[]);
     advice.expect(1, "fix without --yes after an interrupted undo");

@@ -16,12 +16,15 @@ mod executor;
 mod fix;
 mod half_migrated;
 mod harness;
+mod interaction;
 mod interrupt;
 mod links;
 mod preflight;
 // Generated workspaces need symlinks, hard links, modes and byte names: Unix only.
 #[cfg(unix)]
 mod properties;
+#[cfg(unix)]
+mod pty;
 mod reliability;
 mod scan;
 mod support;

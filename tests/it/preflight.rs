@@ -304,8 +304,11 @@ fn sudo_fix_and_undo_keep_owner_and_mode() {
             assert_eq!(p.metadata().unwrap().uid(), USER, "{} is not the user's", p.display());
         }
 
-        let (code, stderr) =
-            if undo_as_user { run_as_user(&ws, &["undo", root]) } else { run_as_root(&ws, &["undo", root]) };
+        let (code, stderr) = if undo_as_user {
+            run_as_user(&ws, &["undo", "--yes", root])
+        } else {
+            run_as_root(&ws, &["undo", "--yes", root])
+        };
         assert_eq!(code, 0, "undo (as user: {undo_as_user}): {stderr}");
         assert_eq!(owners(&ws.root, &ws.journal_dir()), before, "undo as user: {undo_as_user}");
     }

@@ -477,7 +477,7 @@ fn a_live_run_is_listed_as_running_not_interrupted() {
     assert!(listed.stdout.contains("running (pid ") && !listed.stdout.contains("interrupted"), "{listed:?}");
     // And neither fix nor undo touches it while it runs.
     assert_eq!(fix(&ws, &["--yes", "--wait", "0.2"]).code, 2);
-    assert_eq!(run(&ws, "undo", &["--wait", "0.2"]).code, 2);
+    assert_eq!(run(&ws, "undo", &["--yes", "--wait", "0.2"]).code, 2);
 }
 
 #[test]

@@ -31,8 +31,8 @@ fn healthy_table_says_so_and_exits_0() {
     ws.healthy_env("good");
     let (code, stdout, stderr) = output(ws.cmd().arg("scan").arg(&ws.root));
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(stdout.contains("No errors or warnings: good"), "{stdout}");
-    assert!(stdout.contains("1 install(s) scanned: 0 error(s), 0 warning(s), 0 info"), "{stdout}");
+    assert!(stdout.contains("[✓] good: healthy"), "{stdout}");
+    assert!(stdout.contains("1 install scanned: 0 errors, 0 warnings, 0 info; healthy."), "{stdout}");
     assert!(!stdout.contains("| good"), "no table row for a healthy install: {stdout}");
     assert_eq!(stderr, "");
 }
@@ -271,7 +271,7 @@ fn quiet_prints_only_errors_and_warnings() {
     assert_eq!(code, 1);
     assert!(stdout.contains("link-missing"), "{stdout}");
     assert!(!stdout.contains("global-layout"), "{stdout}");
-    assert!(!stdout.contains("install(s) scanned"), "{stdout}");
+    assert!(!stdout.contains("scanned"), "{stdout}");
     assert!(!stdout.contains("good"), "{stdout}");
 }
 

@@ -79,7 +79,7 @@ fn undo_finds_the_journal_from_each_kind_of_path() {
     for path in [journal.as_path(), env.as_path(), real.as_path()] {
         fix(&ws, &["--yes"]).expect(0, "fix --yes");
         let mut cmd = ws.cmd();
-        cmd.arg("undo").arg(path);
+        cmd.arg("undo").arg("--yes").arg(path);
         run_cmd(cmd).expect(0, &format!("undo {}", path.display()));
         assert_restored(&ws, &[&real, &missing], &b, &format!("undo {}", path.display()));
     }
@@ -106,7 +106,7 @@ fn undo_of_a_chosen_older_run_leaves_the_newer_one() {
 }
 
 fn undo_run(ws: &Ws, id: &str) -> Out {
-    run(ws, "undo", &["--run", id])
+    run(ws, "undo", &["--yes", "--run", id])
 }
 
 #[test]
@@ -192,7 +192,7 @@ fn a_standalone_install_with_models_dir_round_trips() {
     assert_eq!(read(&global.join("checkpoints/mine.safetensors")), bytes(1));
     assert_still_listed(&listing, &comfy_listing(&comfy), "standalone");
     go(&["scan", "--models-dir", g]).expect(0, "scan");
-    go(&["undo"]).expect(0, "undo");
+    go(&["undo", "--yes"]).expect(0, "undo");
     assert_same(&inv, &lstat_inventory(&comfy, false), "standalone install after undo");
     assert_nothing_lost(&content, &content_except(&ws.content_roots(), &|p| p.ends_with(".comfydoctor")), "standalone");
 }
@@ -314,7 +314,7 @@ fn undo_of_an_older_run_a_newer_one_depends_on_is_refused_naming_them_newest_fir
 fn undo_with_newer_undoes_the_dependent_runs_newest_first_then_the_run() {
     for case in CASES {
         let c = chain(case);
-        let out = run(&c.ws, "undo", &["--run", &c.ids[0], "--with-newer"]);
+        let out = run(&c.ws, "undo", &["--yes", "--run", &c.ids[0], "--with-newer"]);
         out.expect(0, &format!("{case}: undo --run <first> --with-newer"));
         let (p1, p2, p3) = (
             out.stdout.find(&format!("Undid run {}", c.ids[0])),

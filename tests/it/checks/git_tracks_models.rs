@@ -45,7 +45,7 @@ fn fires_when_the_index_tracks_models() {
     assert_eq!(ids(&json, "env"), s(&["git-tracks-models"]));
     let f = finding(&json, "env", "git-tracks-models");
     assert_eq!(f["severity"], "warning");
-    assert!(f["message"].as_str().unwrap().contains("2 path(s)"), "{f:#}");
+    assert!(f["message"].as_str().unwrap().contains("2 paths"), "{f:#}");
     assert!(f["fix"].is_string());
 }
 
@@ -355,7 +355,7 @@ fn undo_restores_git_state_exclude_and_the_models_folder() {
     r.fix();
     assert!(git(&r.clone, &["ls-files", "-t", "models"]).lines().all(|l| l.starts_with("S ")));
     let mut undo = bin();
-    undo.env("HOME", &r.root).env("GIT_CONFIG_GLOBAL", "/dev/null").arg("undo").arg(&r.clone);
+    undo.env("HOME", &r.root).env("GIT_CONFIG_GLOBAL", "/dev/null").arg("undo").arg("--yes").arg(&r.clone);
     let (code, out, err) = output(&mut undo);
     assert_eq!(code, 0, "{out}{err}");
 

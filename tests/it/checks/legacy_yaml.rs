@@ -126,7 +126,7 @@ fn a_served_yaml_is_backed_up_and_removed_and_undo_restores_it() {
     assert_eq!(fs::read_to_string(backups[0].path()).unwrap(), text);
     assert_eq!(fs::read_to_string(global.join("loras/mine.safetensors")).unwrap(), "lora bytes");
 
-    let (code, _, err) = run(tmp.path(), &["undo", comfy.to_str().unwrap()]);
+    let (code, _, err) = run(tmp.path(), &["undo", "--yes", comfy.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(fs::read_to_string(comfy.join(legacy_yaml::FILE_NAME)).unwrap(), text);
     assert_eq!(fs::read_to_string(comfy.join("models/loras/mine.safetensors")).unwrap(), "lora bytes");
@@ -166,7 +166,7 @@ fn a_partly_served_yaml_is_rewritten_with_the_same_paths_for_what_the_link_does_
         let served_by_link = e.path.parent().is_some_and(|p| fs::canonicalize(p).ok() == Some(models.clone()));
         assert!(served_by_link || kept.contains(&(e.key.clone(), e.path.clone())), "{e:?} lost");
     }
-    let (code, _, err) = run(tmp.path(), &["undo", comfy.to_str().unwrap()]);
+    let (code, _, err) = run(tmp.path(), &["undo", "--yes", comfy.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(fs::read_to_string(&yaml_path).unwrap(), text);
 }
@@ -430,7 +430,7 @@ fn a_rewritten_yaml_keeps_owner_and_mode_and_undo_restores_the_original() {
     assert_eq!(backups.len(), 1);
     assert_eq!(meta(&backups[0]), (1000, 1000, 0o600), "the backup");
 
-    let (code, _, err) = run(tmp.path(), &["undo", comfy.to_str().unwrap()]);
+    let (code, _, err) = run(tmp.path(), &["undo", "--yes", comfy.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(fs::read_to_string(&yaml_path).unwrap(), text);
     assert_eq!(meta(&yaml_path), (1000, 1000, 0o600), "the original after undo");

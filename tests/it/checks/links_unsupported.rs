@@ -104,7 +104,7 @@ fn links_unsupported_fallback_is_asked_written_read_back_and_undone() {
     on(&ws, "vfat", "fix", &["--yes"]).expect(0, "second fix");
     assert_same(&settled, &ws.everything(), "second fix --yes");
 
-    on(&ws, "vfat", "undo", &[]).expect(0, "undo");
+    on(&ws, "vfat", "undo", &["--yes"]).expect(0, "undo");
     assert!(!yaml.exists(), "undo removes the fallback");
 }
 

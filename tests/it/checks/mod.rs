@@ -16,6 +16,7 @@ mod models_dir_real;
 mod models_dir_unknown;
 mod models_not_dir;
 mod placeholder_only;
+mod run_interrupted;
 mod workspace_moved;
 
 /// Every check ID has its module here, so `cargo test <id>` finds its tests.

@@ -71,7 +71,7 @@ fn workspace_moved_fix_repoints_every_install_relatively() {
     }
     at(&ws, "scan", &new_root, &[]).expect(0, "scan after fix");
     // undo points them back where they pointed.
-    at(&ws, "undo", &new_root, &[]).expect(0, "undo");
+    at(&ws, "undo", &new_root, &["--yes"]).expect(0, "undo");
     let a = new_root.join("environments/a/ComfyUI");
     assert_eq!(raw_target(&a.join("models")), ws.global);
     // Fixed again, the next move keeps them.

@@ -65,4 +65,5 @@ pub const ALL_CHECK_IDS: &[&str] = &[
     "legacy-yaml",
     "git-tracks-models",
     "detached",
+    "run-interrupted",
 ];

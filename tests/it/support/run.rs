@@ -91,7 +91,7 @@ pub fn scan(ws: &Ws) -> Out {
 }
 
 pub fn undo(ws: &Ws) -> Out {
-    run(ws, "undo", &[])
+    run(ws, "undo", &["--yes"])
 }
 
 /// `fix --yes` that ends at the given failpoint (`after:3`, ...).
