@@ -25,11 +25,12 @@ pub enum CheckId {
     ModelsDirReal,
     LegacyYaml,
     GitTracksModels,
+    GitProtectionLost,
 }
 
 impl CheckId {
     /// Every check, in report order: the global folder, then `models`, then the YAML, then git.
-    pub const ALL: [CheckId; 12] = [
+    pub const ALL: [CheckId; 13] = [
         CheckId::ModelsDirUnknown,
         CheckId::GlobalMissing,
         CheckId::GlobalLayout,
@@ -42,6 +43,7 @@ impl CheckId {
         CheckId::ModelsDirReal,
         CheckId::LegacyYaml,
         CheckId::GitTracksModels,
+        CheckId::GitProtectionLost,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -58,6 +60,7 @@ impl CheckId {
             CheckId::ModelsDirReal => "models-dir-real",
             CheckId::LegacyYaml => "legacy-yaml",
             CheckId::GitTracksModels => "git-tracks-models",
+            CheckId::GitProtectionLost => "git-protection-lost",
         }
     }
 }

@@ -108,6 +108,8 @@ pub struct Inspection {
     pub git: GitState,
     /// The global folder this install should link to; `None` when unknown.
     pub global: Option<GlobalState>,
+    /// A linked checkout whose protection an updater took away (`git-protection-lost`).
+    pub protection_lost: Option<crate::protection::ProtectionLost>,
 }
 
 /// Reads an install, without its global folder (that needs every install's YAML first).
@@ -127,7 +129,8 @@ pub fn inspect_install(install: &Install, with_git: bool) -> Inspection {
     let is_file = std::fs::metadata(&yaml_path).is_ok_and(|m| m.is_file());
     let yaml = is_file.then(|| legacy_yaml::read_file(&yaml_path));
     let git = if with_git { git::inspect(&install.root) } else { GitState::NotARepo };
-    Inspection { install: install.clone(), models, yaml, git, global: None }
+    let protection_lost = crate::protection::inspect(install, &models, &git);
+    Inspection { install: install.clone(), models, yaml, git, global: None, protection_lost }
 }
 
 /// Where ComfyUI looks for the YAML: `os.path.join(os.path.dirname(os.path.realpath(main.py)),

@@ -4,7 +4,7 @@ use clap::{CommandFactory, Parser};
 
 use comfydoctor::cli::{Cli, Command};
 use comfydoctor::commands;
-use comfydoctor::config::{self, FixSettings, ScanSettings, UndoSettings};
+use comfydoctor::config::{self, FixSettings, GuardSettings, ScanSettings, UndoSettings};
 use comfydoctor::error::Result;
 use comfydoctor::exit_codes::ExitCode;
 
@@ -14,6 +14,8 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Scan(args) => commands::scan::run(&ScanSettings::from_args(args)?),
         Command::Fix(args) => commands::fix::run(&FixSettings::from_args(args)?),
         Command::Undo(args) => commands::undo::run(&UndoSettings::from_args(args)?),
+        // The updater's own exit code passes through.
+        Command::Guard(args) => std::process::exit(commands::guard::run(&GuardSettings::from_args(args)?)?),
         Command::Checks => commands::checks::list(),
         Command::Explain { id } => commands::checks::explain(id),
         Command::Completions { shell } => {

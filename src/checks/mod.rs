@@ -9,6 +9,7 @@ use serde::Serialize;
 pub use crate::check_id::{CheckId, UnknownCheckId};
 use crate::inspect::{GlobalState, Inspection};
 
+pub mod git_protection_lost;
 mod git_tracks_models;
 mod global_layout;
 mod global_link_broken;
@@ -95,6 +96,7 @@ pub fn check(id: CheckId) -> &'static Check {
         CheckId::ModelsDirReal => &models_dir_real::CHECK,
         CheckId::LegacyYaml => &legacy_yaml::CHECK,
         CheckId::GitTracksModels => &git_tracks_models::CHECK,
+        CheckId::GitProtectionLost => &git_protection_lost::CHECK,
     }
 }
 

@@ -145,7 +145,14 @@ pub fn global_lacking(missing: &[&str]) -> GlobalState {
 /// The install with `models` in the given state, a healthy global folder, no YAML, no git.
 /// Vary the rest with struct update: `Inspection { global: None, ..inspection(m) }`.
 pub fn inspection(models: ModelsState) -> Inspection {
-    Inspection { install: install(), models, yaml: None, git: GitState::NotARepo, global: Some(global_ok()) }
+    Inspection {
+        install: install(),
+        models,
+        yaml: None,
+        git: GitState::NotARepo,
+        global: Some(global_ok()),
+        protection_lost: None,
+    }
 }
 
 /// A healthy install: `models` links to the global folder.

@@ -2,6 +2,7 @@
 
 pub mod checks;
 pub mod fix;
+pub mod guard;
 mod locking;
 pub mod scan;
 pub mod undo;

@@ -91,7 +91,10 @@ impl Preflight {
             | Action::ReplaceLink { link: path, .. }
             | Action::RemoveLink { link: path, .. } => self.changes(j, path)?,
             // git checks its own files and says what is wrong.
-            Action::GitSkipWorktree { .. } | Action::GitSparseCheckout { .. } => {}
+            Action::GitSkipWorktree { .. }
+            | Action::GitSparseCheckout { .. }
+            | Action::GitNoSkipWorktree { .. }
+            | Action::GitSparseDisable { .. } => {}
         }
         Ok(())
     }

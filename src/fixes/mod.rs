@@ -13,9 +13,11 @@ use crate::inspect::{Inspection, ModelsState};
 use crate::plan::{Action, InstallPlan, Step, ViewChanges};
 use crate::platform::{self, Entry};
 
+mod git_protection_lost;
 mod git_tracks_models;
 mod global_layout;
 mod global_missing;
+pub mod guard;
 mod legacy_yaml;
 mod link_broken;
 mod link_missing;
@@ -206,6 +208,8 @@ pub struct Draft {
     pub notes: Vec<String>,
     pub needs_confirmation: bool,
     pub view: ViewChanges,
+    /// Printed even with `--quiet` (see [`InstallPlan::alerts`]).
+    pub alerts: Vec<String>,
 }
 
 impl Draft {
@@ -266,11 +270,11 @@ impl Ctx<'_> {
             Action::AppendLine { path, line } => {
                 self.view.appended.insert((path.clone(), line.clone()));
             }
-            Action::GitSparseCheckout { saved, .. } => {
+            Action::GitSparseCheckout { saved, .. } | Action::GitSparseDisable { saved, .. } => {
                 self.view.git_saved.extend(saved.iter().map(|s| s.path.clone()));
             }
             // The index is the checkout's own.
-            Action::GitSkipWorktree { .. } => {}
+            Action::GitSkipWorktree { .. } | Action::GitNoSkipWorktree { .. } => {}
         }
         draft.push(check, action);
     }
@@ -333,6 +337,7 @@ pub fn fix(id: CheckId) -> Fix {
         CheckId::ModelsDirReal => Fix::Link { plan: models_dir_real::plan, asks_strategy: true },
         CheckId::LegacyYaml => Fix::OnLink(legacy_yaml::plan),
         CheckId::GitTracksModels => Fix::OnLink(git_tracks_models::plan),
+        CheckId::GitProtectionLost => Fix::OnLink(git_protection_lost::plan),
     }
 }
 
@@ -398,14 +403,18 @@ pub fn plan_install(inspection: &Inspection, findings: &[Finding], ctx: &mut Ctx
             plan(inspection, ctx, &mut draft);
         }
     }
-    Ok(InstallPlan {
+    let mut plan = InstallPlan {
         install: inspection.install.root.clone(),
         steps: draft.steps,
         notes: draft.notes,
         needs_confirmation: draft.needs_confirmation,
         view: draft.view,
         global: inspection.global.as_ref().map(|g| g.dir.path.clone()),
-    })
+        global_stock: None,
+        alerts: draft.alerts,
+    };
+    git_protection_lost::record(inspection, ctx.view, &mut plan);
+    Ok(plan)
 }
 
 /// The global folder inside `models/`, or the install inside the global folder, would make the

@@ -79,6 +79,8 @@ pub(super) fn precondition(action: &Action) -> Result<(), StepError> {
         Action::AppendLine { path, line } => file::append_line::precondition(path, line),
         Action::GitSkipWorktree { repo, .. } => git::skip_worktree::precondition(repo),
         Action::GitSparseCheckout { repo, saved, .. } => git::sparse_checkout::precondition(repo, saved),
+        Action::GitNoSkipWorktree { repo, .. } => git::skip_worktree::precondition(repo),
+        Action::GitSparseDisable { repo, saved } => git::sparse_checkout::precondition(repo, saved),
     }
 }
 
@@ -104,6 +106,8 @@ pub(super) fn apply(action: &Action, env: &Env, on_copied: OnCopied) -> Result<S
         Action::AppendLine { path, line } => file::append_line::apply(path, line, env),
         Action::GitSkipWorktree { repo, paths } => git::skip_worktree::apply(repo, paths),
         Action::GitSparseCheckout { repo, patterns, saved } => git::sparse_checkout::apply(repo, patterns, saved),
+        Action::GitNoSkipWorktree { repo, paths } => git::no_skip_worktree::apply(repo, paths),
+        Action::GitSparseDisable { repo, saved } => git::sparse_disable::apply(repo, saved, env),
     }
 }
 
@@ -130,6 +134,8 @@ pub(super) fn took_effect(action: &Action, started: &StepDetail) -> Result<Optio
         Action::AppendLine { path, line } => file::append_line::took_effect(path, line),
         Action::GitSkipWorktree { repo, paths } => git::skip_worktree::took_effect(repo, paths),
         Action::GitSparseCheckout { patterns, saved, .. } => git::sparse_checkout::took_effect(patterns, saved),
+        Action::GitNoSkipWorktree { repo, paths } => git::no_skip_worktree::took_effect(repo, paths),
+        Action::GitSparseDisable { repo, saved } => git::sparse_disable::took_effect(repo, saved),
     }
 }
 
@@ -152,7 +158,10 @@ pub(super) fn undo_took_effect(action: &Action) -> Result<bool, StepError> {
         Action::WriteFile { path, .. } => file::write_file::undo_took_effect(path),
         Action::AppendLine { path, line } => file::append_line::undo_took_effect(path, line),
         Action::GitSkipWorktree { repo, paths } => git::skip_worktree::undo_took_effect(repo, paths),
-        Action::GitSparseCheckout { saved, .. } => git::sparse_checkout::undo_took_effect(saved),
+        Action::GitSparseCheckout { saved, .. } | Action::GitSparseDisable { saved, .. } => {
+            git::sparse_checkout::undo_took_effect(saved)
+        }
+        Action::GitNoSkipWorktree { repo, paths } => git::no_skip_worktree::undo_took_effect(repo, paths),
     }
 }
 
@@ -175,7 +184,10 @@ pub(super) fn apply_undo(action: &Action, detail: &StepDetail, env: &Env, on_cop
         Action::WriteFile { path, contents, .. } => file::write_file::undo(path, contents),
         Action::AppendLine { path, line } => file::append_line::undo(path, line, detail, env),
         Action::GitSkipWorktree { repo, paths } => git::skip_worktree::undo(repo, paths),
-        Action::GitSparseCheckout { saved, .. } => git::sparse_checkout::undo(saved, detail, env),
+        Action::GitSparseCheckout { saved, .. } | Action::GitSparseDisable { saved, .. } => {
+            git::sparse_checkout::undo(saved, detail, env)
+        }
+        Action::GitNoSkipWorktree { repo, paths } => git::no_skip_worktree::undo(repo, paths),
     }?;
     sync_parent(action_path(action));
     Ok(())
@@ -190,7 +202,10 @@ fn action_path(action: &Action) -> &Path {
         | Action::WriteFile { path, .. }
         | Action::RemoveStockFile { path, .. }
         | Action::AppendLine { path, .. } => path,
-        Action::GitSkipWorktree { repo, .. } | Action::GitSparseCheckout { repo, .. } => repo,
+        Action::GitSkipWorktree { repo, .. }
+        | Action::GitSparseCheckout { repo, .. }
+        | Action::GitNoSkipWorktree { repo, .. }
+        | Action::GitSparseDisable { repo, .. } => repo,
         Action::Move { to, .. } | Action::HardLink { to, .. } | Action::CopyVerify { to, .. } => to,
         Action::CreateLink { link, .. }
         | Action::ReplaceLink { link, .. }
