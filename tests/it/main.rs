@@ -12,6 +12,7 @@ mod cli;
 mod discovery;
 mod executor;
 mod fix;
+mod guard;
 mod half_migrated;
 mod harness;
 mod interrupt;

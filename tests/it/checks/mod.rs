@@ -2,6 +2,7 @@
 //! that check's scan, fix and undo tests. A test about several checks lives with the check it is
 //! mainly about.
 
+mod git_protection_lost;
 mod git_tracks_models;
 mod global_layout;
 mod global_link_broken;

@@ -62,4 +62,5 @@ pub const ALL_CHECK_IDS: &[&str] = &[
     "models-dir-real",
     "legacy-yaml",
     "git-tracks-models",
+    "git-protection-lost",
 ];
