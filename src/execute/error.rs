@@ -44,6 +44,11 @@ pub enum ExecError {
     /// Newer runs still in effect rely on what run `id` made (newest first); nothing was done.
     #[error("{}", newer_message(id, dependents))]
     NewerRunsDepend { id: String, dependents: Vec<Dependent> },
+    /// The run is the first half of a `comfydoctor guard` (see `InstallPlan::guard`).
+    #[error(
+        "run {id} stood the models link aside for an update (comfydoctor guard); the update cannot be undone, so neither can this run nor the runs before it; nothing was done. The run after it (or `comfydoctor fix`) links the checkout again"
+    )]
+    GuardRun { id: String },
     #[error("simulated crash ({0}, test failpoint)")]
     Failpoint(String),
 }
@@ -56,6 +61,7 @@ impl ExecError {
             | ExecError::NothingToUndo { .. }
             | ExecError::AlreadyUndone { .. }
             | ExecError::NotResumable { .. }
+            | ExecError::GuardRun { .. }
             | ExecError::NewerRunsDepend { .. } => ErrorKind::Usage,
             ExecError::Locked { .. }
             | ExecError::Journal { .. }

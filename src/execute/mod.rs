@@ -686,6 +686,9 @@ fn undo_run(run: &JournalRun, opts: &ExecOptions, newer: Newer) -> Result<UndoRe
         return Err(ExecError::AlreadyUndone { id: run.run_id });
     }
     check_indices(&run, &f)?;
+    if newer == Newer::Refuse && run.plans.iter().any(|p| p.guard) {
+        return Err(ExecError::GuardRun { id: run.run_id });
+    }
     if newer == Newer::Refuse {
         // Read under the lock: what is in effect now decides.
         let dependents = depends::dependents(&read_dir_runs(&dir)?, &run);

@@ -122,6 +122,7 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx) -> Result<InstallPlan, Refus
         global: Some(global.dir.path.clone()),
         global_stock: None,
         alerts: Vec::new(),
+        guard: true,
     };
     super::git_protection_lost::record(inspection, ctx.view, &mut plan);
     Ok(plan)

@@ -412,6 +412,7 @@ pub fn plan_install(inspection: &Inspection, findings: &[Finding], ctx: &mut Ctx
         global: inspection.global.as_ref().map(|g| g.dir.path.clone()),
         global_stock: None,
         alerts: draft.alerts,
+        guard: false,
     };
     git_protection_lost::record(inspection, ctx.view, &mut plan);
     Ok(plan)

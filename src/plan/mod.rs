@@ -194,6 +194,10 @@ pub struct InstallPlan {
     /// Lines `fix` prints even with `--quiet` (a stock file an updater overwrote).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alerts: Vec<String>,
+    /// The first half of a `comfydoctor guard`: the link stood aside for an updater, whose
+    /// changes cannot be undone, so `undo` refuses the run (`fix` links the checkout again).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub guard: bool,
 }
 
 /// The global folder's files at the paths a checkout's index tracks under `models/`, recorded

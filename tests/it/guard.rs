@@ -349,3 +349,44 @@ fn guard_leaves_an_install_that_is_not_linked_alone_and_runs_the_command() {
     assert!(out.2.contains("left as it is"), "{}", out.2);
     assert!(!is_link(&u.clone.join("models")), "guard does not migrate what was not migrated");
 }
+
+#[test]
+fn undo_takes_back_the_relinking_but_refuses_the_unlinking_around_an_update() {
+    let u = Update::migrated();
+    u.upstream_commit();
+    let clone = u.clone.display().to_string();
+    let out = u.guard(&["git", "-C", &clone, "pull", "-q", "--ff-only"]);
+    assert_eq!(out.0, 0, "{}\n{}", out.1, out.2);
+    // The newest run is the migration after the update: an ordinary run, undone exactly.
+    let (code, _, err) = u.run(&["undo"], true);
+    assert_eq!(code, 0, "{err}");
+    assert!(!is_link(&u.clone.join("models")));
+    // The next is the unlinking before the update: refused, nothing changed, no undo left half done.
+    let (code, _, err) = u.run(&["undo"], true);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("comfydoctor guard") && err.contains("nothing was done"), "{err}");
+    let fix = u.run(&["fix", "--yes", "--quiet"], true);
+    assert_eq!(fix.0, 0, "fix is not blocked by a half-done undo\n{}\n{}", fix.1, fix.2);
+    u.assert_linked();
+    assert_eq!(u.status(), "");
+}
+
+#[test]
+fn the_example_shell_updater_pulls_under_guard() {
+    let u = Update::migrated();
+    u.upstream_commit();
+    let before = u.global_files();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_comfydoctor")).parent().unwrap().to_path_buf();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/update_comfyui.sh");
+    let mut sh = assert_cmd::Command::new("sh");
+    sh.arg(&script)
+        .env("PATH", format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default()))
+        .env("COMFYUI_DIR", &u.clone)
+        .env("HOME", &u.root)
+        .env("COMFYDOCTOR_MODELS_DIR", &u.global)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env_remove("PYTHON");
+    let out = output(&mut sh);
+    u.assert_guarded(&before, &out);
+}
