@@ -46,6 +46,8 @@ pub struct Overwritten {
     pub path: String,
     /// What the record says it held: (sha256, size); `None` without a record of it.
     pub before: Option<(String, u64)>,
+    /// The record knew those bytes as a stock version (no edit of the user's, as of then).
+    pub was_stock: bool,
 }
 
 /// The facts, when the install is a linked git checkout that lost its protection; `None`
@@ -87,6 +89,7 @@ pub fn inspect(install: &Install, models: &ModelsState, git_state: &GitState) ->
             continue; // not upstream's bytes: the updater did not write it (or the user since)
         }
         let before = seen(rel).and_then(|f| f.sha256.clone().map(|h| (h, f.size)));
+        let was_stock = seen(rel).is_some_and(|f| !f.edited);
         let changed = match (&before, &record) {
             (Some((h, _)), _) => crate::digest::sha256_file(at).is_ok_and(|(_, now)| &now != h),
             // Recorded as absent: the updater added a stock file, it overwrote nothing.
@@ -94,7 +97,7 @@ pub fn inspect(install: &Install, models: &ModelsState, git_state: &GitState) ->
             (None, None) => true,
         };
         if changed {
-            overwritten.push(Overwritten { path: rel.clone(), before });
+            overwritten.push(Overwritten { path: rel.clone(), before, was_stock });
         }
     }
     Some(ProtectionLost {

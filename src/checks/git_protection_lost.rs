@@ -61,6 +61,12 @@ pub fn overwritten_text(lost: &ProtectionLost) -> String {
         .overwritten
         .iter()
         .map(|o| match &o.before {
+            Some((sha, size)) if o.was_stock => {
+                format!(
+                    "{} (before: a stock version, sha256 {sha}, {size} bytes, so no edit was lost unless made since)",
+                    o.path
+                )
+            }
             Some((sha, size)) => format!("{} (before: sha256 {sha}, {size} bytes)", o.path),
             None => format!("{} (no earlier record)", o.path),
         })
@@ -89,7 +95,11 @@ mod tests {
             unskipped: 4,
             global: global_path(),
             written_placeholders: vec!["checkpoints/put_checkpoints_here".into()],
-            overwritten: vec![Overwritten { path: "configs/v1.yaml".into(), before: Some(("ab12".into(), 17)) }],
+            overwritten: vec![Overwritten {
+                path: "configs/v1.yaml".into(),
+                before: Some(("ab12".into(), 17)),
+                was_stock: false,
+            }],
             record: Some(("run".into(), "t".into())),
             stash: Some(("WIP on master: x".into(), vec![("D".into(), "models/a".into())])),
         }

@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::checks::CheckId;
 use crate::commands::locking;
 use crate::config::{Consent, FixSettings, GuardSettings, Target};
 use crate::error::Result;
@@ -55,7 +56,28 @@ pub fn run(settings: &GuardSettings) -> Result<i32> {
             return Ok(FAILED);
         }
     }
-    let scan = pipeline::collect_found(target, found)?;
+    let mut scan = pipeline::collect_found(target, found)?;
+
+    // A checkout an unguarded update damaged is repaired first (the placeholders that update
+    // wrote into the global folder are only known while the link is there).
+    let damaged: Vec<PathBuf> = scan
+        .installs
+        .iter()
+        .filter(|r| r.findings.iter().any(|f| f.check == CheckId::GitProtectionLost))
+        .map(|r| r.inspection.install.root.clone())
+        .collect();
+    if !damaged.is_empty() {
+        let repair = FixSettings {
+            target: Target { paths: damaged, ..target.clone() },
+            strategy: Some(Strategy::Merge),
+            consent: Consent::Yes,
+            dry_run: false,
+            wait: settings.wait,
+            git_protection: true,
+        };
+        crate::commands::fix::run(&repair)?;
+        scan = pipeline::collect(target)?;
+    }
 
     // Plan every install before anything changes: one that cannot be guarded stops them all.
     let stamp =
@@ -129,6 +151,9 @@ pub fn run(settings: &GuardSettings) -> Result<i32> {
             }
         }
     }
+
+    // The journal folders made by this run are held too, until the links are back.
+    let _more_locks = locking::lock_all(&dirs, settings.wait)?;
 
     // 2. The updater, unless unlinking failed somewhere (it would write through that link).
     let code = if unlinked_all {

@@ -302,7 +302,8 @@ fn forward(
         .enumerate()
         .map(|(i, plan)| {
             let begun = prior.is_some_and(|f| f.forward.keys().any(|k| k.0 == i));
-            (s.opts.view_check && !begun && !plan.steps.is_empty()).then(|| view::before(plan))
+            // A guard's unlinking hides the global folder on purpose, also when resumed.
+            (s.opts.view_check && !begun && !plan.steps.is_empty() && !plan.guard).then(|| view::before(plan))
         })
         .collect();
     for (i, plan) in plans.iter().enumerate() {

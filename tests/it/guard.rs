@@ -390,3 +390,20 @@ fn the_example_shell_updater_pulls_under_guard() {
     let out = output(&mut sh);
     u.assert_guarded(&before, &out);
 }
+
+#[test]
+fn guard_repairs_a_checkout_an_earlier_unguarded_update_damaged_before_unlinking() {
+    let u = Update::migrated();
+    let before = u.global_files();
+    // libgit2's marks, made by hand: a placeholder written through the link, the bits cleared.
+    write(u.global.join("loras/put_loras_here"), "");
+    let files = git(&u.clone, &["ls-files", "models"]);
+    let mut args = vec!["update-index", "--no-skip-worktree"];
+    args.extend(files.lines());
+    git(&u.clone, &args);
+    u.upstream_commit();
+    let clone = u.clone.display().to_string();
+    let out = u.guard(&["git", "-C", &clone, "pull", "-q", "--ff-only"]);
+    assert!(!u.global.join("loras/put_loras_here").exists(), "the written placeholder is gone");
+    u.assert_guarded(&before, &out);
+}
