@@ -407,3 +407,63 @@ fn guard_repairs_a_checkout_an_earlier_unguarded_update_damaged_before_unlinking
     assert!(!u.global.join("loras/put_loras_here").exists(), "the written placeholder is gone");
     u.assert_guarded(&before, &out);
 }
+
+/// Two environments of one ComfyDock workspace, clones of one upstream, and a third that is no
+/// git checkout: one guard stands both links aside, one command updates both, both come back.
+#[test]
+fn guard_a_workspace_of_several_checkouts() {
+    assert!(has_git());
+    let mut ws = Ws::new();
+    let stock = StockTree::new();
+    let files: Vec<(&str, &[u8])> = stock.files.iter().map(|(p, b)| (p.as_str(), b.as_slice())).collect();
+    ws.set_stock(&files);
+    let upstream = ws.base.join("upstream");
+    make_comfyui(&upstream);
+    stock.materialize(&upstream.join("models"));
+    write(upstream.join(".gitignore"), "/models/\n");
+    git(&ws.base, &["init", "-q", "-b", "master", upstream.to_str().unwrap()]);
+    git(&upstream, &["add", "-A"]);
+    git(&upstream, &["add", "-f", "models"]);
+    git(&upstream, &["commit", "-q", "-m", "initial"]);
+    let mut clones = Vec::new();
+    for name in ["a", "b"] {
+        let env = ws.root.join("environments").join(name);
+        mkdir(env.join(".cec"));
+        let comfy = env.join("ComfyUI");
+        git(&ws.base, &["clone", "-q", upstream.to_str().unwrap(), comfy.to_str().unwrap()]);
+        clones.push(comfy);
+    }
+    let plain = ws.healthy_env("plain");
+    let git_env = |cmd: &mut assert_cmd::Command| {
+        cmd.env("GIT_CONFIG_NOSYSTEM", "1").env("GIT_CONFIG_GLOBAL", "/dev/null");
+    };
+    let mut fix = ws.cmd();
+    git_env(&mut fix);
+    fix.args(["fix", "--yes"]).arg(&ws.root);
+    let (code, out, err) = output(&mut fix);
+    assert_eq!(code, 0, "{out}\n{err}");
+
+    write(upstream.join("main.py"), "# v2\n");
+    write(upstream.join("models/newdir/put_new_here"), "");
+    git(&upstream, &["add", "-A"]);
+    git(&upstream, &["add", "-f", "models"]);
+    git(&upstream, &["commit", "-q", "-m", "update"]);
+    let global_before = lstat_inventory(&ws.global, false);
+    let script =
+        clones.iter().map(|c| format!("git -C '{}' pull -q --ff-only", c.display())).collect::<Vec<_>>().join(" && ");
+    let mut guard = ws.cmd();
+    git_env(&mut guard);
+    guard.arg("guard").arg(&ws.root).args(["--", "sh", "-c", &script]);
+    let (code, out, err) = output(&mut guard);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(err.contains("plain: left as it is"), "{err}");
+    for c in &clones {
+        assert_eq!(fs::read_to_string(c.join("main.py")).unwrap(), "# v2\n");
+        assert!(is_link(&c.join("models")), "{}", c.display());
+        assert_eq!(git(c, &["status", "--porcelain"]), "", "{}", c.display());
+    }
+    assert!(is_link(&plain.join("models")));
+    let mut after = lstat_inventory(&ws.global, false);
+    after.retain(|k, _| !k.starts_with("newdir"));
+    assert_eq!(after, global_before, "the global folder is as it was, but for upstream's new folder");
+}
