@@ -41,16 +41,8 @@ impl Update {
         assert!(has_git(), "the guard tests need `git` on PATH");
         let tmp = tempfile::Builder::new().prefix("comfydoctor-guard").tempdir().unwrap();
         let root = tmp.path().canonicalize().unwrap();
-        let upstream = root.join("upstream");
-        make_comfyui(&upstream);
-        write(upstream.join("main.py"), "# main.py v1\n");
         let stock = StockTree::new();
-        stock.materialize(&upstream.join("models"));
-        write(upstream.join(".gitignore"), "/models/\n__pycache__/\n");
-        git(&root, &["init", "-q", "-b", "master", upstream.to_str().unwrap()]);
-        git(&upstream, &["add", "-A"]);
-        git(&upstream, &["add", "-f", "models"]);
-        git(&upstream, &["commit", "-q", "-m", "initial"]);
+        let upstream = git_upstream(&root, &stock);
         let clone = root.join("ComfyUI");
         git(&root, &["clone", "-q", upstream.to_str().unwrap(), clone.to_str().unwrap()]);
         let global = root.join("global");
@@ -109,9 +101,7 @@ impl Update {
         let mut text = fs::read_to_string(&cfg).unwrap();
         text.push_str("# upstream edit\n");
         write(&cfg, text);
-        git(&self.upstream, &["add", "-A"]);
-        git(&self.upstream, &["add", "-f", "models"]);
-        git(&self.upstream, &["commit", "-q", "-m", "update"]);
+        commit_all(&self.upstream, "update");
     }
 
     pub fn upstream_config(&self) -> Vec<u8> {
@@ -417,14 +407,7 @@ fn guard_a_workspace_of_several_checkouts() {
     let stock = StockTree::new();
     let files: Vec<(&str, &[u8])> = stock.files.iter().map(|(p, b)| (p.as_str(), b.as_slice())).collect();
     ws.set_stock(&files);
-    let upstream = ws.base.join("upstream");
-    make_comfyui(&upstream);
-    stock.materialize(&upstream.join("models"));
-    write(upstream.join(".gitignore"), "/models/\n");
-    git(&ws.base, &["init", "-q", "-b", "master", upstream.to_str().unwrap()]);
-    git(&upstream, &["add", "-A"]);
-    git(&upstream, &["add", "-f", "models"]);
-    git(&upstream, &["commit", "-q", "-m", "initial"]);
+    let upstream = git_upstream(&ws.base, &stock);
     let mut clones = Vec::new();
     for name in ["a", "b"] {
         let env = ws.root.join("environments").join(name);
@@ -445,9 +428,7 @@ fn guard_a_workspace_of_several_checkouts() {
 
     write(upstream.join("main.py"), "# v2\n");
     write(upstream.join("models/newdir/put_new_here"), "");
-    git(&upstream, &["add", "-A"]);
-    git(&upstream, &["add", "-f", "models"]);
-    git(&upstream, &["commit", "-q", "-m", "update"]);
+    commit_all(&upstream, "update");
     let global_before = lstat_inventory(&ws.global, false);
     let script =
         clones.iter().map(|c| format!("git -C '{}' pull -q --ff-only", c.display())).collect::<Vec<_>>().join(" && ");
