@@ -95,6 +95,10 @@ pub fn run(settings: &GuardSettings) -> Result<i32> {
             }
             continue;
         }
+        if let Some(why) = fixes::guard::refusal(inspection) {
+            eprintln!("comfydoctor guard: {}: cannot be guarded: {why}. COMMAND did not run", install.name);
+            return Ok(FAILED);
+        }
         let mut ctx = Ctx {
             strategy: Strategy::Merge,
             stamp: &stamp,

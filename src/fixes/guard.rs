@@ -16,20 +16,34 @@ const ID: CheckId = CheckId::GitTracksModels;
 
 /// Why an install is not guarded (it is left as it is and the updater may run).
 pub fn skip_reason(inspection: &Inspection) -> Option<String> {
-    let global = inspection.global.as_ref().map(|g| &g.dir.path);
-    let linked = match (&inspection.models, global) {
-        (ModelsState::Link(l), Some(g)) => l.resolved.as_deref().is_some_and(|t| platform::same_dir(t, g)),
-        _ => false,
-    };
-    if !linked {
-        return Some("models/ is not linked to the global folder, so an updater cannot write through it".into());
+    let tracks = matches!(&inspection.git, GitState::Repo(r) if r.tracked > 0);
+    if !matches!(inspection.models, ModelsState::Link(_)) {
+        return Some("models/ is not a link, so an updater cannot write through it".into());
+    }
+    if tracks {
+        return None;
     }
     match &inspection.git {
-        GitState::Repo(r) if r.tracked > 0 => None,
         GitState::Repo(_) => Some("git tracks nothing under models/".into()),
         GitState::NotARepo => Some("not a git checkout".into()),
         _ => inspection.git.unusable(&inspection.install.root).map(|u| format!("{}; {}", u.why, u.remedy)),
     }
+}
+
+/// Why a linked checkout cannot be guarded, so the updater must not run: its link does not lead
+/// to the global folder (guard would have to re-point it, and the updater would write into
+/// whatever it leads to).
+pub fn refusal(inspection: &Inspection) -> Option<String> {
+    let ModelsState::Link(l) = &inspection.models else { return None };
+    let global = inspection.global.as_ref().map(|g| &g.dir.path);
+    let linked = global.is_some_and(|g| l.resolved.as_deref().is_some_and(|t| platform::same_dir(t, g)));
+    (!linked).then(|| {
+        format!(
+            "models/ links to {}, not to the global folder{}: run `comfydoctor fix` first",
+            l.raw_target.display(),
+            global.map(|g| format!(" {}", g.display())).unwrap_or_default()
+        )
+    })
 }
 
 /// Plans the first half for a linked checkout (see [`skip_reason`] first).

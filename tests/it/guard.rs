@@ -448,3 +448,18 @@ fn guard_a_workspace_of_several_checkouts() {
     after.retain(|k, _| !k.starts_with("newdir"));
     assert_eq!(after, global_before, "the global folder is as it was, but for upstream's new folder");
 }
+
+#[test]
+fn a_checkout_linked_elsewhere_is_refused_and_the_command_does_not_run() {
+    let u = Update::migrated();
+    let elsewhere = u.root.join("elsewhere");
+    mkdir(&elsewhere);
+    fs::remove_file(u.clone.join("models")).unwrap();
+    symlink(&elsewhere, u.clone.join("models"));
+    let marker = u.root.join("ran");
+    let out = u.guard(&["touch", marker.to_str().unwrap()]);
+    assert_eq!(out.0, 2, "{}\n{}", out.1, out.2);
+    assert!(out.2.contains("not to the global folder") && out.2.contains("comfydoctor fix"), "{}", out.2);
+    assert!(!marker.exists(), "COMMAND did not run");
+    assert_eq!(fs::read_link(u.clone.join("models")).unwrap(), elsewhere, "nothing changed");
+}
