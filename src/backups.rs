@@ -234,6 +234,9 @@ pub fn prune_plan(install_root: &Path, folders: &[BackupFolder]) -> InstallPlan 
         needs_confirmation: true,
         view: Default::default(),
         global: None,
+        global_stock: None,
+        alerts: Vec::new(),
+        guard: false,
     }
 }
 

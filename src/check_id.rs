@@ -29,11 +29,13 @@ pub enum CheckId {
     GitTracksModels,
     Detached,
     RunInterrupted,
+    GitProtectionLost,
 }
 
 impl CheckId {
-    /// Every check, in report order: the global folder, then `models`, then the YAML, then git.
-    pub const ALL: [CheckId; 16] = [
+    /// Every check, in report order: the global folder, then `models`, then the YAML, then git, then
+    /// the journal's records (detached, interrupted).
+    pub const ALL: [CheckId; 17] = [
         CheckId::ModelsDirUnknown,
         CheckId::GlobalMissing,
         CheckId::GlobalLayout,
@@ -48,6 +50,7 @@ impl CheckId {
         CheckId::LinksUnsupported,
         CheckId::LegacyYaml,
         CheckId::GitTracksModels,
+        CheckId::GitProtectionLost,
         CheckId::Detached,
         CheckId::RunInterrupted,
     ];
@@ -70,6 +73,7 @@ impl CheckId {
             CheckId::GitTracksModels => "git-tracks-models",
             CheckId::Detached => "detached",
             CheckId::RunInterrupted => "run-interrupted",
+            CheckId::GitProtectionLost => "git-protection-lost",
         }
     }
 }

@@ -43,6 +43,10 @@ pub enum Command {
     /// `--prune` deletes the proved duplicates.
     #[command(after_help = EXIT_CODES_HELP)]
     Backups(BackupsArgs),
+    /// Run an updater with the models link out of its way: unlink every migrated git checkout
+    /// (models/ written as git has it), run COMMAND, then migrate and protect again.
+    #[command(after_help = GUARD_HELP)]
+    Guard(GuardArgs),
     /// List every check with a one-line description.
     Checks,
     /// Explain one check: what it means, why it matters, what its fix does.
@@ -220,6 +224,42 @@ pub struct UndoArgs {
     /// How long to wait for another comfydoctor run on the same installs before giving up.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     pub wait: f64,
+}
+
+pub const GUARD_HELP: &str = "\
+Examples:
+  comfydoctor guard ComfyUI -- python_embeded\\python.exe update\\update.py ComfyUI\\
+  comfydoctor guard ~/ComfyUI -- git -C ~/ComfyUI pull --ff-only
+
+Exit code: COMMAND's own once the links are back; 2 when comfydoctor could not unlink (COMMAND
+did not run) or could not link again (the reason is on stderr; the next `comfydoctor fix`
+finishes the job).";
+
+#[derive(Debug, Args)]
+pub struct GuardArgs {
+    /// A workspace, an environment, a ComfyUI folder, or a folder to search (as for `scan`).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// The global models folder (as for `scan`).
+    #[arg(long, value_name = "DIR")]
+    pub models_dir: Option<PathBuf>,
+
+    /// How deep to search a folder that is not a workspace or an install.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub max_depth: usize,
+
+    /// Print only what goes wrong.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// How long to wait for another comfydoctor run on the same installs before giving up.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub wait: f64,
+
+    /// The updater and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
 }
 
 /// How user data in the way of the link is handled.

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use crate::checks::CheckId;
 use crate::cli::{
-    BackupsArgs, ColorChoice, DetachArgs, FixArgs, Format, LinkStyleArg, ScanArgs, StrategyArg, TargetArgs, UndoArgs,
+    BackupsArgs, ColorChoice, DetachArgs, FixArgs, Format, GuardArgs, LinkStyleArg, ScanArgs, StrategyArg, TargetArgs,
+    UndoArgs,
 };
 use crate::exit_codes::ErrorKind;
 use crate::fixes::Strategy;
@@ -155,7 +156,7 @@ impl Target {
 
     /// Whether git has to be asked at all.
     pub fn wants_git(&self) -> bool {
-        self.checks.contains(&CheckId::GitTracksModels)
+        self.checks.contains(&CheckId::GitTracksModels) || self.checks.contains(&CheckId::GitProtectionLost)
     }
 }
 
@@ -336,5 +337,28 @@ pub fn apply_color(choice: ColorChoice) {
         ColorChoice::Always => owo_colors::set_override(true),
         ColorChoice::Never => owo_colors::set_override(false),
         ColorChoice::Auto => {}
+    }
+}
+
+/// `comfydoctor guard`.
+#[derive(Debug, Clone)]
+pub struct GuardSettings {
+    pub target: Target,
+    pub wait: Duration,
+    pub command: Vec<std::ffi::OsString>,
+}
+
+impl GuardSettings {
+    pub fn from_args(args: &GuardArgs) -> Result<Self> {
+        let target = Target::from_args(&TargetArgs {
+            paths: args.paths.clone(),
+            models_dir: args.models_dir.clone(),
+            max_depth: args.max_depth,
+            checks: Vec::new(),
+            verbose: false,
+            quiet: args.quiet,
+            link_style: None,
+        })?;
+        Ok(GuardSettings { target, wait: wait(args.wait)?, command: args.command.clone() })
     }
 }

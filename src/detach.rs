@@ -163,6 +163,9 @@ pub fn plan(inspection: &Inspection, req: &Request) -> Result<InstallPlan, Refus
         needs_confirmation: true,
         view: Default::default(),
         global: None,
+        global_stock: None,
+        alerts: Vec::new(),
+        guard: false,
     };
     plan.view.hidden = hidden;
     Ok(plan)

@@ -207,6 +207,92 @@ pub fn staged_models_paths(root: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The id of the empty blob: a 0-byte tracked file (a placeholder).
+pub const EMPTY_BLOB: &str = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
+
+/// One entry of the index under `models/`, as `git ls-files -s` has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexEntry {
+    /// `100644`, `100755`, `120000` (a link), `160000` (a submodule).
+    pub mode: String,
+    pub oid: String,
+    /// As git spells it, from the repository root (`models/...`).
+    pub path: String,
+    pub skip_worktree: bool,
+}
+
+/// Every index entry under `models/` (stage 0), with its skip-worktree bit; `None` when git
+/// fails. Two reads: `ls-files -s` (mode, blob) and `ls-files -t` (the bit).
+pub fn models_index(root: &Path) -> Option<Vec<IndexEntry>> {
+    let staged = query(root, &["ls-files", "-s", "-z", "--", "models"])?;
+    let tagged = query(root, &["ls-files", "-t", "-z", "--", "models"])?;
+    let skipped: std::collections::HashSet<&[u8]> =
+        ls_files_tagged(&tagged).filter(|(s, _)| *s).map(|(_, p)| p).collect();
+    let mut out = Vec::new();
+    for rec in staged.split(|b| *b == 0).filter(|r| !r.is_empty()) {
+        let text = String::from_utf8_lossy(rec);
+        let Some((meta, path)) = text.split_once('\t') else { continue };
+        let mut parts = meta.split(' ');
+        let (Some(mode), Some(oid), Some(stage)) = (parts.next(), parts.next(), parts.next()) else { continue };
+        if stage != "0" {
+            continue;
+        }
+        let skip_worktree = skipped.contains(path.as_bytes());
+        out.push(IndexEntry { mode: mode.into(), oid: oid.into(), path: path.into(), skip_worktree });
+    }
+    Some(out)
+}
+
+/// The bytes of blob `oid`.
+pub fn blob(root: &Path, oid: &str) -> Option<Vec<u8>> {
+    query(root, &["cat-file", "blob", oid])
+}
+
+/// The blob id git would give each file's bytes (its filters applied, as for a checkout's own
+/// files); `None` when git fails. Paths must not hold a newline.
+pub fn blob_ids(root: &Path, files: &[PathBuf]) -> Option<Vec<String>> {
+    if files.is_empty() {
+        return Some(Vec::new());
+    }
+    let mut input = String::new();
+    for f in files {
+        input.push_str(&f.to_string_lossy());
+        input.push('\n');
+    }
+    let out = run(root, &["hash-object", "--stdin-paths"], Some(input.as_bytes()), Access::Read).ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let ids: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(|l| l.trim().to_string()).collect();
+    (ids.len() == files.len()).then_some(ids)
+}
+
+/// Which of these object ids the repository holds (a version of some file git has seen).
+pub fn known_objects(root: &Path, oids: &[String]) -> Vec<bool> {
+    if oids.is_empty() {
+        return Vec::new();
+    }
+    let input = oids.iter().map(|o| format!("{o}\n")).collect::<String>();
+    let Ok(out) = run(root, &["cat-file", "--batch-check"], Some(input.as_bytes()), Access::Read) else {
+        return vec![false; oids.len()];
+    };
+    let lines: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(String::from).collect();
+    oids.iter().enumerate().map(|(i, _)| lines.get(i).is_some_and(|l| !l.ends_with(" missing"))).collect()
+}
+
+/// The newest stash entry (`stash@{0}`): its subject and the paths it holds with their status
+/// letter (`D`, `M`, `A`, ...); `None` when there is no stash. Read only: the stash is the user's.
+pub fn newest_stash(root: &Path) -> Option<(String, Vec<(String, String)>)> {
+    let list = query(root, &["stash", "list", "--format=%s"])?;
+    let subject = String::from_utf8_lossy(&list).lines().next()?.to_string();
+    let show = query(root, &["stash", "show", "--name-status", "--no-renames", "stash@{0}"]).unwrap_or_default();
+    let paths = String::from_utf8_lossy(&show)
+        .lines()
+        .filter_map(|l| l.split_once('\t').map(|(s, p)| (s.to_string(), p.to_string())))
+        .collect();
+    Some((subject, paths))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -117,6 +117,8 @@ pub struct Inspection {
     /// A run of `fix` (or an undo) over this install that stopped part-way and whose process is
     /// gone (`run-interrupted`).
     pub unfinished_run: Option<UnfinishedRun>,
+    /// A linked checkout whose protection an updater took away (`git-protection-lost`).
+    pub protection_lost: Option<crate::protection::ProtectionLost>,
 }
 
 /// An interrupted run found in an install's journal folder.
@@ -201,6 +203,7 @@ pub fn inspect_install(install: &Install, with_git: bool) -> Inspection {
     let yaml = is_file.then(|| legacy_yaml::read_file(&yaml_path));
     let git = if with_git { git::inspect(&install.root) } else { GitState::NotARepo };
     let unfinished_run = unfinished_run(install);
+    let protection_lost = crate::protection::inspect(install, &models, &git);
     Inspection {
         install: install.clone(),
         models,
@@ -210,6 +213,7 @@ pub fn inspect_install(install: &Install, with_git: bool) -> Inspection {
         link: Default::default(),
         detached: None,
         unfinished_run,
+        protection_lost,
     }
 }
 

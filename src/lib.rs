@@ -35,6 +35,7 @@ pub mod plan;
 pub mod platform;
 pub mod progress;
 pub mod prompt;
+pub mod protection;
 pub mod report;
 pub mod sizes;
 pub mod state;

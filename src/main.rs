@@ -4,7 +4,9 @@ use clap::{CommandFactory, Parser};
 
 use comfydoctor::cli::{Cli, Command};
 use comfydoctor::commands;
-use comfydoctor::config::{self, BackupsSettings, DetachSettings, FixSettings, ScanSettings, UndoSettings};
+use comfydoctor::config::{
+    self, BackupsSettings, DetachSettings, FixSettings, GuardSettings, ScanSettings, UndoSettings,
+};
 use comfydoctor::error::Result;
 use comfydoctor::exit_codes::ExitCode;
 
@@ -16,6 +18,8 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Undo(args) => commands::undo::run(&UndoSettings::from_args(args)?),
         Command::Detach(args) => commands::detach::run(&DetachSettings::from_args(args)?),
         Command::Backups(args) => commands::backups::run(&BackupsSettings::from_args(args)?),
+        // The updater's own exit code passes through.
+        Command::Guard(args) => std::process::exit(commands::guard::run(&GuardSettings::from_args(args)?)?),
         Command::Checks => commands::checks::list(),
         Command::Explain { id } => commands::checks::explain(id),
         Command::Completions { shell } => {

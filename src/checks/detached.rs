@@ -39,6 +39,8 @@ fn held(f: &Finding) -> bool {
         | GitTracksModels | ModelsDirUnknown | WorkspaceMoved => true,
         // Its fallback YAML would point the install at the global folder again.
         LinksUnsupported => true,
+        // Its repair protects git for the link again (it needs the link, so it cannot fire here).
+        GitProtectionLost => true,
         // A YAML ComfyUI cannot read still matters to an install that runs alone.
         LegacyYaml => f.severity != Severity::Error,
         // An interrupted run is finished (or rolled back) whatever it did.

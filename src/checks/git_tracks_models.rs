@@ -24,6 +24,9 @@ repository), unless `fix --no-git-protection` is given.",
 };
 
 fn run(inspection: &Inspection, _: Option<&GlobalState>) -> Option<Finding> {
+    if inspection.protection_lost.is_some() {
+        return None; // `git-protection-lost` reports it, and its fix restores the protection
+    }
     if let Some(u) = inspection.git.unusable(&inspection.install.root) {
         // Not an info line: `fix` refuses to link such a checkout, and a link made anyway (or by
         // another tool) leaves it unprotected. `fix` itself cannot repair git, so no fix text.

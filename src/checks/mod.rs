@@ -10,6 +10,7 @@ pub use crate::check_id::{CheckId, UnknownCheckId};
 use crate::inspect::{GlobalState, Inspection};
 
 pub mod detached;
+pub mod git_protection_lost;
 mod git_tracks_models;
 mod global_layout;
 mod global_link_broken;
@@ -103,6 +104,7 @@ pub fn check(id: CheckId) -> &'static Check {
         CheckId::GitTracksModels => &git_tracks_models::CHECK,
         CheckId::Detached => &detached::CHECK,
         CheckId::RunInterrupted => &run_interrupted::CHECK,
+        CheckId::GitProtectionLost => &git_protection_lost::CHECK,
     }
 }
 

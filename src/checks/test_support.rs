@@ -154,6 +154,7 @@ pub fn inspection(models: ModelsState) -> Inspection {
         link: Default::default(),
         detached: None,
         unfinished_run: None,
+        protection_lost: None,
     }
 }
 

@@ -124,7 +124,7 @@ fn plan_all(scan: &Scan, settings: &FixSettings) -> Planned {
             let mut ctx = Ctx {
                 strategy,
                 stamp: &stamp,
-                backup_root: install.root.join(format!("models.comfydoctor-backup-{stamp}")),
+                backup_root: unused_backup_root(&install.root, &stamp),
                 journal_dir: install.journal_dir(),
                 view,
                 git_protection: settings.git_protection,
@@ -282,6 +282,9 @@ fn execute_all(groups: &BTreeMap<PathBuf, Vec<InstallPlan>>, settings: &FixSetti
             for (plan, outcome) in plans.iter().zip(&report.installs) {
                 if outcome.stopped.is_none() && outcome.applied > 0 {
                     println!("{}", quiet_line(plan, outcome.applied, &undo));
+                }
+                for alert in &plan.alerts {
+                    println!("warning: {alert}");
                 }
             }
         }
@@ -441,6 +444,9 @@ fn print_plan(report: &InstallReport, plan: &InstallPlan, label: Option<&str>) {
     for note in &plan.notes {
         println!("       note: {note}");
     }
+    for alert in &plan.alerts {
+        println!("    warning: {alert}");
+    }
     if plan.steps.is_empty() && plan.notes.is_empty() {
         println!("       nothing to do");
     }
@@ -499,6 +505,19 @@ fn unique(items: impl Iterator<Item = PathBuf>) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// `<root>/models.comfydoctor-backup-<stamp>`, or with `-2`, `-3`, ... when an earlier run of
+/// the same second made that one (`guard` migrates right after the updater).
+fn unused_backup_root(root: &Path, stamp: &str) -> PathBuf {
+    let base = root.join(format!("models.comfydoctor-backup-{stamp}"));
+    if std::fs::symlink_metadata(&base).is_err() {
+        return base;
+    }
+    (2..)
+        .map(|n| root.join(format!("models.comfydoctor-backup-{stamp}-{n}")))
+        .find(|p| std::fs::symlink_metadata(p).is_err())
+        .unwrap_or(base)
 }
 
 /// `20261124T150102Z`: sorts as text, safe in file names everywhere.

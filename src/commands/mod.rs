@@ -4,6 +4,7 @@ pub mod backups;
 pub mod checks;
 pub mod detach;
 pub mod fix;
+pub mod guard;
 mod lifecycle;
 mod locking;
 pub mod scan;

@@ -44,7 +44,12 @@ fn undo_changes(a: &Action) -> Vec<(PathBuf, &'static str)> {
         Action::GitSkipWorktree { repo, paths } => {
             paths.iter().map(|p| (repo.join(p), "clear skip-worktree on it")).collect()
         }
-        Action::GitSparseCheckout { saved, .. } => saved.iter().map(|f| (f.path.clone(), "write it back")).collect(),
+        Action::GitNoSkipWorktree { repo, paths } => {
+            paths.iter().map(|p| (repo.join(p), "set skip-worktree on it")).collect()
+        }
+        Action::GitSparseCheckout { saved, .. } | Action::GitSparseDisable { saved, .. } => {
+            saved.iter().map(|f| (f.path.clone(), "write it back")).collect()
+        }
         Action::SetDetached { path, .. } => one(path, "write it back"),
         Action::GitUnprotect { saved, .. } => saved.iter().map(|f| (f.path.clone(), "write it back")).collect(),
         // Not undoable: its undo changes nothing.

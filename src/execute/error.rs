@@ -49,6 +49,11 @@ pub enum ExecError {
         "run {id} deleted backup files proved identical to the global folder's; deletions are not undoable (the bytes are in the global folder). `comfydoctor undo --list` shows the other runs"
     )]
     NotUndoable { id: String },
+    /// The run is the first half of a `comfydoctor guard` (see `InstallPlan::guard`).
+    #[error(
+        "run {id} stood the models link aside for an update (comfydoctor guard); the update cannot be undone, so neither can this run nor the runs before it; nothing was done. The run after it (or `comfydoctor fix`) links the checkout again"
+    )]
+    GuardRun { id: String },
     #[error("simulated crash ({0}, test failpoint)")]
     Failpoint(String),
 }
@@ -62,6 +67,7 @@ impl ExecError {
             | ExecError::AlreadyUndone { .. }
             | ExecError::NotResumable { .. }
             | ExecError::NewerRunsDepend { .. }
+            | ExecError::GuardRun { .. }
             | ExecError::NotUndoable { .. } => ErrorKind::Usage,
             ExecError::Locked { .. }
             | ExecError::Journal { .. }

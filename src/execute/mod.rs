@@ -303,7 +303,8 @@ fn forward(
         .enumerate()
         .map(|(i, plan)| {
             let begun = prior.is_some_and(|f| f.forward.keys().any(|k| k.0 == i));
-            (s.opts.view_check && !begun && !plan.steps.is_empty()).then(|| view::before(plan))
+            // A guard's unlinking hides the global folder on purpose, also when resumed.
+            (s.opts.view_check && !begun && !plan.steps.is_empty() && !plan.guard).then(|| view::before(plan))
         })
         .collect();
     for (i, plan) in plans.iter().enumerate() {
@@ -693,6 +694,9 @@ fn undo_run(run: &JournalRun, opts: &ExecOptions, newer: Newer) -> Result<UndoRe
         return Err(ExecError::AlreadyUndone { id: run.run_id });
     }
     check_indices(&run, &f)?;
+    if newer == Newer::Refuse && run.plans.iter().any(|p| p.guard) {
+        return Err(ExecError::GuardRun { id: run.run_id });
+    }
     if newer == Newer::Refuse {
         // Read under the lock: what is in effect now decides.
         let dependents = depends::dependents(&read_dir_runs(&dir)?, &run);

@@ -97,7 +97,11 @@ impl Preflight {
                 self.changes(j, path)?;
             }
             // git checks its own files and says what is wrong.
-            Action::GitSkipWorktree { .. } | Action::GitSparseCheckout { .. } | Action::GitUnprotect { .. } => {}
+            Action::GitSkipWorktree { .. }
+            | Action::GitSparseCheckout { .. }
+            | Action::GitUnprotect { .. }
+            | Action::GitNoSkipWorktree { .. }
+            | Action::GitSparseDisable { .. } => {}
         }
         Ok(())
     }

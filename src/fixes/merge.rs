@@ -319,14 +319,16 @@ fn move_tree<'t>(
                     report.moved_bytes += len;
                     ctx.act(draft, check, Action::Move { from: src, to: dst });
                 }
-                Dest::File { bytes_at, .. } if same_bytes(&src, &bytes_at) => match stock_contents(&src, &r) {
-                    // ComfyUI's own file, already in the global folder: nothing of the user's.
-                    Some(contents) => ctx.act(draft, check, Action::RemoveStockFile { path: src, contents }),
-                    None => {
-                        report.duplicates.push(shown);
-                        ctx.backup(draft, check, &src, &r);
+                Dest::File { bytes_at, .. } if same_bytes(&src, &bytes_at) => {
+                    match stock_contents(&src, &r).or_else(|| super::guard::git_stock_contents(src_root, &src, &r)) {
+                        // ComfyUI's own file, already in the global folder: nothing of the user's.
+                        Some(contents) => ctx.act(draft, check, Action::RemoveStockFile { path: src, contents }),
+                        None => {
+                            report.duplicates.push(shown);
+                            ctx.backup(draft, check, &src, &r);
+                        }
                     }
-                },
+                }
                 // A folder of that name: the file moves in beside it, under a free name.
                 Dest::Dir => {
                     let to = free_name(ctx, &dst);

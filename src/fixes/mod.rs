@@ -14,9 +14,11 @@ use crate::plan::{Action, InstallPlan, Step, ViewChanges};
 use crate::platform::{self, Entry};
 
 mod detached;
+mod git_protection_lost;
 mod git_tracks_models;
 mod global_layout;
 mod global_missing;
+pub mod guard;
 mod legacy_yaml;
 mod link_broken;
 mod link_missing;
@@ -209,6 +211,8 @@ pub struct Draft {
     pub notes: Vec<String>,
     pub needs_confirmation: bool,
     pub view: ViewChanges,
+    /// Printed even with `--quiet` (see [`InstallPlan::alerts`]).
+    pub alerts: Vec<String>,
 }
 
 impl Draft {
@@ -269,11 +273,11 @@ impl Ctx<'_> {
             Action::AppendLine { path, line } => {
                 self.view.appended.insert((path.clone(), line.clone()));
             }
-            Action::GitSparseCheckout { saved, .. } => {
+            Action::GitSparseCheckout { saved, .. } | Action::GitSparseDisable { saved, .. } => {
                 self.view.git_saved.extend(saved.iter().map(|s| s.path.clone()));
             }
             // The index is the checkout's own.
-            Action::GitSkipWorktree { .. } => {}
+            Action::GitSkipWorktree { .. } | Action::GitNoSkipWorktree { .. } => {}
             // The record beside the journals is not part of the disk the planners look at.
             Action::SetDetached { .. } | Action::GitUnprotect { .. } => {}
             Action::DeleteDuplicate { path, .. } => self.view.set(path, Dest::Missing),
@@ -360,6 +364,7 @@ pub fn fix(id: CheckId) -> Fix {
         CheckId::Detached => Fix::OnLink(detached::plan),
         // `fix` finishes (or rolls back) an interrupted run before it plans anything.
         CheckId::RunInterrupted => Fix::Manual,
+        CheckId::GitProtectionLost => Fix::OnLink(git_protection_lost::plan),
     }
 }
 
@@ -426,14 +431,19 @@ pub fn plan_install(inspection: &Inspection, findings: &[Finding], ctx: &mut Ctx
             plan(inspection, ctx, &mut draft);
         }
     }
-    Ok(InstallPlan {
+    let mut plan = InstallPlan {
         install: inspection.install.root.clone(),
         steps: draft.steps,
         notes: draft.notes,
         needs_confirmation: draft.needs_confirmation,
         view: draft.view,
         global: inspection.global.as_ref().map(|g| g.dir.path.clone()),
-    })
+        global_stock: None,
+        alerts: draft.alerts,
+        guard: false,
+    };
+    git_protection_lost::record(inspection, ctx.view, &mut plan);
+    Ok(plan)
 }
 
 /// The global folder inside `models/`, or the install inside the global folder, would make the

@@ -95,6 +95,14 @@ pub fn describe(action: &Action) -> String {
             q(repo),
             crate::wording::count(paths.len(), "tracked path", "tracked paths")
         ),
+        Action::GitNoSkipWorktree { repo, paths } => format!(
+            "git -C {} update-index --no-skip-worktree -- <{} tracked path(s) under models/>",
+            q(repo),
+            paths.len()
+        ),
+        Action::GitSparseDisable { repo, .. } => {
+            format!("git -C {} sparse-checkout disable  # and drop its /models/ rule", q(repo))
+        }
         Action::GitSparseCheckout { repo, patterns, .. } => {
             let pats: Vec<String> = patterns.iter().map(|p| format!("'{p}'")).collect();
             format!(

@@ -120,6 +120,22 @@ pub enum Action {
         patterns: Vec<String>,
         saved: Vec<SavedFile>,
     },
+    /// `git update-index --no-skip-worktree` for these tracked paths (relative to `repo`): git
+    /// looks at the work tree again (`guard`, before an updater runs on a real `models/`).
+    /// Undo: `--skip-worktree` for the same paths.
+    GitNoSkipWorktree {
+        #[serde(with = "path_serde")]
+        repo: PathBuf,
+        paths: Vec<String>,
+    },
+    /// `git sparse-checkout disable`, then the sparse-checkout file without its `/models/` rules
+    /// (removed when nothing but `/*` is left): git's state as an unmigrated checkout has it.
+    /// `saved` holds the git files it changes, as planned; undo writes them back byte for byte.
+    GitSparseDisable {
+        #[serde(with = "path_serde")]
+        repo: PathBuf,
+        saved: Vec<SavedFile>,
+    },
     /// Write a new file atomically (temporary name in the same folder, fsync, rename); `path`
     /// must not exist. Undo: remove it if its bytes are still these.
     WriteFile {
@@ -204,6 +220,38 @@ pub struct InstallPlan {
     /// sees it; `None` in plans that do not touch it.
     #[serde(default, with = "opt_path_serde", skip_serializing_if = "Option::is_none")]
     pub global: Option<PathBuf>,
+    /// For a git checkout: what the global folder holds, once this plan is done, at the paths
+    /// git tracks under `models/` (`git-protection-lost` compares it with what an updater left).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global_stock: Option<GlobalStock>,
+    /// Lines `fix` prints even with `--quiet` (a stock file an updater overwrote).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<String>,
+    /// The first half of a `comfydoctor guard`: the link stood aside for an updater, whose
+    /// changes cannot be undone, so `undo` refuses the run (`fix` links the checkout again).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub guard: bool,
+}
+
+/// The global folder's files at the paths a checkout's index tracks under `models/`, recorded
+/// in the journal: an updater that writes through the link later is measured against it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GlobalStock {
+    /// Relative to `models/` (`/`-separated); absent paths are not listed.
+    pub files: Vec<StockSeen>,
+}
+
+/// One file of the global folder at a tracked `models/` path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockSeen {
+    pub path: String,
+    pub size: u64,
+    /// `None` for a file too big to hash (no stock file is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Its bytes are no stock version comfydoctor or the checkout's git knows (an edit).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub edited: bool,
 }
 
 /// `Option<PathBuf>` in the form of [`path_serde`].

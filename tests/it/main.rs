@@ -14,6 +14,7 @@ mod detach;
 mod discovery;
 mod executor;
 mod fix;
+mod guard;
 mod half_migrated;
 mod harness;
 mod interaction;

@@ -209,3 +209,80 @@ pub mod sparse_checkout {
         Ok(())
     }
 }
+
+/// `GitNoSkipWorktree`: git looks at the tracked `models/` paths again (`guard`, once `models/`
+/// is a real folder holding what the index has).
+pub mod no_skip_worktree {
+    use super::*;
+
+    pub fn apply(repo: &Path, paths: &[String]) -> Result<StepDetail, Fail> {
+        set_skip_worktree(repo, paths, false)?;
+        Ok(StepDetail::default())
+    }
+
+    pub fn took_effect(repo: &Path, paths: &[String]) -> Result<Option<StepDetail>, StepError> {
+        Ok((skipped_count(repo, paths)? == 0).then(StepDetail::default))
+    }
+
+    pub fn undo_took_effect(repo: &Path, paths: &[String]) -> Result<bool, StepError> {
+        Ok(skipped_count(repo, paths)? == paths.len())
+    }
+
+    pub fn undo(repo: &Path, paths: &[String]) -> Result<(), Fail> {
+        Ok(set_skip_worktree(repo, paths, true)?)
+    }
+}
+
+/// `GitSparseDisable`: the sparse checkout off and its `/models/` rules gone, as in a checkout
+/// that was never migrated. Never while `models` is a link: git would fill the folder it
+/// leads to.
+pub mod sparse_disable {
+    use super::*;
+
+    fn is_models_rule(line: &str) -> bool {
+        matches!(line.trim(), "!/models/" | "!/models" | "!/models/*" | "!models/")
+    }
+
+    fn sparse_file(saved: &[SavedFile]) -> Option<&Path> {
+        saved.iter().map(|s| s.path.as_path()).find(|p| p.ends_with("info/sparse-checkout"))
+    }
+
+    pub fn apply(repo: &Path, saved: &[SavedFile], env: &Env) -> Result<StepDetail, Fail> {
+        let models = repo.join("models");
+        if let Entry::Link(_) = read(&models)? {
+            return Err(
+                refuse(&models, "models is still a link: git would write into the folder it leads to".into()).into()
+            );
+        }
+        git(repo, &["sparse-checkout", "disable"], None, Access::Write)?;
+        if let Some(file) = sparse_file(saved)
+            && let Some(text) = current(file)?
+        {
+            let kept: Vec<&str> = text.lines().filter(|l| !is_models_rule(l)).collect();
+            let only_all =
+                kept.iter().map(|l| l.trim()).filter(|l| !l.is_empty() && !l.starts_with('#')).all(|l| l == "/*");
+            if only_all {
+                fs::remove_file(file).map_err(|e| io_step(file, "cannot remove", e))?;
+            } else {
+                let mut out = kept.join("\n");
+                out.push('\n');
+                write_atomic(file, out.as_bytes(), env.tag)?;
+            }
+        }
+        Ok(StepDetail { sha256: Some(digest(saved)?), ..StepDetail::default() })
+    }
+
+    pub fn took_effect(repo: &Path, saved: &[SavedFile]) -> Result<Option<StepDetail>, StepError> {
+        let enabled = git(repo, &["config", "--bool", "core.sparseCheckout"], None, Access::Read)
+            .is_ok_and(|o| String::from_utf8_lossy(&o).trim() == "true");
+        let rule_left = match sparse_file(saved) {
+            Some(file) => current(file)?.is_some_and(|t| t.lines().any(is_models_rule)),
+            None => false,
+        };
+        if enabled || rule_left {
+            Ok(None)
+        } else {
+            Ok(Some(StepDetail { sha256: Some(digest(saved)?), ..StepDetail::default() }))
+        }
+    }
+}

@@ -85,6 +85,8 @@ pub(super) fn precondition(action: &Action) -> Result<(), StepError> {
         }
         Action::DeleteDuplicate { path, twin, len, .. } => lifecycle::delete_duplicate::precondition(path, twin, *len),
         Action::GitUnprotect { repo, saved, .. } => lifecycle::git_unprotect::precondition(repo, saved),
+        Action::GitNoSkipWorktree { repo, .. } => git::skip_worktree::precondition(repo),
+        Action::GitSparseDisable { repo, saved } => git::sparse_checkout::precondition(repo, saved),
     }
 }
 
@@ -119,6 +121,8 @@ pub(super) fn apply(action: &Action, env: &Env, on_copied: OnCopied) -> Result<S
         Action::GitUnprotect { repo, unskip, patterns, saved } => {
             lifecycle::git_unprotect::apply(repo, unskip, patterns.as_deref(), saved)
         }
+        Action::GitNoSkipWorktree { repo, paths } => git::no_skip_worktree::apply(repo, paths),
+        Action::GitSparseDisable { repo, saved } => git::sparse_disable::apply(repo, saved, env),
     }
 }
 
@@ -150,6 +154,8 @@ pub(super) fn took_effect(action: &Action, started: &StepDetail) -> Result<Optio
         }
         Action::DeleteDuplicate { path, .. } => lifecycle::delete_duplicate::took_effect(path),
         Action::GitUnprotect { repo, unskip, saved, .. } => lifecycle::git_unprotect::took_effect(repo, unskip, saved),
+        Action::GitNoSkipWorktree { repo, paths } => git::no_skip_worktree::took_effect(repo, paths),
+        Action::GitSparseDisable { repo, saved } => git::sparse_disable::took_effect(repo, saved),
     }
 }
 
@@ -172,7 +178,10 @@ pub(super) fn undo_took_effect(action: &Action) -> Result<bool, StepError> {
         Action::WriteFile { path, .. } => file::write_file::undo_took_effect(path),
         Action::AppendLine { path, line } => file::append_line::undo_took_effect(path, line),
         Action::GitSkipWorktree { repo, paths } => git::skip_worktree::undo_took_effect(repo, paths),
-        Action::GitSparseCheckout { saved, .. } => git::sparse_checkout::undo_took_effect(saved),
+        Action::GitSparseCheckout { saved, .. } | Action::GitSparseDisable { saved, .. } => {
+            git::sparse_checkout::undo_took_effect(saved)
+        }
+        Action::GitNoSkipWorktree { repo, paths } => git::no_skip_worktree::undo_took_effect(repo, paths),
         Action::SetDetached { path, install, was, .. } => {
             lifecycle::set_detached::undo_took_effect(path, install, was.as_ref())
         }
@@ -202,7 +211,10 @@ pub(super) fn apply_undo(action: &Action, detail: &StepDetail, env: &Env, on_cop
         Action::WriteFile { path, contents, .. } => file::write_file::undo(path, contents),
         Action::AppendLine { path, line } => file::append_line::undo(path, line, detail, env),
         Action::GitSkipWorktree { repo, paths } => git::skip_worktree::undo(repo, paths),
-        Action::GitSparseCheckout { saved, .. } => git::sparse_checkout::undo(saved, detail, env),
+        Action::GitSparseCheckout { saved, .. } | Action::GitSparseDisable { saved, .. } => {
+            git::sparse_checkout::undo(saved, detail, env)
+        }
+        Action::GitNoSkipWorktree { repo, paths } => git::no_skip_worktree::undo(repo, paths),
         Action::SetDetached { path, install, now, was } => {
             lifecycle::set_detached::undo(path, install, now.as_ref(), was.as_ref(), env)
         }
@@ -228,7 +240,9 @@ fn action_path(action: &Action) -> &Path {
         | Action::DeleteDuplicate { path, .. } => path,
         Action::GitSkipWorktree { repo, .. }
         | Action::GitSparseCheckout { repo, .. }
-        | Action::GitUnprotect { repo, .. } => repo,
+        | Action::GitUnprotect { repo, .. }
+        | Action::GitNoSkipWorktree { repo, .. }
+        | Action::GitSparseDisable { repo, .. } => repo,
         Action::Move { to, .. } | Action::HardLink { to, .. } | Action::CopyVerify { to, .. } => to,
         Action::CreateLink { link, .. }
         | Action::ReplaceLink { link, .. }

@@ -3,6 +3,7 @@
 //! mainly about.
 
 mod detached;
+mod git_protection_lost;
 mod git_tracks_models;
 mod global_layout;
 mod global_link_broken;

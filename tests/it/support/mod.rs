@@ -12,6 +12,7 @@ mod listing;
 mod plans;
 mod run;
 mod stock;
+mod upstream;
 mod ws;
 
 pub use contract::*;
@@ -21,6 +22,7 @@ pub use listing::*;
 pub use plans::*;
 pub use run::*;
 pub use stock::*;
+pub use upstream::*;
 pub use ws::*;
 
 /// ComfyUI's standard subfolders of `models/`, as a fresh clone has them (a global folder
@@ -64,6 +66,7 @@ pub const ALL_CHECK_IDS: &[&str] = &[
     "links-unsupported",
     "legacy-yaml",
     "git-tracks-models",
+    "git-protection-lost",
     "detached",
     "run-interrupted",
 ];
