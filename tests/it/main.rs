@@ -9,12 +9,16 @@
 
 mod checks;
 mod cli;
+mod completions;
 mod discovery;
 mod executor;
 mod fix;
 mod half_migrated;
 mod harness;
+mod help;
 mod interrupt;
+mod launch_scripts;
+mod man;
 mod preflight;
 // Generated workspaces need symlinks, hard links, modes and byte names: Unix only.
 #[cfg(unix)]
