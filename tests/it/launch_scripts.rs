@@ -78,17 +78,24 @@ fn launch(ws: &Ws, bin: &Bin, script: &Path, args: &[&str], envs: &[(&str, &str)
     }
 }
 
+/// A workspace whose install `e` has a dangling models link, the script in its ComfyUI folder,
+/// and PATH's folder (with comfydoctor when `with_doctor`).
+fn broken_install(with_doctor: bool) -> (Ws, PathBuf, PathBuf, Bin) {
+    let ws = Ws::new();
+    let comfy = ws.env("e");
+    symlink("../../../models-moved-away", comfy.join("models"));
+    let script = install_script(&comfy);
+    let bin = Bin::new(&ws, with_doctor);
+    (ws, comfy, script, bin)
+}
+
 fn canonical(p: &Path) -> String {
     std::fs::canonicalize(p).unwrap().display().to_string()
 }
 
 #[test]
 fn the_doctor_repairs_a_broken_link_before_comfyui_starts() {
-    let ws = Ws::new();
-    let comfy = ws.env("e");
-    symlink("../../../models-moved-away", comfy.join("models"));
-    let script = install_script(&comfy);
-    let bin = Bin::new(&ws, true);
+    let (ws, comfy, script, bin) = broken_install(true);
 
     let out = launch(&ws, &bin, &script, &["--listen", "0.0.0.0"], &[]);
     out.expect(0, "launch");
@@ -103,11 +110,7 @@ fn the_doctor_repairs_a_broken_link_before_comfyui_starts() {
 
 #[test]
 fn without_comfydoctor_comfyui_starts_anyway_and_says_so() {
-    let ws = Ws::new();
-    let comfy = ws.env("e");
-    symlink("../../../models-moved-away", comfy.join("models"));
-    let script = install_script(&comfy);
-    let bin = Bin::new(&ws, false);
+    let (ws, comfy, script, bin) = broken_install(false);
 
     let out = launch(&ws, &bin, &script, &[], &[]);
     out.expect(0, "launch without comfydoctor");
@@ -154,11 +157,7 @@ fn only_a_doctor_that_could_not_finish_keeps_comfyui_from_starting() {
 
 #[test]
 fn comfydoctor_skip_starts_comfyui_without_the_doctor() {
-    let ws = Ws::new();
-    let comfy = ws.env("e");
-    symlink("../../../models-moved-away", comfy.join("models"));
-    let script = install_script(&comfy);
-    let bin = Bin::new(&ws, true);
+    let (ws, comfy, script, bin) = broken_install(true);
     let out = launch(&ws, &bin, &script, &[], &[("COMFYDOCTOR_SKIP", "1")]);
     out.expect(0, "skip");
     assert!(bin.ran().is_some());

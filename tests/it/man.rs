@@ -42,9 +42,10 @@ fn man_writes_a_page_for_the_command_and_each_subcommand() {
     }
     assert!(!main.contains("comfydoctor\\-man"), "hidden subcommand listed");
     let scan = std::fs::read_to_string(dir.join("comfydoctor-scan.1")).unwrap();
-    for text in ["Examples:", "Exit codes:", "models\\-dir", "format"] {
-        assert!(scan.contains(text), "scan page lacks {text}");
+    for text in [".SH EXAMPLES\n.nf\n", ".SH \"EXIT STATUS\"\n.nf\n", "models\\-dir", "format"] {
+        assert!(scan.contains(text), "scan page lacks {text:?}:\n{scan}");
     }
+    assert!(!scan.contains("Examples:"), "the examples are a section, not text");
     let explain = std::fs::read_to_string(dir.join("comfydoctor-explain.1")).unwrap();
     for id in ALL_CHECK_IDS {
         assert!(explain.contains(&id.replace('-', "\\-")), "explain page lacks {id}");
