@@ -11,13 +11,15 @@
 # folder, ..\.venv as in a ComfyDock environment, else python on PATH).
 #   powershell -ExecutionPolicy Bypass -File run_comfyui.ps1 --listen 0.0.0.0
 #
-# comfydoctor's exit code (README, "Exit codes" and "Launch scripts"):
+# comfydoctor's exit code (README, "Exit codes" and "Launch scripts"); every documented one
+# means comfydoctor finished what it started:
 #   0      healthy (or repaired): ComfyUI starts.
 #   1      findings it leaves to you: ComfyUI starts; "comfydoctor scan <ComfyUI>" lists them.
-#   2      comfydoctor could not finish (another comfydoctor run is changing this install, a run
-#          could not be finished or rolled back, a fix was refused, no install found): the models
-#          folder may be mid-change, so ComfyUI does NOT start. The reason is printed above.
-#   other  comfydoctor crashed: ComfyUI does not start either.
+#   2      comfydoctor changed nothing (a fix refused or rolled back, the global models folder
+#          not known yet: set COMFYDOCTOR_MODELS_DIR, another comfydoctor run holding the
+#          install): ComfyUI starts as it is; the reason is printed above.
+#   other  comfydoctor crashed mid-run, which can leave the models folder half changed: ComfyUI
+#          does NOT start. The next start first finishes or rolls back the interrupted run.
 # comfydoctor not found: ComfyUI starts as it would without this script.
 # $env:COMFYDOCTOR_SKIP = "1" starts ComfyUI without asking comfydoctor.
 
@@ -64,8 +66,10 @@ if ($env:COMFYDOCTOR_SKIP -eq '1') {
     $code = $LASTEXITCODE
     if ($code -eq 1) {
         Write-Host "run_comfyui.ps1: comfydoctor left findings for you; see: comfydoctor scan `"$comfy`""
+    } elseif ($code -eq 2) {
+        Write-Host "run_comfyui.ps1: comfydoctor changed nothing (the reason is above); starting ComfyUI as it is. See: comfydoctor scan `"$comfy`""
     } elseif ($code -ne 0) {
-        Write-Host "run_comfyui.ps1: comfydoctor stopped with exit code $code (the reason is above): ComfyUI not started."
+        Write-Host "run_comfyui.ps1: comfydoctor ended with exit code $code, perhaps half-way: ComfyUI not started."
         Write-Host "  See: comfydoctor scan `"$comfy`".  To start anyway: `$env:COMFYDOCTOR_SKIP = '1'"
         exit $code
     }

@@ -15,16 +15,17 @@
 #   COMFYDOCTOR_MODELS_DIR  the global models folder, when no ComfyDock workspace names it
 #   COMFYDOCTOR_SKIP=1      start ComfyUI without asking comfydoctor
 #
-# What comfydoctor's exit code means here (README, "Exit codes" and "Launch scripts"):
+# What comfydoctor's exit code means here (README, "Exit codes" and "Launch scripts"). Every
+# documented code means comfydoctor finished what it started:
 #   0      healthy (or repaired): start ComfyUI.
 #   1      findings remain that `fix --yes` leaves to you (a warning, a choice it asks about):
 #          start ComfyUI, and say so.
-#   2      comfydoctor could not finish: another comfydoctor run is changing this install, a run
-#          could not be finished or rolled back, a fix was refused or rolled back, or the
-#          folder is no install it knows. The models folder may be mid-change, so ComfyUI is NOT
-#          started (it would recreate an empty models/ and show missing models); the reason is
-#          printed above.
-#   other  comfydoctor crashed or was interrupted: ComfyUI is not started either.
+#   2      comfydoctor changed nothing for this install (a fix refused or rolled back, the global
+#          models folder not known yet, another comfydoctor run holding it, no install found):
+#          start ComfyUI as it is, and say so; the reason is printed above.
+#   other  comfydoctor crashed or was killed mid-run, which can leave the models folder half
+#          changed: ComfyUI is NOT started. The next `fix --yes` (the next launch) first
+#          finishes or rolls back the interrupted run.
 # comfydoctor not installed: said once, and ComfyUI starts as it would without this script.
 set -u
 
@@ -46,8 +47,9 @@ else
   case $code in
     0) ;;
     1) echo "run_comfyui.sh: comfydoctor left findings for you; see: $doctor scan \"$comfy\"" >&2 ;;
+    2) echo "run_comfyui.sh: comfydoctor changed nothing (reason above); starting ComfyUI as it is. See: $doctor scan \"$comfy\"" >&2 ;;
     *)
-      echo "run_comfyui.sh: comfydoctor stopped with exit code $code (reason above): ComfyUI not started." >&2
+      echo "run_comfyui.sh: comfydoctor ended with exit code $code, perhaps half-way: ComfyUI not started." >&2
       echo "  See: $doctor scan \"$comfy\".  To start anyway: COMFYDOCTOR_SKIP=1 $0" >&2
       exit "$code"
       ;;

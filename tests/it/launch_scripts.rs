@@ -1,6 +1,7 @@
 //! `examples/run_comfyui.sh` run for real: the doctor repairs a broken link before ComfyUI's
-//! `main.py` starts; without comfydoctor on PATH ComfyUI starts anyway, with a message; and of
-//! the doctor's exit codes only "could not finish" (2, or a crash) keeps ComfyUI from starting.
+//! `main.py` starts; without comfydoctor on PATH ComfyUI starts anyway, with a message; and
+//! only a doctor that ended outside its documented codes (a crash, mid-run) keeps ComfyUI from
+//! starting.
 //!
 //! Python is a stand-in on PATH (`python3`) that records the script it was asked to run, its
 //! arguments and what `models` resolved to at that moment, so no Python is needed.
@@ -121,13 +122,14 @@ fn without_comfydoctor_comfyui_starts_anyway_and_says_so() {
     assert_eq!(raw_target(&comfy.join("models")), Path::new("../../../models-moved-away"));
 }
 
-/// Every exit code of the doctor, through a stand-in doctor: only 0 and 1 start ComfyUI.
+/// Every exit code of the doctor, through a stand-in doctor: the documented ones (0, 1, 2) all
+/// leave the install whole and start ComfyUI; anything else does not.
 #[test]
-fn only_a_doctor_that_could_not_finish_keeps_comfyui_from_starting() {
+fn only_a_doctor_that_crashed_keeps_comfyui_from_starting() {
     let cases: &[(i32, bool, &str)] = &[
         (0, true, ""),
         (1, true, "left findings for you"),
-        (2, false, "ComfyUI not started"),
+        (2, true, "changed nothing"),
         (3, false, "ComfyUI not started"),
         (101, false, "ComfyUI not started"),
     ];
@@ -179,11 +181,35 @@ fn the_windows_scripts_start_comfyui_as_the_portable_build_does() {
         assert!(text.contains("COMFYDOCTOR_SKIP"), "{name}: a way to start without the doctor");
     }
     assert!(bat.contains(r".\python_embeded\python.exe -s ComfyUI\main.py --windows-standalone-build %*"));
-    for line in [r#"if "%CODE%"=="0" goto start"#, r#"if "%CODE%"=="1" goto findings"#, "exit /b %CODE%"] {
+    for line in [
+        r#"if "%CODE%"=="0" goto start"#,
+        r#"if "%CODE%"=="1" goto findings"#,
+        r#"if "%CODE%"=="2" goto unchanged"#,
+        "exit /b %CODE%",
+    ] {
         assert!(bat.contains(line), "bat: {line}");
     }
     assert!(ps1.contains(r"@('-s', 'ComfyUI\main.py', '--windows-standalone-build')"));
-    for line in ["if ($code -eq 1)", "} elseif ($code -ne 0) {", "exit $code"] {
+    for line in ["if ($code -eq 1)", "} elseif ($code -eq 2) {", "} elseif ($code -ne 0) {", "exit $code"] {
         assert!(ps1.contains(line), "ps1: {line}");
     }
+}
+
+/// The usual first launch of a standalone install: no global models folder is known yet, so the
+/// doctor refuses the install (exit 2, nothing changed) and ComfyUI starts as it is, with the
+/// reason.
+#[test]
+fn a_refused_install_starts_as_it_is_with_the_reason() {
+    let ws = Ws::new();
+    let comfy = ws.base.join("ComfyUI");
+    make_comfyui(&comfy);
+    let script = install_script(&comfy);
+    let bin = Bin::new(&ws, true);
+    let out = launch(&ws, &bin, &script, &[], &[]);
+    out.expect(0, "launch");
+    assert!(out.stderr.contains("models-dir") || out.stderr.contains("global models folder"), "{}", out.stderr);
+    assert!(out.stderr.contains("changed nothing"), "{}", out.stderr);
+    let ran = bin.ran().expect("ComfyUI started");
+    assert_eq!(ran["script"], format!("{}/main.py", canonical(&comfy)));
+    assert!(!comfy.join("models").exists() || !comfy.join("models").is_symlink(), "nothing linked");
 }
