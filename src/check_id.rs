@@ -96,9 +96,63 @@ impl FromStr for CheckId {
     }
 }
 
+impl CheckId {
+    /// The ID a mistyped `typed` most likely meant: the same ID in another case or with `_` for
+    /// `-`; the one ID that contains it (`wrong-target`); else the closest by edit distance,
+    /// when close enough to be a typo (`link-mising`). `None` for an exact ID or nothing near.
+    pub fn nearest(typed: &str) -> Option<CheckId> {
+        let norm = typed.trim().to_ascii_lowercase().replace(['_', ' '], "-");
+        if let Ok(id) = norm.parse::<CheckId>() {
+            return (id.as_str() != typed).then_some(id);
+        }
+        let containing: Vec<CheckId> = CheckId::ALL.into_iter().filter(|id| id.as_str().contains(&norm)).collect();
+        if norm.len() >= 3 && containing.len() == 1 {
+            return Some(containing[0]);
+        }
+        CheckId::ALL
+            .into_iter()
+            .map(|id| (strsim::normalized_damerau_levenshtein(&norm, id.as_str()), id))
+            .filter(|(score, _)| *score >= 0.7)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, id)| id)
+    }
+}
+
+/// " did you mean `ID`?" for a mistyped ID, or nothing (for messages).
+pub fn did_you_mean(typed: &str) -> String {
+    CheckId::nearest(typed).map(|id| format!(" did you mean `{id}`?")).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mistyped_id_finds_the_one_meant() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("link-mising", Some("link-missing")),
+            ("link-misisng", Some("link-missing")),
+            ("lnk-broken", Some("link-broken")),
+            ("link_missing", Some("link-missing")),
+            ("LINK-MISSING", Some("link-missing")),
+            ("wrong-target", Some("link-wrong-target")),
+            ("yaml", Some("legacy-yaml")),
+            ("placeholder", Some("placeholder-only")),
+            ("global-layuot", Some("global-layout")),
+            ("models-dir-rel", Some("models-dir-real")),
+            ("git-tracks-model", Some("git-tracks-models")),
+            ("link-missing", None),
+            ("not-a-check", None),
+            ("x", None),
+            ("", None),
+            ("global", None),
+        ];
+        for (typed, want) in cases {
+            assert_eq!(CheckId::nearest(typed).map(CheckId::as_str), *want, "{typed:?}");
+        }
+        assert_eq!(did_you_mean("link-mising"), " did you mean `link-missing`?");
+        assert_eq!(did_you_mean("zzz"), "");
+    }
 
     #[test]
     fn text_serde_and_parse_agree() {

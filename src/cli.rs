@@ -2,7 +2,11 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
+use clap_complete::ArgValueCompleter;
+
+use crate::completion::{self, CheckIdValues};
+use crate::help;
 
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -14,7 +18,7 @@ Exit codes:
   130  fix or undo stopped by Ctrl-C; stderr says how to finish or roll back";
 
 #[derive(Debug, Parser)]
-#[command(name = "comfydoctor", version, about = "Check ComfyUI installs and link their models/ to one global models folder, safely.", after_help = EXIT_CODES_HELP)]
+#[command(name = "comfydoctor", version, about = "Check ComfyUI installs and link their models/ to one global models folder, safely.", after_help = EXIT_CODES_HELP, after_long_help = help::after_long_help(help::MAIN, true))]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -27,21 +31,21 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Find ComfyUI installs and report what is wrong with their models folders. Changes nothing.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = EXIT_CODES_HELP, after_long_help = help::after_long_help(help::SCAN, true))]
     Scan(ScanArgs),
     /// Plan every fix, show it, ask, apply it with a journal, and scan again.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = EXIT_CODES_HELP, after_long_help = help::after_long_help(help::FIX, true))]
     Fix(FixArgs),
     /// Reverse the last (or a chosen) `fix` run from its journal: shows the steps, asks, undoes.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = EXIT_CODES_HELP, after_long_help = help::after_long_help(help::UNDO, true))]
     Undo(UndoArgs),
     /// Give installs linked to the global folder a real models/ of their own (stock layout,
     /// chosen models copied); the global folder is only read. Undoable.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = EXIT_CODES_HELP, after_long_help = help::after_long_help(help::DETACH, true))]
     Detach(DetachArgs),
     /// List the backup folders fix made, and which of their files the global folder holds;
     /// `--prune` deletes the proved duplicates.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = EXIT_CODES_HELP, after_long_help = help::after_long_help(help::BACKUPS, true))]
     Backups(BackupsArgs),
     /// Run an updater with the models link out of its way: unlink every migrated git checkout
     /// (models/ written as git has it), run COMMAND, then migrate and protect again.
@@ -50,14 +54,28 @@ pub enum Command {
     /// List every check with a one-line description.
     Checks,
     /// Explain one check: what it means, why it matters, what its fix does.
+    #[command(after_long_help = help::after_long_help(help::EXPLAIN, false))]
     Explain {
         /// A check ID, as listed by `comfydoctor checks`.
+        #[arg(value_parser = CheckIdValues)]
         id: String,
     },
     /// Print a shell completion script.
+    #[command(after_long_help = help::after_long_help(help::COMPLETIONS, false))]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
+        /// Print a script that asks comfydoctor at each TAB (it then also completes the run IDs
+        /// of `undo --run`) instead of one that lists everything it knows. For powershell and
+        /// elvish only this one completes values (check IDs, strategies, formats).
+        #[arg(long)]
+        dynamic: bool,
+    },
+    /// Write man pages (comfydoctor.1 and one per subcommand) into DIR, or print the main page.
+    #[command(hide = true)]
+    Man {
+        #[arg(value_name = "DIR", value_hint = ValueHint::DirPath)]
+        dir: Option<PathBuf>,
     },
 }
 
@@ -66,12 +84,12 @@ pub enum Command {
 pub struct TargetArgs {
     /// A ComfyDock/ComfyGit workspace, an environment, a ComfyUI folder, or a folder to search.
     /// Default: $COMFYDOCK_HOME, $COMFYGIT_HOME, the current folder, ~/comfydock, ~/comfygit.
-    #[arg(value_name = "PATH")]
+    #[arg(value_name = "PATH", value_hint = ValueHint::DirPath)]
     pub paths: Vec<PathBuf>,
 
     /// The global models folder every install should link to (overrides the workspace's).
     /// Default: $COMFYDOCTOR_MODELS_DIR when set and not empty.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub models_dir: Option<PathBuf>,
 
     /// How deep to search a folder that is not a workspace or an install.
@@ -79,7 +97,7 @@ pub struct TargetArgs {
     pub max_depth: usize,
 
     /// Run only this check (repeatable); see `comfydoctor checks`.
-    #[arg(long = "check", value_name = "ID")]
+    #[arg(long = "check", value_name = "ID", value_parser = CheckIdValues, hide_possible_values = true)]
     pub checks: Vec<String>,
 
     /// Also report environments that were skipped, and why (on stderr).
@@ -193,7 +211,7 @@ pub struct BackupsArgs {
 #[derive(Debug, Args)]
 pub struct UndoArgs {
     /// A workspace, an install, or a `.comfydoctor` journal folder (default: as for `scan`).
-    #[arg(value_name = "PATH")]
+    #[arg(value_name = "PATH", value_hint = ValueHint::DirPath)]
     pub paths: Vec<PathBuf>,
 
     /// List the recorded runs, newest first, and change nothing.
@@ -201,7 +219,7 @@ pub struct UndoArgs {
     pub list: bool,
 
     /// The run to undo (default: the newest one not yet undone).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_hint = ValueHint::Other, add = ArgValueCompleter::new(completion::run_ids))]
     pub run: Option<String>,
 
     /// Also undo, newest first, the newer runs that rely on what that run made (without it,

@@ -23,7 +23,7 @@ pub const DEFAULT_MAX_DEPTH: usize = 4;
 /// A flag's value that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    #[error("unknown check `{id}`; `comfydoctor checks` lists them")]
+    #[error("unknown check `{id}`;{} `comfydoctor checks` lists them", crate::check_id::did_you_mean(.id))]
     UnknownCheck { id: String },
     #[error("--wait {given}: give a number of seconds from 0 to {}", MAX_WAIT.as_secs())]
     Wait { given: f64 },
@@ -331,11 +331,18 @@ fn normalized(paths: &[PathBuf]) -> Vec<PathBuf> {
     paths.iter().map(|p| platform::normalize(p)).collect()
 }
 
-/// Applies `--color` (with `NO_COLOR` and `CLICOLOR_FORCE` honoured by the colour crate on auto).
+/// Applies `--color`. On auto the colour crate decides (a terminal, `TERM`, `CLICOLOR_FORCE`,
+/// which wins over `NO_COLOR`), except that `NO_COLOR` counts only when set and not empty,
+/// whatever its value (no-color.org): an empty one is dropped from the environment first thing in
+/// `main` ([`empty_no_color`]), and `NO_COLOR=0`, which the crate ignores, turns colour off here.
 pub fn apply_color(choice: ColorChoice) {
+    let var = |name: &str| std::env::var_os(name);
     match choice {
         ColorChoice::Always => owo_colors::set_override(true),
         ColorChoice::Never => owo_colors::set_override(false),
+        ColorChoice::Auto if no_color(var("NO_COLOR").as_deref()) && !color_forced(var) => {
+            owo_colors::set_override(false)
+        }
         ColorChoice::Auto => {}
     }
 }
@@ -361,4 +368,20 @@ impl GuardSettings {
         })?;
         Ok(GuardSettings { target, wait: wait(args.wait)?, command: args.command.clone() })
     }
+}
+
+/// Whether `NO_COLOR` (this value, or unset) asks for no colour: set and not empty.
+pub fn no_color(value: Option<&std::ffi::OsStr>) -> bool {
+    value.is_some_and(|v| !v.is_empty())
+}
+
+/// `NO_COLOR` is set but empty: the colour crates would count it, no-color.org says not to.
+pub fn empty_no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| v.is_empty())
+}
+
+/// `CLICOLOR_FORCE` (not `0`) or `FORCE_COLOR` (not `0` or `false`), read as the colour crate
+/// reads them.
+fn color_forced(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> bool {
+    var("CLICOLOR_FORCE").is_some_and(|v| v != "0") || var("FORCE_COLOR").is_some_and(|v| v != "0" && v != "false")
 }

@@ -9,6 +9,8 @@
 //! The run journal and the run lock live inside `execute` (`execute::journal`, `execute::lock`):
 //! they write files too. The executor reports copy progress through `execute::Progress`; the
 //! CLI's `progress` draws it.
+//! `cli` declares the flags with `help` (the examples) and `completion` (check IDs as values,
+//! the run-ID completer, which reads journals as `undo` does); `term` is the terminal's width.
 //! Inspection reads the disk once into plain data; checks are pure; the plan is data; only
 //! `execute` (through `platform`) writes.
 
@@ -17,6 +19,7 @@ pub mod check_id;
 pub mod checks;
 pub mod cli;
 pub mod commands;
+pub mod completion;
 pub mod config;
 pub mod ctrl_c;
 pub mod detach;
@@ -26,6 +29,7 @@ pub mod execute;
 pub mod exit_codes;
 pub mod fixes;
 pub mod git;
+pub mod help;
 pub mod inspect;
 pub mod legacy_yaml;
 pub mod link_style;
@@ -40,5 +44,6 @@ pub mod report;
 pub mod sizes;
 pub mod state;
 pub mod stock;
+pub mod term;
 pub mod wording;
 pub mod workspace;

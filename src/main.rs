@@ -1,6 +1,6 @@
 //! Thin CLI: parse, turn flags into settings, run one command, map its outcome to an exit code.
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 
 use comfydoctor::cli::{Cli, Command};
 use comfydoctor::commands;
@@ -22,14 +22,18 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Guard(args) => std::process::exit(commands::guard::run(&GuardSettings::from_args(args)?)?),
         Command::Checks => commands::checks::list(),
         Command::Explain { id } => commands::checks::explain(id),
-        Command::Completions { shell } => {
-            clap_complete::generate(*shell, &mut Cli::command(), "comfydoctor", &mut std::io::stdout());
-            Ok(ExitCode::Healthy)
-        }
+        Command::Completions { shell, dynamic } => commands::complete::run(*shell, *dynamic),
+        Command::Man { dir } => commands::man::run(dir.as_deref()),
     }
 }
 
 fn main() {
+    if config::empty_no_color() {
+        // SAFETY: first thing in main, before any other thread exists.
+        unsafe { std::env::remove_var("NO_COLOR") };
+    }
+    // A TAB in a shell that sourced `completions --dynamic` runs us with COMPLETE set.
+    comfydoctor::completion::complete_if_asked();
     let code = match run(&Cli::parse()) {
         Ok(code) => code,
         Err(e) => {

@@ -21,7 +21,7 @@ use crate::workspace::{self, JOURNAL_DIR, display_path};
 
 /// Journal folders of the installs under the given PATHs (or the default places), plus a
 /// `.comfydoctor` folder given directly.
-fn journal_dirs(settings: &UndoSettings) -> Result<Vec<PathBuf>> {
+pub(crate) fn journal_dirs(settings: &UndoSettings) -> Result<Vec<PathBuf>> {
     let mut dirs: Vec<PathBuf> = Vec::new();
     for p in &settings.paths {
         if p.file_name().is_some_and(|n| n == JOURNAL_DIR) && p.is_dir() {

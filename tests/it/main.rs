@@ -10,6 +10,7 @@
 mod backups;
 mod checks;
 mod cli;
+mod completions;
 mod detach;
 mod discovery;
 mod executor;
@@ -17,9 +18,12 @@ mod fix;
 mod guard;
 mod half_migrated;
 mod harness;
+mod help;
 mod interaction;
 mod interrupt;
+mod launch_scripts;
 mod links;
+mod man;
 mod preflight;
 // Generated workspaces need symlinks, hard links, modes and byte names: Unix only.
 #[cfg(unix)]
