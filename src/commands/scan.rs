@@ -7,7 +7,7 @@ use crate::pipeline;
 use crate::report::{self, ReportFormat};
 
 pub fn run(settings: &ScanSettings) -> Result<ExitCode> {
-    let scan = pipeline::collect(&settings.target)?;
+    let scan = pipeline::collect_report(&settings.target)?;
     let quiet = settings.target.quiet;
     match settings.format {
         // Quiet means silent when healthy, whatever the format.
