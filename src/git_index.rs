@@ -254,4 +254,159 @@ mod tests {
             assert_eq!(at, bytes.len());
         }
     }
+
+    /// Indexes written by the real `git` (tests skip silently where there is none).
+    mod real_git {
+        use super::super::*;
+        use std::path::Path;
+        use std::process::Command;
+
+        fn git(dir: &Path, args: &[&str]) -> Vec<u8> {
+            let out = Command::new("git")
+                .arg("-C")
+                .arg(dir)
+                .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=master"])
+                .args(args)
+                .env_remove("GIT_DIR")
+                .env_remove("GIT_INDEX_FILE")
+                .output()
+                .expect("git runs");
+            assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            out.stdout
+        }
+
+        fn have_git() -> bool {
+            Command::new("git").arg("--version").output().is_ok_and(|o| o.status.success())
+        }
+
+        /// A checkout tracking main.py, a models/ tree (placeholders, a config, deep and long
+        /// names that share prefixes, so v4's prefix compression has work) and a `modelsx` file.
+        fn repo() -> tempfile::TempDir {
+            let t = tempfile::tempdir().unwrap();
+            let d = t.path();
+            git(d, &["init", "-q"]);
+            let mut files = vec![
+                "main.py".to_string(),
+                "modelsx".into(),
+                "models/checkpoints/put_checkpoints_here".into(),
+                "models/configs/v1-inference.yaml".into(),
+                "models/configs/v1-inference_fp16.yaml".into(),
+            ];
+            for i in 0..40 {
+                files.push(format!("models/loras/{}/{}_{i}.txt", "deep/".repeat(i % 5), "n".repeat(100 + i)));
+            }
+            for f in &files {
+                let p = d.join(f);
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::fs::write(&p, f.as_bytes()).unwrap();
+            }
+            git(d, &["add", "-f", "."]);
+            git(d, &["commit", "-q", "-m", "init"]);
+            t
+        }
+
+        fn skip_models(d: &Path) {
+            let list = git(d, &["ls-files", "-z", "--", "models"]);
+            let paths: Vec<&str> =
+                list.split(|b| *b == 0).filter(|p| !p.is_empty()).map(|p| std::str::from_utf8(p).unwrap()).collect();
+            let mut args = vec!["update-index", "--skip-worktree", "--"];
+            args.extend(paths);
+            git(d, &args);
+        }
+
+        /// What the reader says equals what `git ls-files -t -z` says, for the whole index and
+        /// for `-- models`; returns the index version git wrote.
+        fn agrees_with_git(d: &Path) -> u32 {
+            let bytes = std::fs::read(d.join(".git/index")).unwrap();
+            let entries = parse(&bytes).expect("the reader reads git's index");
+            let all = git(d, &["ls-files", "-t", "-z"]);
+            let want: Vec<(bool, Vec<u8>)> = crate::git::ls_files_tagged(&all).map(|(s, p)| (s, p.to_vec())).collect();
+            let got: Vec<(bool, Vec<u8>)> = entries.iter().map(|e| (e.skip_worktree, e.path.clone())).collect();
+            assert_eq!(got, want);
+            let models = git(d, &["ls-files", "-t", "-z", "--", "models"]);
+            let want: Vec<_> = crate::git::ls_files_tagged(&models).collect();
+            let got: Vec<_> = tagged_under(&entries, b"models").collect();
+            assert_eq!(got, want);
+            u32::from_be_bytes(bytes[4..8].try_into().unwrap())
+        }
+
+        #[test]
+        fn versions_2_3_4_with_and_without_skip_worktree() {
+            if !have_git() {
+                return;
+            }
+            for version in ["2", "3", "4"] {
+                let t = repo();
+                let d = t.path();
+                git(d, &["update-index", "--index-version", version]);
+                // Without extended flags git writes v3 as v2 (they are the same then).
+                let plain = agrees_with_git(d);
+                assert_eq!(plain, if version == "4" { 4 } else { 2 }, "plain, asked for v{version}");
+                skip_models(d);
+                // Extended flags need v3 at least: git writes v3 for a v2 index then.
+                let v = agrees_with_git(d);
+                assert_eq!(v, if version == "2" { 3 } else { version.parse().unwrap() });
+                let entries = read(&d.join(".git/index")).unwrap();
+                assert!(tagged_under(&entries, b"models").all(|(s, _)| s));
+                assert!(entries.iter().filter(|e| !e.path.starts_with(b"models/")).all(|e| !e.skip_worktree));
+            }
+        }
+
+        #[test]
+        fn intent_to_add_and_a_partly_skipped_tree() {
+            if !have_git() {
+                return;
+            }
+            for version in ["3", "4"] {
+                let t = repo();
+                let d = t.path();
+                git(d, &["update-index", "--index-version", version]);
+                std::fs::write(d.join("models/new.txt"), b"n").unwrap();
+                git(d, &["add", "-N", "-f", "models/new.txt"]);
+                git(d, &["update-index", "--skip-worktree", "models/configs/v1-inference.yaml"]);
+                agrees_with_git(d);
+                let entries = read(&d.join(".git/index")).unwrap();
+                let skipped: Vec<_> = tagged_under(&entries, b"models").filter(|(s, _)| *s).collect();
+                assert_eq!(skipped, vec![(true, &b"models/configs/v1-inference.yaml"[..])]);
+            }
+        }
+
+        #[test]
+        fn a_split_index_is_a_doubt() {
+            if !have_git() {
+                return;
+            }
+            let t = repo();
+            let d = t.path();
+            skip_models(d);
+            git(d, &["update-index", "--split-index"]);
+            assert_eq!(read(&d.join(".git/index")), Err(IndexDoubt::Extension("link".into())));
+        }
+
+        #[test]
+        fn a_sparse_index_is_a_doubt() {
+            if !have_git() {
+                return;
+            }
+            let t = repo();
+            let d = t.path();
+            git(d, &["sparse-checkout", "set", "--cone", "--sparse-index", "custom"]);
+            match read(&d.join(".git/index")) {
+                Err(IndexDoubt::Extension(e)) => assert_eq!(e, "sdir"),
+                other => panic!("{other:?}"),
+            }
+        }
+
+        #[test]
+        fn an_index_being_rewritten_or_cut_short_is_a_doubt() {
+            if !have_git() {
+                return;
+            }
+            let t = repo();
+            let bytes = std::fs::read(t.path().join(".git/index")).unwrap();
+            for cut in [13, bytes.len() / 2, bytes.len() - 1] {
+                assert!(parse(&bytes[..cut]).is_err(), "cut at {cut}");
+            }
+        }
+    }
 }

@@ -490,3 +490,74 @@ pub fn human_bytes(n: u64) -> String {
     }
     format!("{v:.1} {}", UNITS[u])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, rel: &str, bytes: &[u8]) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+
+    /// What a report shows of a tree: verdict, first user entry, counts, links, unreadable.
+    fn shown(t: &DirTree) -> (bool, Option<PathBuf>, (u64, u64), Vec<(PathBuf, PathBuf)>, usize) {
+        let links = t.links().map(|(r, l)| (r.to_path_buf(), l.raw_target.clone())).collect();
+        (t.stock_only, t.first_user_entry.clone(), t.file_totals(), links, t.unreadable.len())
+    }
+
+    /// The report walk (unsorted, counting) shows what the full walk (sorted, keeping) shows.
+    #[cfg(unix)]
+    #[test]
+    fn the_report_walk_shows_what_the_full_walk_shows() {
+        type Build = fn(&Path);
+        let cases: &[(&str, Build)] = &[
+            ("empty", |_| {}),
+            ("stock only", |r| {
+                write(r, "checkpoints/put_checkpoints_here", b"");
+                write(r, "loras/.gitkeep", b"");
+                std::fs::create_dir_all(r.join("vae/deep/er")).unwrap();
+            }),
+            ("a user file last", |r| {
+                write(r, "checkpoints/put_checkpoints_here", b"");
+                write(r, "vae/z/last.safetensors", b"xyz");
+            }),
+            ("user files everywhere, first one deep", |r| {
+                write(r, "a/b/c/first.bin", b"1");
+                write(r, "a/c.bin", b"22");
+                write(r, "b.bin", b"333");
+                for i in 0..50 {
+                    write(r, &format!("m/{}/{i}.pt", i % 7), &vec![b'x'; i]);
+                }
+            }),
+            ("a stock name of the wrong size, and of the right size with other bytes", |r| {
+                write(r, "configs/v1-inference.yaml", b"short");
+                write(r, "configs/v2-inference.yaml", &vec![b'#'; 1789]);
+            }),
+            ("a non-empty put_ placeholder", |r| write(r, "loras/put_loras_here", b"data")),
+            ("links only", |r| {
+                std::os::unix::fs::symlink("../elsewhere", r.join("x")).unwrap();
+                write(r, "d/put_d_here", b"");
+                std::os::unix::fs::symlink("/nowhere", r.join("d/y")).unwrap();
+            }),
+            ("a user file before a link", |r| {
+                write(r, "0.bin", b"0");
+                std::os::unix::fs::symlink("0.bin", r.join("z")).unwrap();
+            }),
+        ];
+        for (name, build) in cases {
+            let t = tempfile::tempdir().unwrap();
+            let root = t.path().join("models");
+            std::fs::create_dir(&root).unwrap();
+            build(&root);
+            let full = read_tree_with(&root, Detail::Full);
+            let report = read_tree_with(&root, Detail::Report);
+            assert_eq!(shown(&report), shown(&full), "{name}");
+            assert_eq!(report.is_complete(), full.stock_only, "{name}: only a user tree is counted");
+            if full.stock_only {
+                assert_eq!(report.entries, full.entries, "{name}: a stock tree is kept whole");
+            }
+        }
+    }
+}

@@ -80,11 +80,21 @@ fn collect_found_with(target: &Target, found: workspace::Discovery, detail: Deta
     Ok(Scan { installs })
 }
 
+/// Threads for inspection: `COMFYDOCTOR_THREADS` when set to a positive number (tests compare
+/// one thread with many), else one per core.
+fn threads() -> usize {
+    std::env::var("COMFYDOCTOR_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// `f` over `items` on up to one thread per core, results in the order of `items`. Each thread
 /// takes the next unclaimed item, so one slow install (a big `models/`) does not hold up a
 /// fixed share of the others.
 fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len());
+    let threads = threads().min(items.len());
     if threads <= 1 {
         return items.iter().map(f).collect();
     }

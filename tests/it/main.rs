@@ -11,6 +11,7 @@ mod checks;
 mod cli;
 mod discovery;
 mod executor;
+mod fast_paths;
 mod fix;
 mod half_migrated;
 mod harness;
