@@ -279,10 +279,10 @@ def bench_merge(tmp, a):
     if os.stat(shm).st_dev == os.stat(tmp).st_dev:
         raise SystemExit("/dev/shm is on the same filesystem as %s" % tmp)
     try:
-        cp, fx = [], []
+        cp, cprm, fx = [], [], []
         runs = max(3, a.runs // 2)
         for r in range(runs):
-            order = ["cp", "fix"] if r % 2 == 0 else ["fix", "cp"]
+            order = ["cp", "cprm", "fix"] if r % 2 == 0 else ["fix", "cprm", "cp"]
             for what in order:
                 base = os.path.join(tmp, "merge%d%s" % (r, what))
                 ws = new_workspace(base)
@@ -292,6 +292,11 @@ def bench_merge(tmp, a):
                 if what == "cp":
                     dst = os.path.join(shm, "cp")
                     cp.append(timed(["cp", "-r", models, dst]))
+                    shutil.rmtree(dst)
+                elif what == "cprm":
+                    # What a move also does: the source removed once the copy is on disk.
+                    dst = os.path.join(shm, "cp")
+                    cprm.append(timed(["sh", "-c", 'cp -r "$1" "$2" && sync && rm -r "$1"', "sh", models, dst]))
                     shutil.rmtree(dst)
                 else:
                     g = os.path.join(shm, "global")
@@ -309,8 +314,9 @@ def bench_merge(tmp, a):
                 shutil.rmtree(base)
         header("1 GiB (+ sparse, hard link) from disk to tmpfs", runs)
         row("cp -r", cp)
+        row("cp -r && sync && rm -r (the source removed, as a move does)", cprm)
         row("fix --yes (merge, verified, holes and hard link kept)", fx)
-        print("fix / cp -r: %.2f" % (med(fx) / med(cp)))
+        print("fix / cp -r: %.2f   fix / (cp -r, sync, rm -r): %.2f" % (med(fx) / med(cp), med(fx) / med(cprm)))
     finally:
         shutil.rmtree(shm, ignore_errors=True)
 
