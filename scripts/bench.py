@@ -186,7 +186,7 @@ def bench_scan(tmp, a):
     ws1 = mixed_workspace(tmp, 1000, a.stock_configs, "ws1000")
     ws2 = mixed_workspace(tmp, 2000, a.stock_configs, "ws2000")
     site = comfygit_dir(tmp)
-    cg, s1, j1, s2 = [], [], [], []
+    cg, s1, j1, s2, old1, old2 = [], [], [], [], [], []
     comfygit_pass(site, ws1)  # warm both caches the same way
     run_quiet([BIN, "scan", ws1])
     for _ in range(a.runs):
@@ -194,12 +194,19 @@ def bench_scan(tmp, a):
         cg += comfygit_pass(site, ws1)["ms"]
         j1.append(timed([BIN, "scan", "--format", "json", ws1]))
         s2.append(timed([BIN, "scan", ws2]))
+        if a.compare:
+            old1.append(timed([a.compare, "scan", ws1]))
+            old2.append(timed([a.compare, "scan", ws2]))
     info = comfygit_pass(site, ws1)
     header("scan of a generated workspace", a.runs)
     row("scan, 1,000 envs (table, process)", s1)
     row("scan --format json, 1,000 envs (process)", j1)
     row("scan, 2,000 envs (table, process)", s2)
     row("ComfyGit 0.7.1 pass, 1,000 envs (in-process)", cg)
+    if a.compare:
+        row("--compare binary: scan, 1,000 envs", old1)
+        row("--compare binary: scan, 2,000 envs", old2)
+        print("--compare / this binary, 1,000 envs: %.2fx" % (med(old1) / med(s1)))
     print("ComfyGit / scan 1,000: %.1fx   scan 2,000 / 1,000: %.2f   (ComfyGit: %d valid links, %d deletable)"
           % (med(cg) / med(s1), med(s2) / med(s1), info["valid"], info["deletable"]))
 
@@ -326,12 +333,16 @@ def bench_merge(tmp, a):
 
 
 def peak_rss_kib(cmd):
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, _, usage = os.wait4(p.pid, 0)
-    return usage.ru_maxrss
+    # GNU time reports the child's own peak: a child forked from this Python process would count
+    # the interpreter's pages it held before exec (ru_maxrss of os.wait4 does).
+    r = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       text=True)
+    return int(r.stderr.strip().splitlines()[-1])
 
 
 def bench_rss(tmp, a):
+    if not os.path.exists("/usr/bin/time"):
+        raise SystemExit("the RSS rows need GNU time (/usr/bin/time; Debian package `time`)")
     header("peak RSS of scan (KiB, one run each)", 1)
     counts = [int(c) for c in a.rss_files.split(",")]
     made = 0
@@ -409,6 +420,7 @@ def main():
     ap.add_argument("--rss-files", default="10000,100000,1000000")
     ap.add_argument("--stock-configs", help="a ComfyUI clone's models/configs, copied into every stock tree")
     ap.add_argument("--bin", default=BIN)
+    ap.add_argument("--compare", help="another build (e.g. the previous release) timed interleaved in `scan`")
     a = ap.parse_args()
     BIN = os.path.abspath(a.bin)
     if not os.path.exists(BIN):

@@ -502,7 +502,9 @@ mod tests {
     }
 
     /// What a report shows of a tree: verdict, first user entry, counts, links, unreadable.
-    fn shown(t: &DirTree) -> (bool, Option<PathBuf>, (u64, u64), Vec<(PathBuf, PathBuf)>, usize) {
+    type Shown = (bool, Option<PathBuf>, (u64, u64), Vec<(PathBuf, PathBuf)>, usize);
+
+    fn shown(t: &DirTree) -> Shown {
         let links = t.links().map(|(r, l)| (r.to_path_buf(), l.raw_target.clone())).collect();
         (t.stock_only, t.first_user_entry.clone(), t.file_totals(), links, t.unreadable.len())
     }

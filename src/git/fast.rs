@@ -215,22 +215,12 @@ impl Config {
         };
         match (section, key) {
             ("core", "sparsecheckout") => self.sparse_checkout = Some(read(value)?),
-            ("core", "repositoryformatversion") => {
-                if !matches!(value, Some("0" | "1")) {
-                    return doubt("a repository format version other than 0 or 1");
-                }
+            ("core", "repositoryformatversion") if !matches!(value, Some("0" | "1")) => {
+                return doubt("a repository format version other than 0 or 1");
             }
-            ("core", "bare" | "ignorecase") => {
-                if read(value)? {
-                    return doubt(format!("core.{key} is true"));
-                }
-            }
+            ("core", "bare" | "ignorecase") if read(value)? => return doubt(format!("core.{key} is true")),
             ("core", "worktree") => return doubt("core.worktree is set"),
-            ("index", "sparse") => {
-                if read(value)? {
-                    return doubt("index.sparse is true");
-                }
-            }
+            ("index", "sparse") if read(value)? => return doubt("index.sparse is true"),
             ("extensions", "worktreeconfig") if main => self.worktree_config = read(value)?,
             ("extensions", _) => return doubt(format!("extensions.{key}")),
             (s, _) if s.starts_with("extensions") => return doubt("an extensions sub-section"),
