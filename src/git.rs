@@ -1,4 +1,7 @@
-//! What git knows about an install's `models/`, read with one `git` call per checkout.
+//! What git knows about an install's `models/`, read with one `git` call per checkout, or
+//! without any on the fast path ([`fast`]): a plain checkout whose index, config and
+//! sparse-checkout file read as comfydoctor's migration leaves them is answered from those files;
+//! anything else (and any doubt) asks `git`.
 //!
 //! ComfyUI's repository tracks `models/`; once `models/` is a link, `git pull` aborts unless the
 //! tracked paths are skip-worktree and a sparse-checkout rule keeps `/models/` out (checked by hand
@@ -97,6 +100,14 @@ pub fn inspect(root: &Path) -> GitState {
     let Some(git_dir) = git_dir(root) else {
         return GitState::NotARepo;
     };
+    if let Ok(models) = fast::protected_checkout(root, &git_dir) {
+        return GitState::Repo(models);
+    }
+    inspect_with_git(root, git_dir)
+}
+
+/// [`inspect`] by asking `git ls-files` (what the fast path falls back to).
+pub fn inspect_with_git(root: &Path, git_dir: PathBuf) -> GitState {
     let output = match run(root, &["ls-files", "-t", "-z", "--", "models"], None, Access::Read) {
         Ok(o) => o,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return GitState::GitMissing,
@@ -112,6 +123,8 @@ pub fn inspect(root: &Path) -> GitState {
         .unwrap_or(false);
     GitState::Repo(GitModels { git_dir, tracked, not_skipped, sparse_excludes_models })
 }
+
+pub mod fast;
 
 /// Whether a git call may change the repository. Reads ask git to take no optional locks (an
 /// index refresh), so looking never blocks, or is blocked by, the user's own git commands.

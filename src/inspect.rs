@@ -46,9 +46,35 @@ pub struct DirTree {
     pub first_user_entry: Option<PathBuf>,
     /// Entries that could not be read (the walk went on).
     pub unreadable: Vec<String>,
+    /// Set by a report walk ([`Detail::Report`]) of a folder holding user data: its files were
+    /// counted, not kept, so `entries` holds only its links and the files over
+    /// [`crate::sizes::MIN_FILE_BYTES`] (models, few; what the size line weighs). A planner never
+    /// sees such a tree.
+    pub counted: Option<FileCount>,
+}
+
+/// Files of a real `models/` counted by a report walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FileCount {
+    pub files: u64,
+    pub bytes: u64,
 }
 
 impl DirTree {
+    /// Number of files and their bytes, whichever walk read the tree.
+    pub fn file_totals(&self) -> (u64, u64) {
+        match self.counted {
+            Some(c) => (c.files, c.bytes),
+            None => self.files().fold((0, 0), |(n, b), (_, len)| (n + 1, b + len)),
+        }
+    }
+
+    /// Whether every entry is kept (a planner needs that; a report walk keeps only links and big files of a
+    /// folder holding user data).
+    pub fn is_complete(&self) -> bool {
+        self.counted.is_none()
+    }
+
     pub fn files(&self) -> impl Iterator<Item = (&Path, u64)> {
         self.entries.iter().filter_map(|e| match e.kind {
             EntryKind::File { len } => Some((e.rel.as_path(), len)),
@@ -187,10 +213,15 @@ fn unfinished_in(dir: &Path) -> Option<(Vec<PathBuf>, UnfinishedRun)> {
 
 /// Reads an install, without its global folder (that needs every install's YAML first).
 pub fn inspect_install(install: &Install, with_git: bool) -> Inspection {
+    inspect_install_with(install, with_git, Detail::Full)
+}
+
+/// [`inspect_install`], keeping as much of a real `models/` as `detail` says.
+pub fn inspect_install_with(install: &Install, with_git: bool, detail: Detail) -> Inspection {
     let models_path = install.models_path();
     let models = match platform::entry(&models_path) {
         Ok(Entry::Missing) => ModelsState::Missing,
-        Ok(Entry::Dir) => ModelsState::RealDir(read_tree(&models_path)),
+        Ok(Entry::Dir) => ModelsState::RealDir(read_tree_with(&models_path, detail)),
         Ok(Entry::Link(info)) => ModelsState::Link(info),
         Ok(Entry::File { len }) => ModelsState::NotDir(format!("a regular file of {len} bytes")),
         Ok(Entry::Other) => ModelsState::NotDir("a special file".into()),
@@ -221,11 +252,47 @@ pub fn inspect_install(install: &Install, with_git: bool) -> Inspection {
 /// FILE_NAME)`. Through a linked install folder (or a linked `main.py`) that is the real folder,
 /// and relative paths inside the file resolve from there.
 fn yaml_path(root: &Path) -> PathBuf {
-    let real = platform::canonicalize(&root.join("main.py"))
-        .ok()
-        .and_then(|m| m.parent().map(Path::to_path_buf))
-        .or_else(|| platform::canonicalize(root).ok());
+    let main = root.join("main.py");
+    // `main.py` itself a link: its target's folder. Otherwise the install folder's real path,
+    // resolved through the folders above it, which installs of one workspace share.
+    let real = match std::fs::symlink_metadata(&main) {
+        Ok(m) if m.file_type().is_symlink() => {
+            platform::canonicalize(&main).ok().and_then(|m| m.parent().map(Path::to_path_buf))
+        }
+        _ => None,
+    }
+    .or_else(|| real_path(root).ok());
     real.unwrap_or_else(|| root.to_path_buf()).join(legacy_yaml::FILE_NAME)
+}
+
+/// `canonicalize` of a folder, remembering the answers for the folders above it: a folder that
+/// is no link has the real path of its parent plus its name. Installs of one workspace share
+/// all but their last two or three folders, so each of those is looked at once per run, not
+/// once per install (`realpath` reads every component). Only plain absolute paths take this
+/// way; anything else (`..`, a relative path, a prefix) is canonicalized as a whole.
+fn real_path(path: &Path) -> std::io::Result<PathBuf> {
+    use std::collections::HashMap;
+    use std::path::Component;
+    use std::sync::{Mutex, OnceLock};
+    static KNOWN: OnceLock<Mutex<HashMap<PathBuf, PathBuf>>> = OnceLock::new();
+    let plain = path.is_absolute() && path.components().skip(1).all(|c| matches!(c, Component::Normal(_)));
+    let (Some(parent), Some(name), true) = (path.parent(), path.file_name(), plain) else {
+        return platform::canonicalize(path);
+    };
+    let known = KNOWN.get_or_init(Default::default);
+    if let Some(p) = known.lock().unwrap_or_else(|e| e.into_inner()).get(path) {
+        return Ok(p.clone());
+    }
+    let meta = std::fs::symlink_metadata(path)?;
+    let real = if meta.file_type().is_symlink() {
+        platform::canonicalize(path)?
+    } else if parent.parent().is_none() {
+        path.to_path_buf()
+    } else {
+        real_path(parent)?.join(name)
+    };
+    known.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_path_buf(), real.clone());
+    Ok(real)
 }
 
 /// Reads the global folder's state, walking it once for links (entry types come from the
@@ -278,10 +345,42 @@ fn links(root: &Path) -> (Vec<(PathBuf, LinkInfo)>, Vec<BadLink>) {
     (all, out)
 }
 
-/// Walks a real `models/` (metadata only; links are recorded, not followed). Hashing happens
-/// only for files whose path and size match a stock config, and stops at the first non-stock entry.
+/// How much of a real `models/` an inspection keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Every entry, parents before children: what a planner needs to move each of them.
+    Full,
+    /// What a report shows: the stock verdict, the first user entry, links and unreadable
+    /// entries; files are counted (number and bytes) instead of kept once the folder is known
+    /// to hold user data, so memory does not grow with the number of files.
+    Report,
+}
+
+/// Walks a real `models/` keeping every entry (see [`read_tree_with`]).
 pub fn read_tree(root: &Path) -> DirTree {
-    let mut tree = DirTree { entries: Vec::new(), stock_only: true, first_user_entry: None, unreadable: Vec::new() };
+    read_tree_with(root, Detail::Full)
+}
+
+/// Walks a real `models/` (metadata only; links are recorded, not followed). Entry types come
+/// from the folder listing; only files (for their size) and links (for their target) are looked
+/// at further. A file is hashed only when its path and size match a stock config, at most once
+/// per file per run ([`stock::matches`]), and no file is checked against the stock list once an
+/// earlier entry decided the verdict.
+pub fn read_tree_with(root: &Path, detail: Detail) -> DirTree {
+    match detail {
+        Detail::Full => read_tree_full(root),
+        Detail::Report => read_tree_report(root),
+    }
+}
+
+fn read_tree_full(root: &Path) -> DirTree {
+    let mut tree = DirTree {
+        entries: Vec::new(),
+        stock_only: true,
+        first_user_entry: None,
+        unreadable: Vec::new(),
+        counted: None,
+    };
     let walker = walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name().min_depth(1);
     for item in walker {
         let item = match item {
@@ -297,25 +396,19 @@ pub fn read_tree(root: &Path) -> DirTree {
             }
         };
         let rel = item.path().strip_prefix(root).unwrap_or(item.path()).to_path_buf();
+        let ft = item.file_type();
+        let mut meta = None;
         let kind = if item.path_is_symlink() {
-            match platform::entry(item.path()) {
-                Ok(Entry::Link(info)) => EntryKind::Link(info),
-                // A junction on Windows can read as a folder to walkdir; platform decides.
-                Ok(Entry::Dir) => EntryKind::Dir,
-                _ => EntryKind::Other,
-            }
-        } else if item.file_type().is_dir() {
-            // Windows junctions are reported by std as symlinks, so walkdir never enters them.
-            match platform::entry(item.path()) {
-                Ok(Entry::Link(info)) => EntryKind::Link(info),
-                _ => EntryKind::Dir,
-            }
-        } else if item.file_type().is_file() {
-            EntryKind::File { len: item.metadata().map(|m| m.len()).unwrap_or(0) }
+            link_kind(item.path())
+        } else if ft.is_dir() {
+            dir_kind(item.path())
+        } else if ft.is_file() {
+            meta = item.metadata().ok();
+            EntryKind::File { len: meta.as_ref().map_or(0, |m| m.len()) }
         } else {
             EntryKind::Other
         };
-        if tree.stock_only && !is_stock(root, &rel, &kind) {
+        if tree.stock_only && !is_stock(item.path(), &rel, &kind, meta.as_ref()) {
             tree.stock_only = false;
             tree.first_user_entry = Some(rel.clone());
         }
@@ -324,13 +417,147 @@ pub fn read_tree(root: &Path) -> DirTree {
     tree
 }
 
+/// A link found by the walk, as the platform reads it.
+fn link_kind(path: &Path) -> EntryKind {
+    match platform::entry(path) {
+        Ok(Entry::Link(info)) => EntryKind::Link(info),
+        // A junction on Windows can read as a folder to walkdir; platform decides.
+        Ok(Entry::Dir) => EntryKind::Dir,
+        _ => EntryKind::Other,
+    }
+}
+
+/// A folder found by the walk. On Unix the listing's type is final (a link is never typed as a
+/// folder); Windows reports junctions as symlinks, but the platform has the last word there.
+fn dir_kind(path: &Path) -> EntryKind {
+    if cfg!(windows)
+        && let Ok(Entry::Link(info)) = platform::entry(path)
+    {
+        return EntryKind::Link(info);
+    }
+    EntryKind::Dir
+}
+
+/// The report walk: unsorted listings streamed one folder at a time (memory grows with depth,
+/// not with entries), the first user entry taken as the smallest in walk order (a sorted walk
+/// meets entries in `Path` order, components compared in turn), entries kept only while the
+/// folder is still all stock (links always), files otherwise counted.
+fn read_tree_report(root: &Path) -> DirTree {
+    let mut w = ReportWalk {
+        tree: DirTree {
+            entries: Vec::new(),
+            stock_only: true,
+            first_user_entry: None,
+            unreadable: Vec::new(),
+            counted: None,
+        },
+        files: 0,
+        bytes: 0,
+    };
+    let mut rel = PathBuf::new();
+    w.dir(root, &mut rel);
+    let mut tree = w.tree;
+    tree.entries.sort_by(|a, b| a.rel.cmp(&b.rel));
+    if !tree.stock_only {
+        tree.counted = Some(FileCount { files: w.files, bytes: w.bytes });
+    }
+    tree
+}
+
+struct ReportWalk {
+    tree: DirTree,
+    files: u64,
+    bytes: u64,
+}
+
+impl ReportWalk {
+    /// Records a user entry (or an unreadable one): the verdict is "user data", and the first
+    /// such entry in walk order is the one named.
+    fn user_entry(&mut self, rel: &Path) {
+        if self.tree.stock_only {
+            self.tree.stock_only = false;
+            // Only links and big files are kept from here on (the rest is counted).
+            self.tree.entries.retain(|e| kept_when_counted(&e.kind));
+        }
+        if self.tree.first_user_entry.as_deref().is_none_or(|f| rel < f) {
+            self.tree.first_user_entry = Some(rel.to_path_buf());
+        }
+    }
+
+    fn unreadable(&mut self, path: &Path, rel: &Path, e: &std::io::Error) {
+        self.tree.unreadable.push(format!("IO error for operation on {}: {e}", path.display()));
+        self.user_entry(rel);
+    }
+
+    fn dir(&mut self, path: &Path, rel: &mut PathBuf) {
+        let list = match std::fs::read_dir(path) {
+            Ok(l) => l,
+            Err(e) => return self.unreadable(path, rel, &e),
+        };
+        for item in list {
+            let item = match item {
+                Ok(i) => i,
+                Err(e) => return self.unreadable(path, rel, &e),
+            };
+            rel.push(item.file_name());
+            let child = item.path();
+            let mut meta = None;
+            let kind = match item.file_type() {
+                Ok(ft) if ft.is_symlink() => link_kind(&child),
+                Ok(ft) if ft.is_dir() => dir_kind(&child),
+                Ok(ft) if ft.is_file() => {
+                    meta = item.metadata().ok();
+                    EntryKind::File { len: meta.as_ref().map_or(0, |m| m.len()) }
+                }
+                Ok(_) => EntryKind::Other,
+                Err(e) => {
+                    self.unreadable(&child, &rel.clone(), &e);
+                    rel.pop();
+                    continue;
+                }
+            };
+            // Once a user entry is known, only an entry before it in walk order can change
+            // which one is named: later ones are not checked (nor hashed).
+            let decided = self.tree.first_user_entry.as_deref().is_some_and(|f| f < rel.as_path());
+            let stock = decided || is_stock(&child, rel, &kind, meta.as_ref());
+            if !stock {
+                self.user_entry(&rel.clone());
+            }
+            if let EntryKind::File { len } = kind {
+                self.files += 1;
+                self.bytes += len;
+            }
+            let is_dir = matches!(kind, EntryKind::Dir);
+            if self.tree.stock_only || kept_when_counted(&kind) {
+                self.tree.entries.push(TreeEntry { rel: rel.clone(), kind });
+            }
+            if is_dir {
+                self.dir(&child, rel);
+            }
+            rel.pop();
+        }
+    }
+}
+
+/// What a report walk keeps of a folder holding user data: links (the checks look at them) and
+/// files over the size line's threshold (it compares them); not the many small files.
+fn kept_when_counted(kind: &EntryKind) -> bool {
+    match kind {
+        EntryKind::Link(_) => true,
+        EntryKind::File { len } => *len > crate::sizes::MIN_FILE_BYTES,
+        _ => false,
+    }
+}
+
 /// Relative path with `/` separators, as the stock list spells it.
 pub fn slash_path(rel: &Path) -> String {
     rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }
 
-/// Whether one entry of `models/` is something a fresh clone (or an OS) put there.
-fn is_stock(root: &Path, rel: &Path, kind: &EntryKind) -> bool {
+/// Whether one entry of `models/` is something a fresh clone (or an OS) put there. `path` is
+/// the entry on disk, `meta` its metadata when the walk read it (a stock config's identity for
+/// the hash cache).
+fn is_stock(path: &Path, rel: &Path, kind: &EntryKind, meta: Option<&std::fs::Metadata>) -> bool {
     match kind {
         EntryKind::Dir => true,
         EntryKind::File { len } => {
@@ -338,10 +565,9 @@ fn is_stock(root: &Path, rel: &Path, kind: &EntryKind) -> bool {
             if stock::is_placeholder_name(&name) && (*len == 0 || !name.starts_with("put_")) {
                 return true;
             }
+            // Name and size first: only a file that matches both is hashed.
             match stock::stock_file(&slash_path(rel)) {
-                Some(s) if s.size == *len => {
-                    crate::digest::sha256_file(&root.join(rel)).is_ok_and(|(_, h)| h == s.sha256)
-                }
+                Some(s) if s.size == *len => stock::matches(path, s, meta),
                 _ => false,
             }
         }
@@ -362,4 +588,77 @@ pub fn human_bytes(n: u64) -> String {
         u += 1;
     }
     format!("{v:.1} {}", UNITS[u])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, rel: &str, bytes: &[u8]) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+
+    /// What a report shows of a tree: verdict, first user entry, counts, links, unreadable.
+    type Shown = (bool, Option<PathBuf>, (u64, u64), Vec<(PathBuf, PathBuf)>, usize);
+
+    fn shown(t: &DirTree) -> Shown {
+        let links = t.links().map(|(r, l)| (r.to_path_buf(), l.raw_target.clone())).collect();
+        (t.stock_only, t.first_user_entry.clone(), t.file_totals(), links, t.unreadable.len())
+    }
+
+    /// The report walk (unsorted, counting) shows what the full walk (sorted, keeping) shows.
+    #[cfg(unix)]
+    #[test]
+    fn the_report_walk_shows_what_the_full_walk_shows() {
+        type Build = fn(&Path);
+        let cases: &[(&str, Build)] = &[
+            ("empty", |_| {}),
+            ("stock only", |r| {
+                write(r, "checkpoints/put_checkpoints_here", b"");
+                write(r, "loras/.gitkeep", b"");
+                std::fs::create_dir_all(r.join("vae/deep/er")).unwrap();
+            }),
+            ("a user file last", |r| {
+                write(r, "checkpoints/put_checkpoints_here", b"");
+                write(r, "vae/z/last.safetensors", b"xyz");
+            }),
+            ("user files everywhere, first one deep", |r| {
+                write(r, "a/b/c/first.bin", b"1");
+                write(r, "a/c.bin", b"22");
+                write(r, "b.bin", b"333");
+                for i in 0..50 {
+                    write(r, &format!("m/{}/{i}.pt", i % 7), &vec![b'x'; i]);
+                }
+            }),
+            ("a stock name of the wrong size, and of the right size with other bytes", |r| {
+                write(r, "configs/v1-inference.yaml", b"short");
+                write(r, "configs/v2-inference.yaml", &vec![b'#'; 1789]);
+            }),
+            ("a non-empty put_ placeholder", |r| write(r, "loras/put_loras_here", b"data")),
+            ("links only", |r| {
+                std::os::unix::fs::symlink("../elsewhere", r.join("x")).unwrap();
+                write(r, "d/put_d_here", b"");
+                std::os::unix::fs::symlink("/nowhere", r.join("d/y")).unwrap();
+            }),
+            ("a user file before a link", |r| {
+                write(r, "0.bin", b"0");
+                std::os::unix::fs::symlink("0.bin", r.join("z")).unwrap();
+            }),
+        ];
+        for (name, build) in cases {
+            let t = tempfile::tempdir().unwrap();
+            let root = t.path().join("models");
+            std::fs::create_dir(&root).unwrap();
+            build(&root);
+            let full = read_tree_with(&root, Detail::Full);
+            let report = read_tree_with(&root, Detail::Report);
+            assert_eq!(shown(&report), shown(&full), "{name}");
+            assert_eq!(report.is_complete(), full.stock_only, "{name}: only a user tree is counted");
+            if full.stock_only {
+                assert_eq!(report.entries, full.entries, "{name}: a stock tree is kept whole");
+            }
+        }
+    }
 }

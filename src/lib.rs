@@ -29,6 +29,7 @@ pub mod execute;
 pub mod exit_codes;
 pub mod fixes;
 pub mod git;
+pub mod git_index;
 pub mod help;
 pub mod inspect;
 pub mod legacy_yaml;

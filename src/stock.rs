@@ -211,6 +211,58 @@ pub fn parse_tsv(text: &str) -> Vec<StockFile> {
         .collect()
 }
 
+/// Whether the file at `path` holds the bytes of stock file `stock` (its path and size already
+/// matched). Hashed at most once per file per run: the answer is remembered by the file's
+/// identity (device, inode, size, change and modification times, from `meta` when the caller
+/// has it), so a file seen again (a second scan in the same run, a hard-linked clone) is not
+/// read again. A file that changes gets a new identity (its ctime moves) and is hashed again.
+pub fn matches(path: &Path, stock: &StockFile, meta: Option<&std::fs::Metadata>) -> bool {
+    let id = file_identity(path, meta);
+    if let Some(id) = &id
+        && let Some(&known) = hash_cache().lock().unwrap_or_else(|e| e.into_inner()).get(id)
+    {
+        return known;
+    }
+    let got = platform_read_matches(path, stock);
+    if let Some(id) = id {
+        hash_cache().lock().unwrap_or_else(|e| e.into_inner()).insert(id, got);
+    }
+    got
+}
+
+/// Reads at most the stock size (plus one byte, so a file that grew is caught) and compares.
+fn platform_read_matches(path: &Path, stock: &StockFile) -> bool {
+    crate::platform::read_bounded(path, stock.size)
+        .is_ok_and(|bytes| bytes.len() as u64 == stock.size && crate::digest::sha256_bytes(&bytes) == stock.sha256)
+}
+
+/// (device, inode, size, ctime, mtime); `None` where the platform has no inode numbers.
+type FileIdentity = (u64, u64, u64, i64, i64, i64, i64);
+
+#[cfg(unix)]
+fn file_identity(path: &Path, meta: Option<&std::fs::Metadata>) -> Option<FileIdentity> {
+    use std::os::unix::fs::MetadataExt;
+    let owned;
+    let m = match meta {
+        Some(m) => m,
+        None => {
+            owned = std::fs::symlink_metadata(path).ok()?;
+            &owned
+        }
+    };
+    Some((m.dev(), m.ino(), m.size(), m.ctime(), m.ctime_nsec(), m.mtime(), m.mtime_nsec()))
+}
+
+#[cfg(not(unix))]
+fn file_identity(_path: &Path, _meta: Option<&std::fs::Metadata>) -> Option<FileIdentity> {
+    None
+}
+
+fn hash_cache() -> &'static std::sync::Mutex<std::collections::HashMap<FileIdentity, bool>> {
+    static CACHE: OnceLock<std::sync::Mutex<std::collections::HashMap<FileIdentity, bool>>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
 /// The stock entry with this relative path (`/`-separated), if any.
 pub fn stock_file(rel: &str) -> Option<&'static StockFile> {
     stock_files().iter().find(|f| f.path == rel)

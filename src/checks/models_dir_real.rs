@@ -27,7 +27,7 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
     if tree.stock_only {
         return None;
     }
-    let (files, bytes) = tree.files().fold((0u64, 0u64), |(n, b), (_, len)| (n + 1, b + len));
+    let (files, bytes) = tree.file_totals();
     let mut message = format!(
         "models/ is a real folder holding {}, {}",
         crate::wording::count(files, "file", "files"),
@@ -99,6 +99,7 @@ mod tests {
             stock_only: false,
             first_user_entry: Some("secret".into()),
             unreadable: vec!["secret: permission denied".into()],
+            counted: None,
         };
         let f = fired(&CHECK, ID, &inspection(ModelsState::RealDir(tree)));
         assert_eq!(f.message, "models/ is a real folder holding 0 files, 0 bytes; 1 entry unreadable");

@@ -87,7 +87,13 @@ mod tests {
 
     #[test]
     fn an_empty_real_folder_counts_as_stock() {
-        let empty = DirTree { entries: Vec::new(), stock_only: true, first_user_entry: None, unreadable: Vec::new() };
+        let empty = DirTree {
+            entries: Vec::new(),
+            stock_only: true,
+            first_user_entry: None,
+            unreadable: Vec::new(),
+            counted: None,
+        };
         let f = fired(&CHECK, ID, &inspection(ModelsState::RealDir(empty)));
         assert!(f.message.ends_with("(0 placeholders, 0 stock files with content)"), "{}", f.message);
     }

@@ -85,6 +85,7 @@ pub fn stock_tree() -> DirTree {
         stock_only: true,
         first_user_entry: None,
         unreadable: Vec::new(),
+        counted: None,
     }
 }
 
@@ -103,6 +104,7 @@ pub fn user_tree() -> DirTree {
         stock_only: false,
         first_user_entry: Some("checkpoints/sd15.safetensors".into()),
         unreadable: Vec::new(),
+        counted: None,
     }
 }
 

@@ -85,7 +85,9 @@ fn run_locked(settings: &FixSettings) -> Result<ExitCode> {
     }
 
     let failed = execute_all(&planned.groups, settings)?;
-    let after = pipeline::collect(target)?;
+    // Nothing ran: the scan made before planning is still the state (the launch-script hook on
+    // a healthy install inspects once).
+    let after = if planned.groups.is_empty() { scan } else { pipeline::collect_report(target)? };
     let table = report::table(&after, &target.report_context());
     if !table.is_empty() {
         print!("{table}");

@@ -7,7 +7,7 @@ use crate::pipeline;
 use crate::report::{self, ReportFormat};
 
 pub fn run(settings: &ScanSettings) -> Result<ExitCode> {
-    let mut scan = pipeline::collect(&settings.target)?;
+    let mut scan = pipeline::collect_report(&settings.target)?;
     let quiet = settings.target.quiet;
     if !quiet {
         scan.sizes = Some(crate::sizes::measure(&scan));

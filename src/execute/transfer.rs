@@ -1,8 +1,14 @@
 //! Moves and copies that must survive a crash or a full disk without ComfyUI ever listing a
-//! truncated model: bytes go to a temporary name in the destination folder, are fsynced and
-//! read back, and only a verified copy is renamed into place. A source is removed only after
+//! truncated model: bytes go to a temporary name in the destination folder, each stretch is
+//! read back and compared with what was read from the source as it is written, the copy is
+//! fsynced, and only a verified copy is renamed into place. A source is removed only after
 //! that, and only with non-recursive deletes. Used by `CopyVerify` and by a `Move` that crosses
 //! filesystems.
+//!
+//! The source is read once. A `CopyVerify` hashes it as it goes (its journal entry records the
+//! SHA-256 for undo); a `Move` records no digest and computes none. For files of more than a few
+//! MiB the read-back comparison and the hashing run on a second thread, a stretch behind the
+//! copy.
 //!
 //! A copy keeps what the user had: holes of sparse files stay holes (Linux `SEEK_DATA`), and a
 //! file with several names is copied once per executor call, its other names hard-linked to
@@ -151,44 +157,94 @@ fn want_free_temp(tmp: &Path) -> Result<(), StepError> {
     }
 }
 
-/// Copies file `from` to `tmp` (new, or a leftover regular file of the same run), hashing as it
-/// reads, fsyncs it, reads the copy back and compares. Holes stay holes (only data extents are
-/// written, then the length is set) and are hashed as zeros, so the source is read once. Keeps
-/// permissions and mtime so the copy looks like the original to ComfyUI and to backup tools.
-fn copy_verified(from: &Path, tmp: &Path, meter: &Meter) -> Result<(u64, String), StepError> {
+/// Copies file `from` to `tmp` (new, or a leftover regular file of the same run), hashing what
+/// it reads, and verifies each stretch as it goes: written, read back from `tmp` and compared
+/// byte for byte with what was read from the source. The source is read once; its digest (the
+/// one the journal records) is computed on a second thread while the next stretch is copied,
+/// so hashing costs no wall time where a core is free. Holes stay holes (only data extents are
+/// written, then the length is set) and are hashed as zeros. Keeps permissions and mtime so the
+/// copy looks like the original to ComfyUI and to backup tools; fsyncs before returning.
+///
+/// Why not `copy_file_range`: the bytes would never reach this process, so the copy could only
+/// be verified by reading the source a second time; and between the filesystems a move crosses
+/// here (a disk and tmpfs, two local filesystems) Linux refuses it since 5.19 (`EXDEV`) and
+/// falls back to the same read and write this loop does.
+fn copy_verified(from: &Path, tmp: &Path, meter: &Meter, hash: Digest) -> Result<(u64, String), StepError> {
     let src = File::open(from).map_err(|e| io_step(from, "cannot open", e))?;
     let meta = src.metadata().map_err(|e| io_step(from, "cannot stat", e))?;
     let len = meta.len();
     let dst = OpenOptions::new()
+        .read(true)
         .write(true)
         .create(true)
         .truncate(true)
         .open(tmp)
         .map_err(|e| io_step(tmp, "cannot create", e))?;
-    let mut h = Hasher::new();
-    let mut buf = vec![0u8; BUF];
-    let mut pos = 0u64;
-    while pos < len {
-        let Some((start, end)) = next_data(&src, pos, len).map_err(|e| io_step(from, "cannot read", e))? else {
-            break;
-        };
-        hash_zeros(&mut h, start - pos);
-        meter.inc(start - pos);
-        pos = start;
-        while pos < end {
-            let want = (end - pos).min(buf.len() as u64) as usize;
-            let n = read_at(&src, &mut buf[..want], pos).map_err(|e| io_step(from, "cannot read", e))?;
-            if n == 0 {
-                return Err(changed_while_copying(from, tmp)); // it shrank
+    let (_none, no_free) = std::sync::mpsc::channel::<Vec<u8>>();
+    let want = if len > PIPELINE_MIN {
+        // A second thread reads each written stretch back, compares it and (for a digest)
+        // hashes it, in order, while this one copies the next: where a core is free, the
+        // verification costs no wall time.
+        std::thread::scope(|s| {
+            let (to_check, checking) = std::sync::mpsc::sync_channel::<Chunk>(2);
+            let (returned, free) = std::sync::mpsc::channel::<Vec<u8>>();
+            let dst = &dst;
+            let checker = s.spawn(move || -> Result<String, StepError> {
+                let mut h = (hash == Digest::Compute).then(Hasher::new);
+                let mut back = vec![0u8; BUF];
+                let mut failed = None;
+                for chunk in checking {
+                    match chunk {
+                        Chunk::Data(buf, n, pos) => {
+                            if failed.is_none() {
+                                failed = check_back(dst, &mut back[..n], &buf[..n], pos, from, tmp).err();
+                            }
+                            if let Some(h) = &mut h {
+                                h.update(&buf[..n]);
+                            }
+                            let _ = returned.send(buf);
+                        }
+                        Chunk::Zeros(n) => {
+                            if let Some(h) = &mut h {
+                                hash_zeros(h, n);
+                            }
+                        }
+                    }
+                }
+                match failed {
+                    Some(e) => Err(e),
+                    None => Ok(h.map(Hasher::hex).unwrap_or_default()),
+                }
+            });
+            let mut feed = |c: Chunk| {
+                let _ = to_check.send(c);
+                None
+            };
+            let res = copy_stretches(&src, dst, from, tmp, len, meter, false, &mut feed, &free);
+            // The checker ends when the channel closes.
+            drop(to_check);
+            let checked = checker.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            res.and(checked)
+        })?
+    } else {
+        let mut h = (hash == Digest::Compute).then(Hasher::new);
+        let mut feed = |c: Chunk| match c {
+            Chunk::Data(buf, n, _) => {
+                if let Some(h) = &mut h {
+                    h.update(&buf[..n]);
+                }
+                Some(buf)
             }
-            h.update(&buf[..n]);
-            write_all_at(&dst, &buf[..n], pos).map_err(|e| io_step(tmp, "cannot write (disk full?)", e))?;
-            pos += n as u64;
-            meter.inc(n as u64);
-        }
-    }
-    hash_zeros(&mut h, len - pos);
-    meter.inc(len - pos);
+            Chunk::Zeros(n) => {
+                if let Some(h) = &mut h {
+                    hash_zeros(h, n);
+                }
+                None
+            }
+        };
+        copy_stretches(&src, &dst, from, tmp, len, meter, true, &mut feed, &no_free)?;
+        h.map(Hasher::hex).unwrap_or_default()
+    };
     dst.set_len(len).map_err(|e| io_step(tmp, "cannot write (disk full?)", e))?;
     let _ = dst.set_permissions(meta.permissions());
     keep_owner(from, tmp);
@@ -196,18 +252,109 @@ fn copy_verified(from: &Path, tmp: &Path, meter: &Meter) -> Result<(u64, String)
         let _ = dst.set_modified(m);
     }
     dst.sync_all().map_err(|e| io_step(tmp, "cannot flush to disk", e))?;
-    drop(dst);
-    let want = h.hex();
     // Written to while copied: what was read may be a mix of old and new bytes.
     let now = src.metadata().map_err(|e| io_step(from, "cannot stat", e))?;
     if now.len() != len || now.modified().ok() != meta.modified().ok() {
         return Err(changed_while_copying(from, tmp));
     }
-    let (got_len, got) = hash_file(tmp).map_err(|e| io_step(tmp, "cannot read back", e))?;
-    if got_len != len || got != want {
+    let got = dst.metadata().map_err(|e| io_step(tmp, "cannot stat", e))?;
+    if got.len() != len {
         return Err(changed_while_copying(from, tmp));
     }
     Ok((len, want))
+}
+
+/// Whether a copy computes the source's SHA-256. A move needs none (each stretch is compared
+/// with what was read, and the journal records no digest for it); `CopyVerify` records one for
+/// its undo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Digest {
+    Compute,
+    Skip,
+}
+
+/// Files above this size are verified (and hashed) on a second thread while the next stretch
+/// is copied.
+const PIPELINE_MIN: u64 = 4 * BUF as u64;
+
+/// A piece of the source, in order: bytes read (buffer, length, offset), or a hole of that
+/// many zeros.
+enum Chunk {
+    Data(Vec<u8>, usize, u64),
+    Zeros(u64),
+}
+
+/// Reads back `want.len()` bytes of the copy at `pos` and compares them with what was written.
+fn check_back(dst: &File, back: &mut [u8], want: &[u8], pos: u64, from: &Path, tmp: &Path) -> Result<(), StepError> {
+    read_exact_at(dst, back, pos).map_err(|e| io_step(tmp, "cannot read back", e))?;
+    if back != want {
+        return Err(changed_while_copying(from, tmp));
+    }
+    Ok(())
+}
+
+/// The copy loop of [`copy_verified`]: data extents read into a buffer (the one `feed` gave
+/// back, or one returned through `free`), written at the same offset, read back and compared
+/// here when `check` (else by whoever `feed` hands them to), then handed to `feed` in order.
+#[allow(clippy::too_many_arguments)]
+fn copy_stretches(
+    src: &File,
+    dst: &File,
+    from: &Path,
+    tmp: &Path,
+    len: u64,
+    meter: &Meter,
+    check: bool,
+    feed: &mut dyn FnMut(Chunk) -> Option<Vec<u8>>,
+    free: &std::sync::mpsc::Receiver<Vec<u8>>,
+) -> Result<(), StepError> {
+    let size = BUF.min(len as usize).max(1);
+    let mut back = if check { vec![0u8; size] } else { Vec::new() };
+    let mut spare: Option<Vec<u8>> = None;
+    let mut pos = 0;
+    while pos < len {
+        let Some((start, end)) = next_data(src, pos, len).map_err(|e| io_step(from, "cannot read", e))? else {
+            break;
+        };
+        if start > pos {
+            feed(Chunk::Zeros(start - pos));
+            meter.inc(start - pos);
+        }
+        pos = start;
+        while pos < end {
+            let mut buf = spare.take().or_else(|| free.try_recv().ok()).unwrap_or_else(|| vec![0u8; size]);
+            let want = (end - pos).min(buf.len() as u64) as usize;
+            let n = read_at(src, &mut buf[..want], pos).map_err(|e| io_step(from, "cannot read", e))?;
+            if n == 0 {
+                return Err(changed_while_copying(from, tmp)); // it shrank
+            }
+            write_all_at(dst, &buf[..n], pos).map_err(|e| io_step(tmp, "cannot write (disk full?)", e))?;
+            if check {
+                check_back(dst, &mut back[..n], &buf[..n], pos, from, tmp)?;
+            }
+            spare = feed(Chunk::Data(buf, n, pos));
+            pos += n as u64;
+            meter.inc(n as u64);
+        }
+    }
+    if len > pos {
+        feed(Chunk::Zeros(len - pos));
+        meter.inc(len - pos);
+    }
+    Ok(())
+}
+
+fn read_exact_at(f: &File, mut buf: &mut [u8], mut off: u64) -> io::Result<()> {
+    while !buf.is_empty() {
+        match read_at(f, buf, off)? {
+            0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                off += n as u64;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Makes `to` another name of `earlier`, a copy made by this executor call of the same source
@@ -328,13 +475,17 @@ pub(crate) fn copy_file_into_place(from: &Path, to: &Path, env: &Env) -> Result<
     if let Some(k) = key_of(&meta) {
         refuse_if_open(&[(from.to_path_buf(), k)])?;
     }
-    place_file(from, &meta, to, env)
+    place_file(from, &meta, to, env, Digest::Compute)
 }
 
 /// [`copy_file_into_place`] once the open-file check is done: a hard link to this call's copy of
 /// the same source when there is one, else a verified copy, remembered when the source has
 /// other names. A failed copy leaves no temporary file behind.
-fn place_file(from: &Path, meta: &Metadata, to: &Path, env: &Env) -> Result<(u64, String), StepError> {
+///
+/// With [`Digest::Skip`] the returned digest is empty (as it is in `env.copied` for a copy
+/// made that way); with [`Digest::Compute`] a hard link to such a copy is hashed once, from
+/// the copy.
+fn place_file(from: &Path, meta: &Metadata, to: &Path, env: &Env, hash: Digest) -> Result<(u64, String), StepError> {
     // Looked up whatever the link count is now: the other names may have moved already.
     let key = key_of(meta);
     let parent = to.parent().unwrap_or(Path::new("."));
@@ -344,6 +495,12 @@ fn place_file(from: &Path, meta: &Metadata, to: &Path, env: &Env) -> Result<(u64
             && link_to_copy(&at, meta, to)
         {
             sync_dir(parent);
+            if sha.is_empty() && hash == Digest::Compute {
+                // The earlier copy was a move's, made without a digest: hash the copy itself
+                // (the source's bytes, already verified against it).
+                let (_, sha) = hash_file(to).map_err(|e| io_step(to, "cannot read", e))?;
+                return Ok((meta.len(), sha));
+            }
             return Ok((meta.len(), sha));
         }
     }
@@ -352,7 +509,7 @@ fn place_file(from: &Path, meta: &Metadata, to: &Path, env: &Env) -> Result<(u64
     want_free_temp(&tmp)?;
     let _tracked = super::interrupt::track(&tmp); // removed on Ctrl-C
     let meter = Meter::start(env.progress, from, meta.len());
-    let res = copy_verified(from, &tmp, &meter).and_then(|r| {
+    let res = copy_verified(from, &tmp, &meter, hash).and_then(|r| {
         fs::rename(&tmp, to).map_err(|e| io_step(to, "cannot rename the verified copy into place", e))?;
         Ok(r)
     });
@@ -407,7 +564,7 @@ pub(crate) fn cross_device_move(from: &Path, to: &Path, env: &Env, on_copied: On
         }
         Node::File { .. } => {
             let meta = fs::symlink_metadata(from).map_err(|e| io_step(from, "cannot stat", e))?;
-            place_file(from, &meta, to, env)?;
+            place_file(from, &meta, to, env, Digest::Skip)?;
             on_copied()?;
             remove_tree(from, &nodes, None)?;
             "file"
@@ -498,7 +655,7 @@ fn copy_tree(
                         }
                     }
                 }
-                let (_, sha) = copy_verified(&src, &dst, meter)?;
+                let (_, sha) = copy_verified(&src, &dst, meter, Digest::Skip)?;
                 if let Some(k) = key.filter(|_| *shared) {
                     firsts.entry(k).or_insert((rel.clone(), sha));
                 }
@@ -659,6 +816,39 @@ mod tests {
         let (_, sha) = copy_file_into_place(&from, &to3, &env("t")).unwrap();
         assert_eq!(sha, crate::digest::sha256_bytes(&vec![0u8; 1 << 20]));
         assert_eq!(fs::metadata(&to3).unwrap().len(), 1 << 20);
+    }
+
+    /// Both ways of copying (verified inline below the pipeline size, by the checker thread
+    /// above it), with and without a digest, give the source's bytes and its SHA-256.
+    #[test]
+    fn every_copy_path_gives_the_same_bytes_and_digest() {
+        let d = tempfile::tempdir().unwrap();
+        let from = d.path().join("src");
+        let meter = Meter::start(None, &from, 0);
+        for (i, len) in [0usize, 1, BUF - 1, BUF, 4 * BUF + 1, 9 << 20].into_iter().enumerate() {
+            let mut content: Vec<u8> = (0..len).map(|k| (k * 31 + k / 4096) as u8).collect();
+            let f = File::create(&from).unwrap();
+            f.set_len(len as u64).unwrap();
+            // Data with a hole in the middle for the big ones.
+            if len > 2 * BUF {
+                content[BUF..2 * BUF].fill(0);
+                write_all_at(&f, &content[..BUF], 0).unwrap();
+                write_all_at(&f, &content[2 * BUF..], 2 * BUF as u64).unwrap();
+            } else {
+                write_all_at(&f, &content, 0).unwrap();
+            }
+            drop(f);
+            for hash in [Digest::Compute, Digest::Skip] {
+                let to = d.path().join(format!("copy{i}-{hash:?}"));
+                let (got_len, sha) = copy_verified(&from, &to, &meter, hash).unwrap();
+                assert_eq!(got_len, len as u64);
+                assert!(fs::read(&to).unwrap() == content, "{len} bytes, {hash:?}");
+                match hash {
+                    Digest::Compute => assert_eq!(sha, crate::digest::sha256_bytes(&content), "{len}"),
+                    Digest::Skip => assert!(sha.is_empty()),
+                }
+            }
+        }
     }
 
     #[test]

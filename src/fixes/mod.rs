@@ -454,6 +454,14 @@ fn refuse_unsafe(inspection: &Inspection) -> Result<(), Refusal> {
     };
     let models = inspection.install.models_path();
     let g = &global.dir.path;
+    if let ModelsState::RealDir(tree) = &inspection.models
+        && !tree.is_complete()
+    {
+        // A report walk counted the files instead of keeping them: planning from it would
+        // leave them out. Only `pipeline::collect_report` makes such trees; `fix` never plans
+        // from them.
+        return Err(Refusal("internal error: planned from a report-only inspection; nothing was changed".into()));
+    }
     if let ModelsState::Link(link) = &inspection.models
         && let Some(old) = link.resolved.as_deref().filter(|t| !platform::same_dir(t, g))
         && platform::is_within(g, old)

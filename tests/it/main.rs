@@ -14,6 +14,7 @@ mod completions;
 mod detach;
 mod discovery;
 mod executor;
+mod fast_paths;
 mod fix;
 mod guard;
 mod half_migrated;
