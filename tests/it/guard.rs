@@ -182,7 +182,7 @@ pub fn pygit2_python() -> Option<PathBuf> {
         Err(why) => {
             eprintln!("\n!!!!!!!! SKIPPED: a real-libgit2 test: {why}");
             eprintln!(
-                "!!!!!!!! install it with: python3 -m venv target/pygit2-venv && target/pygit2-venv/bin/pip install pygit2\n"
+                "!!!!!!!! install it with: python3 -m venv target/pygit2-venv && target/pygit2-venv/bin/pip install pygit2==1.21.0\n"
             );
             None
         }
@@ -224,9 +224,9 @@ fn provision() -> Result<PathBuf, String> {
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            "pygit2",
+            "pygit2==1.21.0",
         ]),
-        "pip install pygit2",
+        "pip install pygit2==1.21.0",
     )?;
     if imports_pygit2(&python) { Ok(python) } else { Err("pygit2 installed but cannot be imported".into()) }
 }
