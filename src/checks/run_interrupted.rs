@@ -77,14 +77,23 @@ mod tests {
             f.message
         );
         let fix = f.fix.unwrap();
-        assert!(fix.contains("`comfydoctor fix '/w s'`") && fix.contains("`comfydoctor undo '/w s'`"), "{fix}");
+        let q = quoted();
+        assert!(
+            fix.contains(&format!("`comfydoctor fix {q}`")) && fix.contains(&format!("`comfydoctor undo {q}`")),
+            "{fix}"
+        );
     }
 
     #[test]
     fn an_interrupted_undo_is_finished_by_undo() {
         let f = super::run(&with(true), None).unwrap();
         assert!(f.message.contains("undo of run R1"), "{}", f.message);
-        assert_eq!(f.fix.as_deref(), Some("finish the undo (`comfydoctor undo '/w s'`)"));
+        assert_eq!(f.fix, Some(format!("finish the undo (`comfydoctor undo {}`)", quoted())));
+    }
+
+    /// `/w s` as the platform's shell wants it pasted (cmd.exe knows no single quotes).
+    fn quoted() -> &'static str {
+        if cfg!(windows) { "\"/w s\"" } else { "'/w s'" }
     }
 
     #[test]

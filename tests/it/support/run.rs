@@ -22,11 +22,19 @@ pub const ENV_CLEARED: &[&str] = &[
     "COLUMNS",
 ];
 
+/// Set by `scripts/windows-check.sh`: the filesystem type every child is told it is on (the
+/// `COMFYDOCTOR_TEST_FSTYPE` seam), since Wine's volumes report no reparse points and so would
+/// make every install `links-unsupported`; tests that set the seam themselves still win.
+pub const WINE_FSTYPE_ENV: &str = "COMFYDOCTOR_WINE_FSTYPE";
+
 /// The binary with a clean environment: none of [`ENV_CLEARED`], no colours.
 pub fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_comfydoctor"));
     for var in ENV_CLEARED {
         cmd.env_remove(var);
+    }
+    if let Some(fs) = std::env::var_os(WINE_FSTYPE_ENV).filter(|v| !v.is_empty()) {
+        cmd.env("COMFYDOCTOR_TEST_FSTYPE", fs);
     }
     cmd.env("NO_COLOR", "1");
     cmd
