@@ -32,6 +32,7 @@ pub(super) fn regroup(
     let keys: HashSet<(u64, u64)> = wanted.iter().map(|(_, k)| *k).collect();
     let roots: Vec<PathBuf> = {
         let mut installs: Vec<usize> = steps.iter().map(|s| s.0).collect();
+        installs.sort_unstable();
         installs.dedup();
         installs.iter().filter_map(|&i| plans.get(i)).map(|p| p.install.join("models")).collect()
     };
