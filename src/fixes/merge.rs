@@ -532,19 +532,23 @@ fn place_link(
     let check = job.check;
     let src = &job.src_root.join(rel);
     let absolute = platform::normalize(&dst.parent().unwrap_or(Path::new("/")).join(&raw_target));
+    // The link made at `at` (in `dst`'s folder), then the old one removed.
+    let relink = |ctx: &mut Ctx, draft: &mut Draft, at: PathBuf| {
+        let create = Action::CreateLinkLike {
+            link: at,
+            raw_target: raw_target.clone(),
+            kind: link.kind,
+            target_is_dir: link.target_is_dir,
+        };
+        ctx.act(draft, check, create);
+        ctx.act(draft, check, remove.clone());
+    };
     match ctx.view.get(dst) {
         Dest::Missing => {
             if let Some(parent) = dst.parent() {
                 ctx.ensure_dir(draft, check, parent);
             }
-            let create = Action::CreateLinkLike {
-                link: dst.to_path_buf(),
-                raw_target,
-                kind: link.kind,
-                target_is_dir: link.target_is_dir,
-            };
-            ctx.act(draft, check, create);
-            ctx.act(draft, check, remove);
+            relink(ctx, draft, dst.to_path_buf());
         }
         Dest::Dir if link.target_is_dir => {
             unfold(ctx, draft, check, &absolute, dst, rel, report);
@@ -563,24 +567,14 @@ fn place_link(
         ref there if type_clash(there, link.target_is_dir) => {
             let to = free_name(ctx, dst);
             note_renamed(report, job, dst, &to, rel);
-            let create =
-                Action::CreateLinkLike { link: to, raw_target, kind: link.kind, target_is_dir: link.target_is_dir };
-            ctx.act(draft, check, create);
-            ctx.act(draft, check, remove);
+            relink(ctx, draft, to);
         }
         // A broken link of that name in the global folder, against a link that loads: the
         // working one takes its place.
         _ if link.resolved.is_some()
             && displace_broken_link(ctx, draft, check, dst, &rel.display().to_string(), report) =>
         {
-            let create = Action::CreateLinkLike {
-                link: dst.to_path_buf(),
-                raw_target,
-                kind: link.kind,
-                target_is_dir: link.target_is_dir,
-            };
-            ctx.act(draft, check, create);
-            ctx.act(draft, check, remove);
+            relink(ctx, draft, dst.to_path_buf());
         }
         _ => {
             report.conflicts.push(format!("{} (link)", rel.display()));
