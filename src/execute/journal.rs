@@ -128,6 +128,21 @@ pub struct StepDetail {
     /// Modification time (nanoseconds since 1970) of a removed file, put back by its undo.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mtime_ns: Option<i64>,
+    /// Files of a `Move` across filesystems (the source itself, or files below a folder) that
+    /// had other names (hard links) when it started: the copy back of its undo is one more
+    /// inode, so the undo links it to a name that kept the original one (`regroup`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub linked: Vec<LinkedName>,
+}
+
+/// A file with other names, by its path relative to a moved entry (empty: the entry itself)
+/// and its (device, inode) when the move started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedName {
+    #[serde(with = "crate::plan::path_serde")]
+    pub rel: PathBuf,
+    pub dev: u64,
+    pub ino: u64,
 }
 
 impl StepDetail {
@@ -149,6 +164,7 @@ impl StepDetail {
             uid: self.uid.or(earlier.uid),
             gid: self.gid.or(earlier.gid),
             mtime_ns: self.mtime_ns.or(earlier.mtime_ns),
+            linked: if self.linked.is_empty() { earlier.linked.clone() } else { self.linked },
         }
     }
 }

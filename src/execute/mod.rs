@@ -33,6 +33,7 @@ pub mod journal;
 pub mod lock;
 mod preflight;
 mod progress;
+mod regroup;
 mod step;
 mod transfer;
 mod view;
@@ -505,6 +506,9 @@ fn rollback_install(
             }
         }
     }
+    if rb.stopped.is_none() {
+        regroup::regroup(plans, &s.folded, &order, &tag, &mut rb.notes);
+    }
     rb.left = s.folded.in_effect().filter(|k| k.0 == install).map(|k| k.1).collect();
     rb.left.sort_unstable();
     Ok(rb)
@@ -727,6 +731,7 @@ fn undo_run(run: &JournalRun, opts: &ExecOptions, newer: Newer) -> Result<UndoRe
             }
         }
     }
+    regroup::regroup(&run.plans, &s.folded, &f.started_order, &tag, &mut report.notes);
     s.record(&Record::Undone { at: journal::utc_now() })?;
     Ok(report)
 }

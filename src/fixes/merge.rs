@@ -101,6 +101,8 @@ pub struct MergeReport {
     pub hidden: Vec<PathBuf>,
     /// Links that loop and keep looping in the global folder.
     pub loops: Vec<String>,
+    /// Broken links of the global folder replaced by a loadable entry of the same name.
+    pub broken_replaced: Vec<String>,
 }
 
 impl MergeReport {
@@ -151,6 +153,13 @@ impl MergeReport {
                 "{} to a folder that holds it (a loop) move as they are, so ComfyUI lists the same names; `comfydoctor scan` reports them until you remove them: {}",
                 plural(self.loops.len(), "link", "links"),
                 short_list(&self.loops)
+            ));
+        }
+        if !self.broken_replaced.is_empty() {
+            notes.push(format!(
+                "{} in the global folder that cannot be loaded (target missing) give their place to the install's entry of the same name; `comfydoctor undo` makes them again: {}",
+                plural(self.broken_replaced.len(), "broken link", "broken links"),
+                short_list(&self.broken_replaced)
             ));
         }
         notes.append(&mut self.unreachable);
@@ -337,6 +346,13 @@ fn move_tree<'t>(
                     report.moved_bytes += len;
                     ctx.act(draft, check, Action::Move { from: src, to });
                 }
+                // A broken link of that name (made by an earlier install's plan, or already
+                // there): it lists as a name nothing can load, so the file takes its place.
+                _ if displace_broken_link(ctx, draft, check, &dst, &shown, report) => {
+                    report.moved_files += 1;
+                    report.moved_bytes += len;
+                    ctx.act(draft, check, Action::Move { from: src, to: dst });
+                }
                 _ => {
                     report.conflicts.push(shown);
                     report.shadowed.push(r.clone());
@@ -518,19 +534,23 @@ fn place_link(
     let check = job.check;
     let src = &job.src_root.join(rel);
     let absolute = platform::normalize(&dst.parent().unwrap_or(Path::new("/")).join(&raw_target));
+    // The link made at `at` (in `dst`'s folder), then the old one removed.
+    let relink = |ctx: &mut Ctx, draft: &mut Draft, at: PathBuf| {
+        let create = Action::CreateLinkLike {
+            link: at,
+            raw_target: raw_target.clone(),
+            kind: link.kind,
+            target_is_dir: link.target_is_dir,
+        };
+        ctx.act(draft, check, create);
+        ctx.act(draft, check, remove.clone());
+    };
     match ctx.view.get(dst) {
         Dest::Missing => {
             if let Some(parent) = dst.parent() {
                 ctx.ensure_dir(draft, check, parent);
             }
-            let create = Action::CreateLinkLike {
-                link: dst.to_path_buf(),
-                raw_target,
-                kind: link.kind,
-                target_is_dir: link.target_is_dir,
-            };
-            ctx.act(draft, check, create);
-            ctx.act(draft, check, remove);
+            relink(ctx, draft, dst.to_path_buf());
         }
         Dest::Dir if link.target_is_dir => {
             unfold(ctx, draft, check, &absolute, dst, rel, report);
@@ -543,11 +563,66 @@ fn place_link(
             // The global folder already has these bytes under this name.
             ctx.act(draft, check, remove);
         }
+        // A file link against a folder of that name, or a folder link against a file (or a file
+        // link): a type clash, as for a file against a folder. It moves in beside it under a
+        // free name in the same folder (so a relative target still resolves), hiding neither.
+        ref there if type_clash(there, link.target_is_dir) => {
+            let to = free_name(ctx, dst);
+            note_renamed(report, job, dst, &to, rel);
+            relink(ctx, draft, to);
+        }
+        // A broken link of that name in the global folder, against a link that loads: the
+        // working one takes its place.
+        _ if link.resolved.is_some()
+            && displace_broken_link(ctx, draft, check, dst, &rel.display().to_string(), report) =>
+        {
+            relink(ctx, draft, dst.to_path_buf());
+        }
         _ => {
             report.conflicts.push(format!("{} (link)", rel.display()));
             report.shadowed.push(rel.to_path_buf());
             ctx.backup(draft, check, src, rel);
         }
+    }
+}
+
+/// When `dst` in the global folder is (or an earlier step makes it) a link whose target does not
+/// exist, plans its removal (journaled: `undo` makes it again) and says so in the notes: ComfyUI
+/// lists its name but cannot load it, so a loadable entry of the same name takes its place
+/// rather than going to the backup folder. Returns whether it did.
+fn displace_broken_link(
+    ctx: &mut Ctx,
+    draft: &mut Draft,
+    check: CheckId,
+    dst: &Path,
+    shown: &str,
+    report: &mut MergeReport,
+) -> bool {
+    let Dest::Link { resolved } = ctx.view.get(dst) else { return false };
+    if resolved.is_some_and(|t| ctx.view.get(&t) != Dest::Missing) {
+        return false;
+    }
+    let planned = ctx.view.planned_links().iter().rev().find(|l| l.link == dst).cloned();
+    let (raw_target, kind, target_is_dir) = match planned {
+        Some(l) => (l.raw_target, l.kind, l.target_is_dir),
+        None => match platform::entry(dst) {
+            Ok(Entry::Link(l)) => (l.raw_target, l.kind, l.target_is_dir),
+            _ => return false,
+        },
+    };
+    report.broken_replaced.push(format!("{shown} (was a link to {}, which does not exist)", raw_target.display()));
+    ctx.act(draft, check, Action::RemoveLink { link: dst.to_path_buf(), raw_target, kind, target_is_dir });
+    true
+}
+
+/// Whether an entry `there` of the global folder is of the other kind than a link that lists
+/// as a folder (`link_is_dir`) or as a file: the two cannot share one name.
+/// (A folder link of the global folder reads as a folder; a dangling one lists as a file.)
+fn type_clash(there: &Dest, link_is_dir: bool) -> bool {
+    match there {
+        Dest::Dir => !link_is_dir,
+        Dest::File { .. } | Dest::Other | Dest::Link { .. } => link_is_dir,
+        Dest::Missing => false,
     }
 }
 

@@ -89,10 +89,27 @@ fn assert_same_names(
     renames: Option<&str>,
     what: &str,
 ) {
+    assert_same_names_or(before, comfys, renames, false, what);
+}
+
+/// [`assert_same_names`]; with `repaired`, a name that loaded nothing before (a broken link) may
+/// load bytes after.
+#[cfg(unix)]
+#[track_caller]
+fn assert_same_names_or(
+    before: &[std::collections::BTreeMap<(String, PathBuf), Option<String>>],
+    comfys: &[&Path],
+    renames: Option<&str>,
+    repaired: bool,
+    what: &str,
+) {
     for (b, c) in before.iter().zip(comfys) {
         let after = named_bytes(c);
         for (name, bytes) in b {
             if let Some(a) = after.get(name) {
+                if repaired && bytes.is_none() {
+                    continue;
+                }
                 assert_eq!(a, bytes, "{what}: {}: {} loads other bytes", name.0, name.1.display());
                 continue;
             }
@@ -138,6 +155,8 @@ struct Case {
 enum Names {
     Same,
     SameOrAnnouncedRename,
+    /// The same, except that a name that loaded nothing (a broken link) may load bytes now.
+    SameOrRepaired,
 }
 
 /// Runs `fix --yes`, then checks the view (names and bytes), the content, a second `fix`
@@ -155,7 +174,7 @@ fn run_cases(cases: &[Case], names_rule: Names) {
         let out = fix(&ws, &["--yes"]);
         assert_eq!(out.code, 0, "{}: fix --yes\n{}\n{}", case.name, out.stdout, out.stderr);
         let renames = (names_rule == Names::SameOrAnnouncedRename).then_some(out.stdout.as_str());
-        assert_same_names(&names, &comfys, renames, case.name);
+        assert_same_names_or(&names, &comfys, renames, names_rule == Names::SameOrRepaired, case.name);
         assert_nothing_lost(&before_state.content, &ws.content(), case.name);
         let settled = ws.everything();
         fix(&ws, &["--yes"]).expect(0, case.name);
@@ -350,9 +369,168 @@ fn a_file_against_a_folder_of_the_same_name_hides_neither() {
                     write(ws.global.join("loras/pack (1)"), bytes(9));
                 },
             },
+            // A link lists as what it leads to: the same clash, the link moves in renamed and
+            // still leads to its target's new place.
+            Case {
+                name: "install file link (to a file of models/), global folder",
+                build: |ws, a, _| {
+                    write(a.join("models/checkpoints/m.safetensors"), bytes(10));
+                    symlink("../checkpoints/m.safetensors", a.join("models/classifiers/pack"));
+                    write(ws.global.join("classifiers/pack/m.safetensors"), bytes(11));
+                },
+            },
+            Case {
+                name: "install file link with an extension, global folder",
+                build: |ws, a, _| {
+                    write(a.join("models/checkpoints/m.safetensors"), bytes(12));
+                    symlink("../checkpoints/m.safetensors", a.join("models/loras/pack.safetensors"));
+                    write(ws.global.join("loras/pack.safetensors/inner.safetensors"), bytes(13));
+                },
+            },
+            Case {
+                name: "install folder link, global file",
+                build: |ws, a, _| {
+                    write(a.join("models/checkpoints/sd/x.safetensors"), bytes(14));
+                    symlink("../checkpoints/sd", a.join("models/loras/pack"));
+                    write(ws.global.join("loras/pack"), bytes(15));
+                },
+            },
+            Case {
+                name: "install folder link, global file link",
+                build: |ws, a, _| {
+                    write(a.join("models/checkpoints/sd/x.safetensors"), bytes(16));
+                    symlink("../checkpoints/sd", a.join("models/loras/pack"));
+                    write(ws.global.join("vae/v.safetensors"), bytes(17));
+                    symlink("../vae/v.safetensors", ws.global.join("loras/pack"));
+                },
+            },
+            Case {
+                name: "install link to a file outside, global folder",
+                build: |ws, a, _| {
+                    write(ws.outside.join("o.safetensors"), bytes(18));
+                    symlink(ws.outside.join("o.safetensors"), a.join("models/loras/pack"));
+                    write(ws.global.join("loras/pack/inner.safetensors"), bytes(19));
+                },
+            },
         ],
         Names::SameOrAnnouncedRename,
     );
+}
+
+/// A broken link (its target missing) against a loadable entry of the same name: in the global
+/// folder already, or made there by an earlier install's merge. ComfyUI lists the link's name
+/// but cannot load it; the loadable entry takes the name (the link is removed, journaled,
+/// announced; `undo` makes it again), never the backup folder.
+#[cfg(unix)]
+#[test]
+fn a_loadable_entry_takes_the_place_of_a_broken_link_of_its_name() {
+    run_cases(
+        &[
+            Case {
+                name: "b's file against a's dangling link into the global folder",
+                build: |ws, a, b| {
+                    symlink(ws.global.join("checkpoints/m.safetensors"), a.join("models/checkpoints/pack.ckpt"));
+                    write(b.join("models/checkpoints/pack.ckpt"), bytes(1));
+                },
+            },
+            Case {
+                name: "b's file against a's relative dangling link",
+                build: |_, a, b| {
+                    symlink("../nowhere/m.safetensors", a.join("models/checkpoints/pack.ckpt"));
+                    write(b.join("models/checkpoints/pack.ckpt"), bytes(2));
+                },
+            },
+            Case {
+                name: "a file against a dangling link of the global folder",
+                build: |ws, a, _| {
+                    symlink("/nonexistent/comfydoctor/x.safetensors", ws.global.join("loras/x.safetensors"));
+                    write(a.join("models/loras/x.safetensors"), bytes(3));
+                },
+            },
+            Case {
+                name: "a working link against a dangling link of the global folder",
+                build: |ws, a, _| {
+                    symlink("../nowhere.safetensors", ws.global.join("loras/x.safetensors"));
+                    write(a.join("models/checkpoints/real.safetensors"), bytes(4));
+                    symlink("../checkpoints/real.safetensors", a.join("models/loras/x.safetensors"));
+                },
+            },
+            Case {
+                name: "b's working link against a's dangling link",
+                build: |ws, a, b| {
+                    symlink("../../gone.safetensors", a.join("models/vae/v.safetensors"));
+                    write(ws.outside.join("v.safetensors"), bytes(5));
+                    symlink(ws.outside.join("v.safetensors"), b.join("models/vae/v.safetensors"));
+                },
+            },
+        ],
+        Names::SameOrRepaired,
+    );
+}
+
+fn inode(p: &Path) -> (u64, u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    let m = fs::symlink_metadata(p).unwrap_or_else(|e| panic!("stat {}: {e}", p.display()));
+    (m.dev(), m.ino(), m.nlink())
+}
+
+/// Class 8 (undo): with the global folder on another filesystem, a hard-link group split by the
+/// merge, one name copied across and another (identical to a file already there) renamed into
+/// the backup folder, comes back from `undo` as one inode, not as copies with the same bytes.
+#[cfg(unix)]
+#[test]
+fn a_hard_link_group_split_between_global_and_backup_is_one_inode_after_undo() {
+    type Build = fn(&Ws, &Path) -> Vec<&'static str>;
+    let cases: &[(&str, Build)] = &[
+        ("the moved name sorts first", |ws, m| {
+            write(m.join("checkpoints/a.safetensors"), bytes(1));
+            fs::create_dir_all(m.join("loras")).unwrap();
+            fs::hard_link(m.join("checkpoints/a.safetensors"), m.join("loras/b.safetensors")).unwrap();
+            write(ws.global.join("loras/b.safetensors"), bytes(1));
+            vec!["checkpoints/a.safetensors", "loras/b.safetensors"]
+        }),
+        ("the duplicate sorts first", |ws, m| {
+            write(m.join("checkpoints/a.safetensors"), bytes(2));
+            fs::create_dir_all(m.join("loras")).unwrap();
+            fs::hard_link(m.join("checkpoints/a.safetensors"), m.join("loras/b.safetensors")).unwrap();
+            write(ws.global.join("checkpoints/a.safetensors"), bytes(2));
+            vec!["checkpoints/a.safetensors", "loras/b.safetensors"]
+        }),
+        ("three names, two moved across", |ws, m| {
+            write(m.join("checkpoints/a.safetensors"), bytes(3));
+            fs::create_dir_all(m.join("loras")).unwrap();
+            fs::hard_link(m.join("checkpoints/a.safetensors"), m.join("loras/b.safetensors")).unwrap();
+            fs::create_dir_all(m.join("vae")).unwrap();
+            fs::hard_link(m.join("checkpoints/a.safetensors"), m.join("vae/c.safetensors")).unwrap();
+            write(ws.global.join("vae/c.safetensors"), bytes(3));
+            vec!["checkpoints/a.safetensors", "loras/b.safetensors", "vae/c.safetensors"]
+        }),
+        ("one name inside a folder moved whole", |ws, m| {
+            write(m.join("mine/deep/x.bin"), bytes(4));
+            fs::create_dir_all(m.join("checkpoints")).unwrap();
+            fs::hard_link(m.join("mine/deep/x.bin"), m.join("checkpoints/dup.safetensors")).unwrap();
+            write(ws.global.join("checkpoints/dup.safetensors"), bytes(4));
+            vec!["mine/deep/x.bin", "checkpoints/dup.safetensors"]
+        }),
+    ];
+    for (what, build) in cases {
+        let Some(ws) = Ws::on_other_fs() else { return };
+        let c = ws.env("e");
+        let m = c.join("models");
+        let names = build(&ws, &m);
+        let group: Vec<PathBuf> = names.iter().map(|n| m.join(n)).collect();
+        let b4 = before(&ws, &[&c]);
+        fix(&ws, &["--yes"]).expect(0, what);
+        assert_kept(&ws, &[&c], &b4, what);
+        undo(&ws).expect(0, what);
+        assert_restored(&ws, &[&c], &b4, what);
+        let first = inode(&group[0]);
+        for p in &group {
+            let i = inode(p);
+            assert_eq!((i.0, i.1), (first.0, first.1), "{what}: {} came back as a separate copy", p.display());
+            assert_eq!(i.2, group.len() as u64, "{what}: link count of {}", p.display());
+        }
+    }
 }
 
 /// Class 5 through `link-wrong-target`: the old target (only read) against the global folder.

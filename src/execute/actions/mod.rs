@@ -22,7 +22,7 @@ use crate::platform::{self, Entry};
 /// What a step records when it starts, before it touches the disk (a `Move`'s source kind).
 pub(super) fn start_detail(action: &Action) -> StepDetail {
     match action {
-        Action::Move { from, .. } => moves::start_detail(from),
+        Action::Move { from, to } => moves::start_detail(from, to),
         // Recorded before the entry goes, so even an undo after a crash mid-step has it.
         Action::RemovePlaceholder { path } | Action::RemoveEmptyDir { path } | Action::RemoveStockFile { path, .. } => {
             entry_meta(path)

@@ -6,7 +6,7 @@ use std::io;
 use std::path::Path;
 
 use crate::execute::durable::sync_parent;
-use crate::execute::journal::StepDetail;
+use crate::execute::journal::{LinkedName, StepDetail};
 use crate::execute::step::{
     Env, Fail, OnCopied, StepError, io_step, kind_tag, mismatch, read, want_missing, want_parent_dir,
 };
@@ -38,11 +38,43 @@ fn move_path(from: &Path, to: &Path, env: &Env, on_copied: OnCopied) -> Result<S
 
 /// The kind of the source, recorded when the move starts so a half-done move can be told from
 /// a different thing put at its destination later.
-pub fn start_detail(from: &Path) -> StepDetail {
+/// For a move across filesystems, also its files with other names (see [`linked_names`]).
+pub fn start_detail(from: &Path, to: &Path) -> StepDetail {
     StepDetail {
         source_kind: platform::entry(from).ok().as_ref().and_then(kind_tag).map(str::to_owned),
+        linked: linked_names(from, to),
         ..StepDetail::default()
     }
+}
+
+/// The files at or below `from` that have other names (a link count above one), with their
+/// (device, inode), when `from` and `to`'s folder lie on different filesystems: there the move
+/// copies, and a name left behind (a duplicate set aside, a file outside the move) keeps the
+/// original inode, which the undo joins again. Empty for a move by rename (the inode moves).
+#[cfg(unix)]
+fn linked_names(from: &Path, to: &Path) -> Vec<LinkedName> {
+    use std::os::unix::fs::MetadataExt;
+    let dev_of = |p: &Path| fs::symlink_metadata(p).ok().map(|m| m.dev());
+    let to_dev = to.ancestors().skip(1).find_map(|a| fs::metadata(a).ok().map(|m| m.dev()));
+    if dev_of(from).is_none() || dev_of(from) == to_dev {
+        return Vec::new();
+    }
+    walkdir::WalkDir::new(from)
+        .follow_links(false)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| {
+            let m = e.metadata().ok()?;
+            let rel = e.path().strip_prefix(from).ok()?.to_path_buf();
+            (m.nlink() > 1).then(|| LinkedName { rel, dev: m.dev(), ino: m.ino() })
+        })
+        .collect()
+}
+
+#[cfg(not(unix))]
+fn linked_names(_from: &Path, _to: &Path) -> Vec<LinkedName> {
+    Vec::new()
 }
 
 pub fn precondition(from: &Path, to: &Path) -> Result<(), StepError> {
