@@ -16,6 +16,7 @@ use crate::inspect::human_bytes;
 use crate::pipeline;
 use crate::plan::{InstallPlan, describe};
 use crate::prompt;
+use crate::wording;
 use crate::workspace::{self, display_path};
 
 pub fn run(settings: &BackupsSettings) -> Result<ExitCode> {
@@ -97,7 +98,8 @@ pub fn run(settings: &BackupsSettings) -> Result<ExitCode> {
         return Ok(if undecided > 0 { ExitCode::Findings } else { ExitCode::Healthy });
     }
     let question = format!(
-        "Delete {files} backup file(s), freeing {} ({bytes} bytes)? Deletions are not undoable",
+        "Delete {}, freeing {} ({bytes} bytes)? Deletions are not undoable",
+        wording::count(files, "backup file", "backup files"),
         human_bytes(bytes)
     );
     let go = match settings.consent {
@@ -146,7 +148,11 @@ pub fn run(settings: &BackupsSettings) -> Result<ExitCode> {
     }
     println!("Freed {} ({freed} bytes).", human_bytes(freed));
     if undecided > 0 {
-        println!("{undecided} file(s) kept: they need a decision (listed above).");
+        println!(
+            "{} kept: {} a decision (listed above).",
+            wording::count(undecided, "file", "files"),
+            if undecided == 1 { "it needs" } else { "they need" }
+        );
     }
     Ok(if failed {
         ExitCode::Failure
@@ -169,11 +175,12 @@ fn print_folder(name: &str, f: &BackupFolder) {
         }
     }
     println!(
-        "{name}: {} ({}, {} file(s)): {same} identical at the same path in the global folder, {elsewhere} identical elsewhere in it, {} need a decision",
+        "{name}: {} ({}, {}): {same} identical at the same path in the global folder, {elsewhere} identical elsewhere in it, {} {} a decision",
         display_path(&f.path),
         human_bytes(f.bytes()),
-        f.files.len(),
-        decide.len()
+        wording::count(f.files.len(), "file", "files"),
+        decide.len(),
+        if decide.len() == 1 { "needs" } else { "need" }
     );
     for b in &f.files {
         if let Twin::Elsewhere(t) = &b.twin {

@@ -71,7 +71,11 @@ pub fn run(settings: &DetachSettings) -> Result<ExitCode> {
         }
         let go = match settings.consent {
             Consent::Yes => true,
-            Consent::Ask => prompt::confirm(&format!("Detach {} ({} step(s))?", install.name, plan.steps.len())),
+            Consent::Ask => prompt::confirm(&format!(
+                "Detach {} ({})?",
+                install.name,
+                crate::wording::count(plan.steps.len(), "step", "steps")
+            )),
             Consent::No => {
                 eprintln!(
                     "comfydoctor: {}: detaching needs a confirmation; nothing changed. Run `comfydoctor detach --yes` to apply it",

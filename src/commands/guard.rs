@@ -132,9 +132,9 @@ pub fn run(settings: &GuardSettings) -> Result<i32> {
             match &outcome.stopped {
                 None if !quiet => {
                     eprintln!(
-                        "comfydoctor guard: {}: models/ unlinked for the update ({} step(s), run {}); the global folder is untouched",
+                        "comfydoctor guard: {}: models/ unlinked for the update ({}, run {}); the global folder is untouched",
                         display_path(&plan.install),
-                        outcome.applied,
+                        crate::wording::count(outcome.applied, "step", "steps"),
                         report.run_id.as_deref().unwrap_or("-")
                     );
                     for note in plan.notes.iter().filter(|n| n.contains("edited stock file")) {

@@ -31,8 +31,9 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
     }
     if !lost.written_placeholders.is_empty() {
         draft.notes.push(format!(
-            "{ID}: the {} placeholder(s) the updater wrote into the global folder are removed; the folders it made stay",
-            lost.written_placeholders.len()
+            "{ID}: the {} the updater wrote into the global folder {} removed; the folders it made stay",
+            crate::wording::count(lost.written_placeholders.len(), "placeholder", "placeholders"),
+            if lost.written_placeholders.len() == 1 { "is" } else { "are" }
         ));
     }
     super::git_tracks_models::plan(inspection, ctx, draft);
@@ -56,15 +57,17 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
             .map(|(s, p)| format!("{s} {p}"))
             .collect();
         let mut text = format!(
-            "{ID}: the updater's stash \"{subject}\" (stash@{{0}}) is left alone: it holds {models_deleted} models/ path(s) as deleted"
+            "{ID}: the updater's stash \"{subject}\" (stash@{{0}}) is left alone: it holds {} as deleted",
+            crate::wording::count(models_deleted, "models/ path", "models/ paths")
         );
         if other.is_empty() {
             text.push_str(" and nothing else; `git stash drop` removes it");
         } else {
             text.push_str(&format!(
-                " and {} other change(s) of yours ({}); `git stash pop` brings those back",
-                other.len(),
-                super::merge::short_list(&other)
+                " and {} of yours ({}); `git stash pop` brings {} back",
+                crate::wording::count(other.len(), "other change", "other changes"),
+                super::merge::short_list(&other),
+                if other.len() == 1 { "it" } else { "them" }
             ));
         }
         draft.alerts.push(text);
