@@ -119,7 +119,9 @@ mod tests {
     fn the_literal_scanner_finds_pseudo_plurals_only_in_strings() {
         // Brackets for parentheses, so this test's own source has no pseudo-plural.
         let p = |s: &str| s.replace('[', "(").replace(']', ")");
-        let src = p("let x = Some[s]; // a file[s] comment\nlet c = '\"'; f::<'a>[\"2 entr[ies]\", r#\"one \"match[es]\"\"#, \"ok [s] \\\"q\\\" path[s]\"];");
+        let src = p(
+            "let x = Some[s]; // a file[s] comment\nlet c = '\"'; f::<'a>[\"2 entr[ies]\", r#\"one \"match[es]\"\"#, \"ok [s] \\\"q\\\" path[s]\"];",
+        );
         let found: Vec<(usize, String)> = literals(&src).into_iter().filter(|(_, t)| pseudo_plural(t)).collect();
         let texts: Vec<String> = found.iter().map(|(_, t)| t.clone()).collect();
         assert_eq!(texts, [p("2 entr[ies]"), p("one \"match[es]\""), p("ok [s] \\\"q\\\" path[s]")], "{found:?}");

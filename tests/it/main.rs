@@ -10,6 +10,7 @@
 mod backups;
 mod checks;
 mod cli;
+mod closed_output;
 mod completions;
 mod detach;
 mod discovery;
