@@ -30,9 +30,10 @@ fn run(cli: &Cli) -> Result<ExitCode> {
 /// A closed stdout or stderr (`comfydoctor scan | head -1`) makes `println!` panic with "Broken
 /// pipe" (Rust ignores SIGPIPE). Such a panic ends the process here, quietly, with
 /// [`CLOSED_OUTPUT`](comfydoctor::exit_codes::CLOSED_OUTPUT): the temporary copy being written
-/// (if stderr closed mid-copy) is removed first, and the cursor shown again. Output is written only
-/// between the steps of a run, so none is left half done by it; any other panic is reported as
-/// before.
+/// (if stderr closed mid-copy) is removed first, and the cursor shown again. stdout is written
+/// only before or after a run's steps, so a closed stdout leaves no run half done; a stderr
+/// closed mid-copy leaves the run as Ctrl-C does (the next `fix` finishes it). Any other panic
+/// is reported as before.
 fn end_quietly_when_the_output_is_closed() {
     let report = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
