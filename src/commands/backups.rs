@@ -63,15 +63,17 @@ pub fn run(settings: &BackupsSettings) -> Result<ExitCode> {
         let proved: u64 = surveyed.iter().flat_map(|(_, fs)| fs).flat_map(|f| f.proved()).map(|b| b.len).sum();
         if !target.quiet {
             println!(
-                "{} in files the global folder holds too: `comfydoctor backups --prune` deletes them (not undoable).",
-                human_bytes(proved)
+                "{} in files the global folder holds too: `{}` deletes them (not undoable).",
+                human_bytes(proved),
+                target.invocation.command("backups", &["--prune"])
             );
         }
         return Ok(ExitCode::Healthy);
     }
 
     // --prune: not while a run is half done (its backup folders may be half filled).
-    if !lifecycle::none_unfinished(&dirs, "prune")? {
+    let again = target.invocation.command("backups", &["--prune"]);
+    if !lifecycle::none_unfinished(&dirs, &again, &target.invocation)? {
         return Ok(ExitCode::Failure);
     }
     // One plan per install, grouped by journal folder.
@@ -107,7 +109,8 @@ pub fn run(settings: &BackupsSettings) -> Result<ExitCode> {
         Consent::Ask => prompt::confirm(&question),
         Consent::No => {
             eprintln!(
-                "comfydoctor: {question}: that needs a confirmation; nothing deleted. Run `comfydoctor backups --prune --yes` to delete them"
+                "comfydoctor: {question}: that needs a confirmation; nothing deleted. Run `{}` to delete them",
+                target.invocation.command("backups", &["--prune", "--yes"])
             );
             false
         }

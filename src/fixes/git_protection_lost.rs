@@ -45,7 +45,7 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
             }
         };
         draft.alerts.push(format!(
-            "{ID}: an update without `comfydoctor guard` {}{when}; their earlier bytes are gone unless you have a copy. Update with `comfydoctor guard` next time (README: Updating ComfyUI)",
+            "{ID}: an update not run under comfydoctor guard {}{when}; their earlier bytes are gone unless you have a copy. Next time run the updater under comfydoctor guard (README: Updating ComfyUI; examples/update_comfyui_comfydoctor.bat does it for the portable build)",
             crate::checks::git_protection_lost::overwritten_text(lost).trim_start_matches("it ")
         ));
     }
@@ -109,7 +109,7 @@ pub fn record(inspection: &Inspection, view: &View, plan: &mut InstallPlan) {
     }
     for f in files.iter().filter(|f| f.edited) {
         plan.notes.push(format!(
-            "{ID}: {} in the global folder is an edited stock file (sha256 {}, {} bytes; recorded in the journal): an update without `comfydoctor guard` could overwrite it",
+            "{ID}: {} in the global folder is an edited stock file (sha256 {}, {} bytes; recorded in the journal): an update not run under comfydoctor guard could overwrite it",
             f.path,
             f.sha256.as_deref().unwrap_or("?"),
             f.size

@@ -175,7 +175,7 @@ fn prune_deletes_only_proved_duplicates() {
     assert_eq!(read(&cp.join("diff.safetensors")), diff, "one byte different: kept");
     assert_eq!(read(&cp.join("stale.safetensors")), big(3), "twin edited after the backup: kept");
     assert_eq!(read(&cp.join("linked.safetensors")), big(4), "twin is a link: kept");
-    assert!(out.stdout.contains("3 file(s) kept: they need a decision"), "{}", out.stdout);
+    assert!(out.stdout.contains("3 files kept: they need a decision"), "{}", out.stdout);
     assert_same(&global_before, &lstat_inventory(&ws.global, true), "the global folder is only read");
 
     // The run is journaled, with the hash that proved each deletion, and is not undoable.
