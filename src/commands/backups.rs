@@ -72,7 +72,8 @@ pub fn run(settings: &BackupsSettings) -> Result<ExitCode> {
     }
 
     // --prune: not while a run is half done (its backup folders may be half filled).
-    let again = target.invocation.command("backups", &["--prune"]);
+    let yes: &[&str] = if settings.consent == Consent::Yes { &["--prune", "--yes"] } else { &["--prune"] };
+    let again = target.invocation.command("backups", yes);
     if !lifecycle::none_unfinished(&dirs, &again, &target.invocation)? {
         return Ok(ExitCode::Failure);
     }

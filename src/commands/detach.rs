@@ -33,7 +33,8 @@ pub fn run(settings: &DetachSettings) -> Result<ExitCode> {
         let words: Vec<&str> = copy_flags.iter().map(String::as_str).chain(extra.iter().copied()).collect();
         inv.command("detach", &words)
     };
-    if !lifecycle::none_unfinished(&dirs, &with_copies(&[]), inv)? {
+    let yes: &[&str] = if settings.consent == Consent::Yes { &["--yes"] } else { &[] };
+    if !lifecycle::none_unfinished(&dirs, &with_copies(yes), inv)? {
         return Ok(ExitCode::Failure);
     }
     let at = execute::journal::utc_now();
@@ -130,7 +131,11 @@ pub fn run(settings: &DetachSettings) -> Result<ExitCode> {
                 );
             } else if !target.quiet {
                 let here = crate::report::Invocation { paths: vec![o.install.clone()], ..inv.clone() };
-                println!("Detached {}; `{}` links it again.", display_path(&o.install), here.command("fix", &["--attach"]));
+                println!(
+                    "Detached {}; `{}` links it again.",
+                    display_path(&o.install),
+                    here.command("fix", &["--attach"])
+                );
             }
         }
         if let (Some(id), false) = (&report.run_id, target.quiet) {
