@@ -116,11 +116,11 @@ pub fn newer_message(id: &str, dependents: &[Dependent], undo: &dyn Fn(&[&str]) 
         );
         for d in &pruned {
             s.push_str(&format!(
-                "\n  run {}: deleted {}, and undoing run {id} would {} {}",
+                "\n  run {}: deleted {}, and undoing run {id} would have to {}{}",
                 d.run_id,
                 d.path.display(),
                 d.undo,
-                if d.made == d.path { "there".to_string() } else { format!("at {}", d.made.display()) }
+                if d.made == d.path { String::new() } else { format!(" at {}", d.made.display()) }
             ));
         }
         s.push_str(&format!(
