@@ -15,7 +15,8 @@ Exit codes:
   2  usage or configuration error (bad PATH, no install found, unreadable workspace.json,
      another run holding the lock), or an install fix refused or rolled back (nothing changed
      for it); the reason is printed on stderr
-  130  fix or undo stopped by Ctrl-C; stderr says how to finish or roll back";
+  130  fix or undo stopped by Ctrl-C; stderr says how to finish or roll back
+  141  the output was closed early (a pager or head quit): stopped there, quietly";
 
 #[derive(Debug, Parser)]
 #[command(name = "comfydoctor", version, about = "Check ComfyUI installs and link their models/ to one global models folder, safely.", after_help = EXIT_CODES_HELP, after_long_help = help::after_long_help(help::MAIN, true))]

@@ -150,10 +150,11 @@ pub fn plan(inspection: &Inspection, req: &Request) -> Result<InstallPlan, Refus
     p.notes.insert(
         0,
         format!(
-            "{}: the link is removed (the global folder is not touched); models/ becomes a real folder with ComfyUI's stock layout and {copies} file(s) copied from the global folder ({}); ComfyUI will no longer list the other {} name(s) there",
+            "{}: the link is removed (the global folder is not touched); models/ becomes a real folder with ComfyUI's stock layout and {} copied from the global folder ({}); ComfyUI will no longer list the other {} there",
             install.name,
+            crate::wording::count(copies, "file", "files"),
             crate::inspect::human_bytes(copied_bytes),
-            hidden.len()
+            crate::wording::count(hidden.len(), "name", "names")
         ),
     );
     let mut plan = InstallPlan {

@@ -24,6 +24,11 @@ impl ExitCode {
     }
 }
 
+/// Exit code when stdout or stderr was closed before the command finished (a pager or `head`
+/// quit early): the command stops at that write, quietly, as a program ended by SIGPIPE does
+/// (128 + 13, what a shell reports for one).
+pub const CLOSED_OUTPUT: i32 = 141;
+
 /// Why a command could not do its work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {

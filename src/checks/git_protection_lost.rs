@@ -35,13 +35,14 @@ fn run(inspection: &Inspection, _: Option<&GlobalState>) -> Option<Finding> {
 
 fn message(lost: &ProtectionLost) -> String {
     let mut parts = vec![format!(
-        "an updater that ignores git's protection (libgit2, e.g. update_comfyui.bat) wrote through the models link: {} of {} tracked models/ path(s) lost skip-worktree and git shows them deleted",
-        lost.unskipped, lost.tracked
+        "an updater that ignores git's protection (libgit2, e.g. update_comfyui.bat) wrote through the models link: {} of {} lost skip-worktree and git shows them deleted",
+        lost.unskipped,
+        crate::wording::count(lost.tracked, "tracked models/ path", "tracked models/ paths")
     )];
     if !lost.written_placeholders.is_empty() {
         parts.push(format!(
-            "it wrote {} placeholder(s) into the global folder ({})",
-            lost.written_placeholders.len(),
+            "it wrote {} into the global folder ({})",
+            crate::wording::count(lost.written_placeholders.len(), "placeholder", "placeholders"),
             short_list(&lost.written_placeholders)
         ));
     }
@@ -49,7 +50,7 @@ fn message(lost: &ProtectionLost) -> String {
         parts.push(overwritten_text(lost));
     }
     if let Some((subject, paths)) = &lost.stash {
-        parts.push(format!("its stash \"{subject}\" holds {} path(s)", paths.len()));
+        parts.push(format!("its stash \"{subject}\" holds {}", crate::wording::count(paths.len(), "path", "paths")));
     }
     parts.join("; ")
 }

@@ -16,6 +16,7 @@ use crate::inspect::human_bytes;
 use crate::pipeline;
 use crate::plan::{InstallPlan, describe};
 use crate::prompt;
+use crate::wording;
 use crate::workspace::{self, display_path};
 
 pub fn run(settings: &BackupsSettings) -> Result<ExitCode> {
@@ -62,15 +63,18 @@ pub fn run(settings: &BackupsSettings) -> Result<ExitCode> {
         let proved: u64 = surveyed.iter().flat_map(|(_, fs)| fs).flat_map(|f| f.proved()).map(|b| b.len).sum();
         if !target.quiet {
             println!(
-                "{} in files the global folder holds too: `comfydoctor backups --prune` deletes them (not undoable).",
-                human_bytes(proved)
+                "{} in files the global folder holds too: `{}` deletes them (not undoable).",
+                human_bytes(proved),
+                target.invocation.command("backups", &["--prune"])
             );
         }
         return Ok(ExitCode::Healthy);
     }
 
     // --prune: not while a run is half done (its backup folders may be half filled).
-    if !lifecycle::none_unfinished(&dirs, "prune")? {
+    let yes: &[&str] = if settings.consent == Consent::Yes { &["--prune", "--yes"] } else { &["--prune"] };
+    let again = target.invocation.command("backups", yes);
+    if !lifecycle::none_unfinished(&dirs, &again, &target.invocation)? {
         return Ok(ExitCode::Failure);
     }
     // One plan per install, grouped by journal folder.
@@ -97,7 +101,8 @@ pub fn run(settings: &BackupsSettings) -> Result<ExitCode> {
         return Ok(if undecided > 0 { ExitCode::Findings } else { ExitCode::Healthy });
     }
     let question = format!(
-        "Delete {files} backup file(s), freeing {} ({bytes} bytes)? Deletions are not undoable",
+        "Delete {}, freeing {} ({bytes} bytes)? Deletions are not undoable",
+        wording::count(files, "backup file", "backup files"),
         human_bytes(bytes)
     );
     let go = match settings.consent {
@@ -105,7 +110,8 @@ pub fn run(settings: &BackupsSettings) -> Result<ExitCode> {
         Consent::Ask => prompt::confirm(&question),
         Consent::No => {
             eprintln!(
-                "comfydoctor: {question}: that needs a confirmation; nothing deleted. Run `comfydoctor backups --prune --yes` to delete them"
+                "comfydoctor: {question}: that needs a confirmation; nothing deleted. Run `{}` to delete them",
+                target.invocation.command("backups", &["--prune", "--yes"])
             );
             false
         }
@@ -146,7 +152,11 @@ pub fn run(settings: &BackupsSettings) -> Result<ExitCode> {
     }
     println!("Freed {} ({freed} bytes).", human_bytes(freed));
     if undecided > 0 {
-        println!("{undecided} file(s) kept: they need a decision (listed above).");
+        println!(
+            "{} kept: {} a decision (listed above).",
+            wording::count(undecided, "file", "files"),
+            if undecided == 1 { "it needs" } else { "they need" }
+        );
     }
     Ok(if failed {
         ExitCode::Failure
@@ -169,11 +179,12 @@ fn print_folder(name: &str, f: &BackupFolder) {
         }
     }
     println!(
-        "{name}: {} ({}, {} file(s)): {same} identical at the same path in the global folder, {elsewhere} identical elsewhere in it, {} need a decision",
+        "{name}: {} ({}, {}): {same} identical at the same path in the global folder, {elsewhere} identical elsewhere in it, {} {} a decision",
         display_path(&f.path),
         human_bytes(f.bytes()),
-        f.files.len(),
-        decide.len()
+        wording::count(f.files.len(), "file", "files"),
+        decide.len(),
+        if decide.len() == 1 { "needs" } else { "need" }
     );
     for b in &f.files {
         if let Twin::Elsewhere(t) = &b.twin {

@@ -22,7 +22,19 @@ pub fn run(settings: &DetachSettings) -> Result<ExitCode> {
     let dirs = lifecycle::journal_dirs(&found);
     let _locks = locking::lock_all(&dirs, settings.wait)?;
     let scan = pipeline::collect_found(target, found)?;
-    if !lifecycle::none_unfinished(&dirs, "detach")? {
+    let inv = &target.invocation;
+    // `--copy`/`--copy-all` as typed, for the commands suggested.
+    let copy_flags: Vec<String> = match &settings.copies {
+        detach::Copies::None => Vec::new(),
+        detach::Copies::All => vec!["--copy-all".into()],
+        detach::Copies::Some(keys) => keys.iter().map(|k| format!("--copy={}", k.display())).collect(),
+    };
+    let with_copies = |extra: &[&str]| -> String {
+        let words: Vec<&str> = copy_flags.iter().map(String::as_str).chain(extra.iter().copied()).collect();
+        inv.command("detach", &words)
+    };
+    let yes: &[&str] = if settings.consent == Consent::Yes { &["--yes"] } else { &[] };
+    if !lifecycle::none_unfinished(&dirs, &with_copies(yes), inv)? {
         return Ok(ExitCode::Failure);
     }
     let at = execute::journal::utc_now();
@@ -71,11 +83,16 @@ pub fn run(settings: &DetachSettings) -> Result<ExitCode> {
         }
         let go = match settings.consent {
             Consent::Yes => true,
-            Consent::Ask => prompt::confirm(&format!("Detach {} ({} step(s))?", install.name, plan.steps.len())),
+            Consent::Ask => prompt::confirm(&format!(
+                "Detach {} ({})?",
+                install.name,
+                crate::wording::count(plan.steps.len(), "step", "steps")
+            )),
             Consent::No => {
                 eprintln!(
-                    "comfydoctor: {}: detaching needs a confirmation; nothing changed. Run `comfydoctor detach --yes` to apply it",
-                    install.name
+                    "comfydoctor: {}: detaching needs a confirmation; nothing changed. Run `{}` to apply it",
+                    install.name,
+                    with_copies(&["--yes"])
                 );
                 false
             }
@@ -113,11 +130,16 @@ pub fn run(settings: &DetachSettings) -> Result<ExitCode> {
                     stop.message
                 );
             } else if !target.quiet {
-                println!("Detached {}; `comfydoctor fix --attach` links it again.", display_path(&o.install));
+                let here = crate::report::Invocation { paths: vec![o.install.clone()], ..inv.clone() };
+                println!(
+                    "Detached {}; `{}` links it again.",
+                    display_path(&o.install),
+                    here.command("fix", &["--attach"])
+                );
             }
         }
         if let (Some(id), false) = (&report.run_id, target.quiet) {
-            println!("Applied as run {id}; `comfydoctor undo` reverses it.");
+            println!("Applied as run {id}; `{}` reverses it.", lifecycle::invocation_at(dir, inv).undo(&[]));
         }
     }
     Ok(if failed || refused {

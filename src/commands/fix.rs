@@ -260,11 +260,25 @@ fn approve(name: &str, plan: &InstallPlan, settings: &FixSettings) -> bool {
             eprintln!(
                 "comfydoctor: {name}: not applied: its {} move or back up user data and need a confirmation, and there is no terminal to ask on. To apply them: `{}`",
                 steps(plan.steps.len()),
-                settings.target.invocation.command("fix", &["--yes"])
+                settings
+                    .target
+                    .invocation
+                    .command("fix", &attach_words(settings, "--yes").iter().map(String::as_str).collect::<Vec<_>>())
             );
             false
         }
     }
+}
+
+/// `--attach[=NAME]` as given (the hint must attach what this run was asked to), then `extra`.
+fn attach_words(settings: &FixSettings, extra: &str) -> Vec<String> {
+    let mut words: Vec<String> = match &settings.target.attach {
+        crate::config::Attach::None => Vec::new(),
+        crate::config::Attach::All => vec!["--attach".into()],
+        crate::config::Attach::Named(names) => names.iter().map(|n| format!("--attach={n}")).collect(),
+    };
+    words.push(extra.into());
+    words
 }
 
 /// Runs each group as one journaled run; true when some install stopped.

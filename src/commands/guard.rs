@@ -49,9 +49,10 @@ pub fn run(settings: &GuardSettings) -> Result<i32> {
     for dir in &dirs {
         if let Some(run) = execute::find_unfinished(dir)? {
             eprintln!(
-                "comfydoctor guard: run {} in {} was interrupted; run `comfydoctor fix --yes` to finish it first. COMMAND did not run",
+                "comfydoctor guard: run {} in {} was interrupted; run `{}` to finish it first. COMMAND did not run",
                 run.run_id,
-                display_path(dir)
+                display_path(dir),
+                crate::commands::lifecycle::invocation_at(dir, &target.invocation).command("fix", &["--yes"])
             );
             return Ok(FAILED);
         }
@@ -96,7 +97,12 @@ pub fn run(settings: &GuardSettings) -> Result<i32> {
             continue;
         }
         if let Some(why) = fixes::guard::refusal(inspection) {
-            eprintln!("comfydoctor guard: {}: cannot be guarded: {why}. COMMAND did not run", install.name);
+            let here = crate::report::Invocation { paths: vec![install.root.clone()], ..target.invocation.clone() };
+            eprintln!(
+                "comfydoctor guard: {}: cannot be guarded: {why}; run `{}` first. COMMAND did not run",
+                install.name,
+                here.command("fix", &[])
+            );
             return Ok(FAILED);
         }
         let mut ctx = Ctx {
@@ -132,9 +138,9 @@ pub fn run(settings: &GuardSettings) -> Result<i32> {
             match &outcome.stopped {
                 None if !quiet => {
                     eprintln!(
-                        "comfydoctor guard: {}: models/ unlinked for the update ({} step(s), run {}); the global folder is untouched",
+                        "comfydoctor guard: {}: models/ unlinked for the update ({}, run {}); the global folder is untouched",
                         display_path(&plan.install),
-                        outcome.applied,
+                        crate::wording::count(outcome.applied, "step", "steps"),
                         report.run_id.as_deref().unwrap_or("-")
                     );
                     for note in plan.notes.iter().filter(|n| n.contains("edited stock file")) {
@@ -173,7 +179,8 @@ pub fn run(settings: &GuardSettings) -> Result<i32> {
         (Some(c), true) => Ok(c),
         (_, false) => {
             eprintln!(
-                "comfydoctor guard: not every install is linked again; `comfydoctor fix` finishes the job (the launch hook does it)"
+                "comfydoctor guard: not every install is linked again; `{}` finishes the job (the launch hook does it)",
+                settings.target.invocation.command("fix", &["--yes"])
             );
             Ok(FAILED)
         }

@@ -88,14 +88,21 @@ pub fn run(settings: &UndoSettings) -> Result<ExitCode> {
     let (dir, run) = (&chosen.0, &chosen.1);
     if run.deletes {
         // The executor refuses too; said before any step is shown as if it could be reversed.
-        return Err(ExecError::NotUndoable { id: run.run_id.clone() }.into());
+        return Err(ExecError::NotUndoable { id: run.run_id.clone(), dir: dir.clone() }.into());
     }
     let preview = execute::preview_undo(Some(&run.run_id), dir, settings.with_newer)?;
-    if !preview.dependents.is_empty() && !settings.with_newer {
-        // The executor refuses too (under the lock); said here before anything else.
-        return Err(ExecError::NewerRunsDepend { id: run.run_id.clone(), dependents: preview.dependents }.into());
-    }
     let here = Invocation { paths: vec![dir.parent().unwrap_or(dir).to_path_buf()], ..Invocation::default() };
+    // A prune among them cannot be undone, `--with-newer` or not.
+    let pruned = preview.dependents.iter().any(|d| d.deletes);
+    if !preview.dependents.is_empty() && (!settings.with_newer || pruned) {
+        // The executor refuses too (under the lock); said here before anything else, with
+        // commands that run as printed (`--yes` when this undo needed it).
+        let undo = |extra: &[&str]| {
+            let yes: &[&str] = if settings.consent == Consent::Ask { &[] } else { &["--yes"] };
+            here.undo(&[extra, yes].concat())
+        };
+        return Err(Error::Usage(execute::newer_message(&run.run_id, &preview.dependents, &undo)));
+    }
     let mut chain: Vec<String> = preview.dependents.iter().map(|d| d.run_id.clone()).collect();
     chain.push(run.run_id.clone());
     let lines = reverse_lines(dir, &chain)?;

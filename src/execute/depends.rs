@@ -24,6 +24,8 @@ pub struct Dependent {
     pub made: PathBuf,
     /// ... and how ("remove that folder", "move something back there").
     pub undo: String,
+    /// The newer run is a `backups --prune` run: it cannot be undone, so neither can the older.
+    pub deletes: bool,
 }
 
 /// Paths an undo of this step removes, moves away, rewrites or puts something back at, each
@@ -158,7 +160,13 @@ pub fn dependents(runs: &[JournalRun], run: &JournalRun) -> Vec<Dependent> {
         let reason = stands_on(newer).into_iter().find_map(|(p, away)| hit(&changed, &p, away).map(|m| (p, m)));
         if let Some((path, (made, undo))) = reason {
             changed.extend(undo_footprint(newer));
-            found.push(Dependent { run_id: newer.run_id.clone(), path, made, undo: undo.to_string() });
+            found.push(Dependent {
+                run_id: newer.run_id.clone(),
+                path,
+                made,
+                undo: undo.to_string(),
+                deletes: newer.deletes(),
+            });
         }
     }
     found.reverse();

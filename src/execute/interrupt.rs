@@ -91,6 +91,18 @@ fn finish() -> ! {
     }
 }
 
+/// Ends the process now with `code`, after removing the temporary copies being written, as an
+/// interrupt does: for an output that was closed (a pager or `head` quit), which must leave
+/// nothing half-written behind either. Everything else is left as a kill would leave it.
+pub fn abandon(code: i32) -> ! {
+    FINISHING.store(true, Ordering::SeqCst);
+    let temps = TEMPS.lock().map(|t| t.clone()).unwrap_or_default();
+    for tmp in temps {
+        remove_temp(&tmp);
+    }
+    std::process::exit(code)
+}
+
 /// A temporary is this run's own copy (the source is still whole): a file is removed, a folder
 /// with what is in it; never through a link.
 fn remove_temp(tmp: &Path) {

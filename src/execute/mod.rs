@@ -43,7 +43,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use depends::Dependent;
-pub use error::ExecError;
+pub use error::{ExecError, newer_message};
 pub use progress::{Progress, ProgressEvent};
 use step::{Env, Fail, StepError};
 
@@ -573,7 +573,7 @@ pub fn resume(run: &JournalRun, opts: &ExecOptions) -> Result<RunReport, ExecErr
     let run = read_run(&run.path)?;
     let state = run.state();
     if matches!(state, RunState::Undone | RunState::UndoIncomplete) {
-        return Err(ExecError::NotResumable { id: run.run_id, state });
+        return Err(ExecError::NotResumable { id: run.run_id, state, dir });
     }
     let folded = run.fold();
     check_indices(&run, &folded)?;
@@ -649,7 +649,12 @@ pub fn undo_with_newer(run_id: Option<&str>, opts: &ExecOptions) -> Result<Vec<U
     let _lock = lock::acquire(dir, opts.lock_wait).map_err(lock_err)?;
     let runs = read_dir_runs(dir)?;
     let run = choose(runs.clone(), run_id, dir)?;
-    let mut order: Vec<String> = depends::dependents(&runs, &run).into_iter().map(|d| d.run_id).collect();
+    let dependents = depends::dependents(&runs, &run);
+    if dependents.iter().any(|d| d.deletes) {
+        // A prune cannot be undone, so neither can this run: refused before any undo.
+        return Err(ExecError::NewerRunsDepend { id: run.run_id, dependents, dir: dir.to_path_buf() });
+    }
+    let mut order: Vec<String> = dependents.into_iter().map(|d| d.run_id).collect();
     order.push(run.run_id.clone());
     let mut reports = Vec::new();
     for id in order {
@@ -688,7 +693,7 @@ pub fn preview_undo(run_id: Option<&str>, journal_dir: &Path, with_newer: bool) 
 
 fn undo_run(run: &JournalRun, opts: &ExecOptions, newer: Newer) -> Result<UndoReport, ExecError> {
     if newer == Newer::Refuse && run.deletes() {
-        return Err(ExecError::NotUndoable { id: run.run_id.clone() });
+        return Err(ExecError::NotUndoable { id: run.run_id.clone(), dir: journal_dir_of(run) });
     }
     let dir = journal_dir_of(run);
     let lock = lock::acquire(&dir, opts.lock_wait).map_err(lock_err)?;
@@ -699,13 +704,13 @@ fn undo_run(run: &JournalRun, opts: &ExecOptions, newer: Newer) -> Result<UndoRe
     }
     check_indices(&run, &f)?;
     if newer == Newer::Refuse && run.plans.iter().any(|p| p.guard) {
-        return Err(ExecError::GuardRun { id: run.run_id });
+        return Err(ExecError::GuardRun { id: run.run_id, dir });
     }
     if newer == Newer::Refuse {
         // Read under the lock: what is in effect now decides.
         let dependents = depends::dependents(&read_dir_runs(&dir)?, &run);
         if !dependents.is_empty() {
-            return Err(ExecError::NewerRunsDepend { id: run.run_id, dependents });
+            return Err(ExecError::NewerRunsDepend { id: run.run_id, dependents, dir });
         }
     }
     let mut s = Session::reopen(opts, &run, lock)?;

@@ -31,8 +31,9 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
     }
     if !lost.written_placeholders.is_empty() {
         draft.notes.push(format!(
-            "{ID}: the {} placeholder(s) the updater wrote into the global folder are removed; the folders it made stay",
-            lost.written_placeholders.len()
+            "{ID}: the {} the updater wrote into the global folder {} removed; the folders it made stay",
+            crate::wording::count(lost.written_placeholders.len(), "placeholder", "placeholders"),
+            if lost.written_placeholders.len() == 1 { "is" } else { "are" }
         ));
     }
     super::git_tracks_models::plan(inspection, ctx, draft);
@@ -44,7 +45,7 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
             }
         };
         draft.alerts.push(format!(
-            "{ID}: an update without `comfydoctor guard` {}{when}; their earlier bytes are gone unless you have a copy. Update with `comfydoctor guard` next time (README: Updating ComfyUI)",
+            "{ID}: an update not run under comfydoctor guard {}{when}; their earlier bytes are gone unless you have a copy. Next time run the updater under comfydoctor guard (README: Updating ComfyUI; examples/update_comfyui_comfydoctor.bat does it for the portable build)",
             crate::checks::git_protection_lost::overwritten_text(lost).trim_start_matches("it ")
         ));
     }
@@ -56,15 +57,17 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
             .map(|(s, p)| format!("{s} {p}"))
             .collect();
         let mut text = format!(
-            "{ID}: the updater's stash \"{subject}\" (stash@{{0}}) is left alone: it holds {models_deleted} models/ path(s) as deleted"
+            "{ID}: the updater's stash \"{subject}\" (stash@{{0}}) is left alone: it holds {} as deleted",
+            crate::wording::count(models_deleted, "models/ path", "models/ paths")
         );
         if other.is_empty() {
             text.push_str(" and nothing else; `git stash drop` removes it");
         } else {
             text.push_str(&format!(
-                " and {} other change(s) of yours ({}); `git stash pop` brings those back",
-                other.len(),
-                super::merge::short_list(&other)
+                " and {} of yours ({}); `git stash pop` brings {} back",
+                crate::wording::count(other.len(), "other change", "other changes"),
+                super::merge::short_list(&other),
+                if other.len() == 1 { "it" } else { "them" }
             ));
         }
         draft.alerts.push(text);
@@ -106,7 +109,7 @@ pub fn record(inspection: &Inspection, view: &View, plan: &mut InstallPlan) {
     }
     for f in files.iter().filter(|f| f.edited) {
         plan.notes.push(format!(
-            "{ID}: {} in the global folder is an edited stock file (sha256 {}, {} bytes; recorded in the journal): an update without `comfydoctor guard` could overwrite it",
+            "{ID}: {} in the global folder is an edited stock file (sha256 {}, {} bytes; recorded in the journal): an update not run under comfydoctor guard could overwrite it",
             f.path,
             f.sha256.as_deref().unwrap_or("?"),
             f.size

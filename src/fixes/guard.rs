@@ -32,14 +32,14 @@ pub fn skip_reason(inspection: &Inspection) -> Option<String> {
 
 /// Why a linked checkout cannot be guarded, so the updater must not run: its link does not lead
 /// to the global folder (guard would have to re-point it, and the updater would write into
-/// whatever it leads to).
+/// whatever it leads to). The caller says what fixes it (`comfydoctor fix` of that install).
 pub fn refusal(inspection: &Inspection) -> Option<String> {
     let ModelsState::Link(l) = &inspection.models else { return None };
     let global = inspection.global.as_ref().map(|g| &g.dir.path);
     let linked = global.is_some_and(|g| l.resolved.as_deref().is_some_and(|t| platform::same_dir(t, g)));
     (!linked).then(|| {
         format!(
-            "models/ links to {}, not to the global folder{}: run `comfydoctor fix` first",
+            "models/ links to {}, not to the global folder{}",
             l.raw_target.display(),
             global.map(|g| format!(" {}", g.display())).unwrap_or_default()
         )

@@ -96,9 +96,9 @@ pub fn describe(action: &Action) -> String {
             crate::wording::count(paths.len(), "tracked path", "tracked paths")
         ),
         Action::GitNoSkipWorktree { repo, paths } => format!(
-            "git -C {} update-index --no-skip-worktree -- <{} tracked path(s) under models/>",
+            "git -C {} update-index --no-skip-worktree -- <{} under models/>",
             q(repo),
-            paths.len()
+            crate::wording::count(paths.len(), "tracked path", "tracked paths")
         ),
         Action::GitSparseDisable { repo, .. } => {
             format!("git -C {} sparse-checkout disable  # and drop its /models/ rule", q(repo))
@@ -141,8 +141,8 @@ fn lifecycle(action: &Action) -> String {
                 ),
             };
             format!(
-                "git -C {r} update-index --no-skip-worktree -- <{} path(s) under models/> && git -C {r} {sparse}",
-                unskip.len(),
+                "git -C {r} update-index --no-skip-worktree -- <{} under models/> && git -C {r} {sparse}",
+                crate::wording::count(unskip.len(), "path", "paths"),
                 r = q(repo)
             )
         }

@@ -175,7 +175,7 @@ fn prune_deletes_only_proved_duplicates() {
     assert_eq!(read(&cp.join("diff.safetensors")), diff, "one byte different: kept");
     assert_eq!(read(&cp.join("stale.safetensors")), big(3), "twin edited after the backup: kept");
     assert_eq!(read(&cp.join("linked.safetensors")), big(4), "twin is a link: kept");
-    assert!(out.stdout.contains("3 file(s) kept: they need a decision"), "{}", out.stdout);
+    assert!(out.stdout.contains("3 files kept: they need a decision"), "{}", out.stdout);
     assert_same(&global_before, &lstat_inventory(&ws.global, true), "the global folder is only read");
 
     // The run is journaled, with the hash that proved each deletion, and is not undoable.
@@ -195,12 +195,14 @@ fn prune_deletes_only_proved_duplicates() {
     out.expect(2, "a prune run is not undoable");
     assert!(out.stderr.contains("not undoable"), "{}", out.stderr);
     // A plain `undo` passes the prune run by; the migration it pruned after is refused, since
-    // its backups are gone (nothing changes).
+    // its backups are gone (nothing changes), and no command is offered that cannot work.
     let everything = ws.everything();
     let out = undo(&ws);
     out.expect(2, "undo after a prune");
     assert!(
-        out.stderr.contains(&prune_run.run_id) && (out.stderr.contains("rely on") || out.stderr.contains("relies on")),
+        out.stderr.contains(&prune_run.run_id)
+            && out.stderr.contains("cannot be undone any more")
+            && !out.stderr.contains("--with-newer"),
         "{}",
         out.stderr
     );

@@ -20,12 +20,12 @@ fn run_std(mut cmd: Command) -> Out {
 }
 
 /// The commands a text suggests, each between backticks and starting with `comfydoctor `.
-fn hints(text: &str) -> Vec<String> {
+pub(crate) fn hints(text: &str) -> Vec<String> {
     text.split('`').skip(1).step_by(2).filter(|s| s.starts_with("comfydoctor ")).map(str::to_string).collect()
 }
 
 /// The one hint of `text` that starts with `prefix`.
-fn hint(text: &str, prefix: &str) -> String {
+pub(crate) fn hint(text: &str, prefix: &str) -> String {
     let found: Vec<String> = hints(text).into_iter().filter(|h| h.starts_with(prefix)).collect();
     assert!(!found.is_empty(), "no `{prefix}…` hint in:\n{text}");
     found[0].clone()
@@ -33,7 +33,7 @@ fn hint(text: &str, prefix: &str) -> String {
 
 /// Runs a printed command line exactly as printed, through `sh -c` (so quoting and `~` are the
 /// shell's), with `comfydoctor` on PATH, from `ws.base` with HOME there, as `Ws::cmd` does.
-fn run_printed(ws: &Ws, line: &str) -> Out {
+pub(crate) fn run_printed(ws: &Ws, line: &str) -> Out {
     let bin_dir = Path::new(env!("CARGO_BIN_EXE_comfydoctor")).parent().unwrap().to_path_buf();
     let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
     let mut cmd = Command::new("sh");

@@ -10,6 +10,7 @@
 mod backups;
 mod checks;
 mod cli;
+mod closed_output;
 mod completions;
 mod detach;
 mod discovery;
@@ -26,6 +27,7 @@ mod launch_scripts;
 mod links;
 mod man;
 mod preflight;
+mod printed_hints;
 // Generated workspaces need symlinks, hard links, modes and byte names: Unix only.
 #[cfg(unix)]
 mod properties;
