@@ -258,8 +258,10 @@ fn approve(name: &str, plan: &InstallPlan, settings: &FixSettings) -> bool {
         Consent::No if !plan.needs_confirmation => true,
         Consent::No => {
             eprintln!(
-                "comfydoctor: {name}: not applied: its {} move or back up user data and need a confirmation, and there is no terminal to ask on. To apply them: `{}`",
+                "comfydoctor: {name}: not applied: {} that move or back up user data {} a confirmation, and there is no terminal to ask on. To apply {}: `{}`",
                 steps(plan.steps.len()),
+                if plan.steps.len() == 1 { "needs" } else { "need" },
+                if plan.steps.len() == 1 { "it" } else { "them" },
                 settings
                     .target
                     .invocation

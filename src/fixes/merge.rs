@@ -118,15 +118,17 @@ impl MergeReport {
         let mut notes = Vec::new();
         if self.moved_files > 0 {
             notes.push(format!(
-                "{}, {} go into the global folder",
+                "{} ({}) {} into the global folder",
                 plural(self.moved_files as usize, "file", "files"),
-                crate::inspect::human_bytes(self.moved_bytes)
+                crate::inspect::human_bytes(self.moved_bytes),
+                if self.moved_files == 1 { "goes" } else { "go" }
             ));
         }
         if !self.duplicates.is_empty() {
             notes.push(format!(
-                "{} of files already in the global folder go to {} (safe to delete later): {}",
+                "{} of files already in the global folder {} to {} (safe to delete later): {}",
                 plural(self.duplicates.len(), "identical duplicate", "identical duplicates"),
+                if self.duplicates.len() == 1 { "goes" } else { "go" },
                 backup_root.display(),
                 short_list(&self.duplicates)
             ));
