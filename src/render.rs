@@ -14,8 +14,9 @@ pub struct Column {
 /// Between two columns of the terminal table.
 const GAP: &str = "  ";
 
-/// The narrowest a wrapping column is made before the table gives way to one block per row.
-const MIN_WRAP: usize = 12;
+/// The narrowest a wrapping column is made before the table gives way to one block per row
+/// (narrower, a sentence becomes a column of two-word lines: blocks read better).
+const MIN_WRAP: usize = 24;
 
 /// The visible width of a cell's text: colour escapes do not count.
 pub fn visible_len(s: &str) -> usize {
@@ -112,17 +113,23 @@ fn widths(columns: &[Column], rows: &[Vec<String>], width: usize) -> Option<Vec<
     if floor.iter().sum::<usize>() > room {
         return None;
     }
-    // Each wrapping column gets its floor, then the rest in proportion to what it would like.
+    // Each wrapping column gets its floor, then the rest in equal shares, a column that wants
+    // less than its share giving the remainder to the others.
     let mut out = natural.clone();
-    let spare = room - floor.iter().sum::<usize>();
-    let want: Vec<usize> = flex.iter().zip(&floor).map(|(&c, f)| natural[c] - f).collect();
-    let total_want: usize = want.iter().sum::<usize>().max(1);
-    let mut given = 0;
+    let mut spare = room - floor.iter().sum::<usize>();
+    let mut want: Vec<usize> = flex.iter().zip(&floor).map(|(&c, f)| natural[c] - f).collect();
     for (i, &c) in flex.iter().enumerate() {
-        let extra = if i + 1 == flex.len() { spare - given } else { spare * want[i] / total_want };
-        let extra = extra.min(want[i]);
-        given += extra;
-        out[c] = floor[i] + extra;
+        out[c] = floor[i];
+    }
+    while spare > 0 && want.iter().any(|&w| w > 0) {
+        let hungry = want.iter().filter(|&&w| w > 0).count();
+        let share = (spare / hungry).max(1);
+        for (i, &c) in flex.iter().enumerate() {
+            let give = share.min(want[i]).min(spare);
+            out[c] += give;
+            want[i] -= give;
+            spare -= give;
+        }
     }
     Some(out)
 }
@@ -174,23 +181,14 @@ fn blocks(columns: &[Column], rows: &[Vec<String>], width: usize) -> String {
             out.push('\n');
         }
         let short: Vec<&str> = row.iter().zip(columns).filter(|(_, c)| !c.wraps).map(|(s, _)| s.as_str()).collect();
-        for l in wrap_cell(&short.join("  "), width) {
+        for l in wrap_cell(&short.join(" · "), width) {
             out.push_str(&l);
             out.push('\n');
         }
         for (text, c) in row.iter().zip(columns).filter(|(_, c)| c.wraps) {
-            let label = format!("  {}: ", c.header);
-            let body = wrap_cell(text, width.saturating_sub(4).max(1));
+            let body = wrap_cell(&format!("{}: {text}", c.header), width.saturating_sub(4).max(1));
             for (i, l) in body.iter().enumerate() {
-                if i == 0 && visible_len(&label) + visible_len(l) <= width {
-                    out.push_str(&label);
-                } else {
-                    if i == 0 {
-                        out.push_str(label.trim_end());
-                        out.push('\n');
-                    }
-                    out.push_str("    ");
-                }
+                out.push_str(if i == 0 { "  " } else { "    " });
                 out.push_str(l);
                 out.push('\n');
             }

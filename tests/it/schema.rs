@@ -159,8 +159,7 @@ fn validate(root: &Value, schema: &Value, value: &Value, at: &str, errors: &mut 
 
 fn schema(name: &str) -> Value {
     let path = schema_dir().join(format!("{name}.schema.json"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
-        .unwrap()
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
 }
 
 #[track_caller]
@@ -170,7 +169,12 @@ fn check(name: &str, out: &Out) -> Value {
     let root = schema(name);
     let mut errors = Vec::new();
     validate(&root, &root, &doc, "$", &mut errors);
-    assert!(errors.is_empty(), "{name} output disagrees with docs/schema/{name}.schema.json:\n{}\n{}", errors.join("\n"), out.stdout);
+    assert!(
+        errors.is_empty(),
+        "{name} output disagrees with docs/schema/{name}.schema.json:\n{}\n{}",
+        errors.join("\n"),
+        out.stdout
+    );
     assert_eq!(doc["schema"], 1, "{name}");
     doc
 }
