@@ -273,7 +273,7 @@ fn list_doc(runs: &[(PathBuf, RunSummary)]) -> output::RunListDoc {
             journal: r.journal.display().to_string(),
             started_at: r.started_at.clone(),
             state: r.state.to_string(),
-            running_pid: lock::holder(dir).filter(|_| r.state == RunState::Interrupted).map(|p| p as u32),
+            running_pid: lock::holder(dir).filter(|_| r.state == RunState::Interrupted),
             installs: r.installs.iter().map(|p| p.display().to_string()).collect(),
             actions_done: r.actions_done,
             actions_planned: r.actions_planned,
