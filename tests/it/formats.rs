@@ -10,13 +10,14 @@ use std::process::Command;
 
 use crate::support::*;
 
-struct Demo {
+/// The demo workspace copied to `<tmp>/demo`, HOME at `<tmp>` (as in `interaction`).
+pub(crate) struct Demo {
     _home: tempfile::TempDir,
-    base: PathBuf,
+    pub(crate) base: PathBuf,
 }
 
 impl Demo {
-    fn new() -> Demo {
+    pub(crate) fn new() -> Demo {
         let home = tempfile::tempdir().unwrap();
         let base = home.path().canonicalize().unwrap();
         let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo-workspace");
@@ -25,7 +26,7 @@ impl Demo {
     }
 
     /// `comfydoctor ARGS` through a pipe, with `COLUMNS` set when given.
-    fn run(&self, args: &[&str], columns: Option<usize>) -> Out {
+    pub(crate) fn run(&self, args: &[&str], columns: Option<usize>) -> Out {
         let mut cmd = bin();
         cmd.env("HOME", &self.base).current_dir(&self.base).args(args);
         if let Some(c) = columns {

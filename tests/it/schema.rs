@@ -10,7 +10,6 @@
 #![cfg(unix)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -205,16 +204,8 @@ fn the_validator_catches_what_it_must() {
 
 #[test]
 fn every_command_json_validates_against_its_schema() {
-    let home = tempfile::tempdir().unwrap();
-    let base = home.path().canonicalize().unwrap();
-    let ws = base.join("demo");
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo-workspace");
-    assert!(Command::new("cp").arg("-a").arg(&demo).arg(&ws).status().unwrap().success());
-    let go = |args: &[&str]| {
-        let mut cmd = bin();
-        cmd.env("HOME", &base).current_dir(&base).args(args);
-        run_cmd(cmd)
-    };
+    let demo = crate::formats::Demo::new();
+    let go = |args: &[&str]| demo.run(args, None);
 
     let scan = check("scan", go(&["scan", "--format", "json", "demo"]).expect(1, "scan"));
     assert_eq!(scan["command"], "scan");
