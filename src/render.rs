@@ -197,9 +197,10 @@ fn blocks(columns: &[Column], rows: &[Vec<String>], width: usize) -> String {
     out
 }
 
-/// A cell of a GitHub Markdown table: `|` and `\` escaped, line breaks as `<br>`.
+/// A cell of a GitHub Markdown table: `|` and `\` escaped, `<` as `&lt;` (a folder named like
+/// a tag would vanish), line breaks as `<br>`.
 pub fn markdown_cell(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('|', "\\|").replace("\r\n", "<br>").replace('\n', "<br>")
+    text.replace('\\', "\\\\").replace('|', "\\|").replace('<', "&lt;").replace("\r\n", "<br>").replace('\n', "<br>")
 }
 
 /// A GitHub Markdown table, one line per row, never wrapped; columns padded to line up.
@@ -290,6 +291,7 @@ mod tests {
         assert!(counts.iter().all(|&c| c == 4), "{t}");
         assert!(t.contains("a \\| pipe"), "{t}");
         assert_eq!(markdown_cell("a\nb"), "a<br>b");
+        assert_eq!(markdown_cell("<ws>\\x"), "&lt;ws>\\\\x");
     }
 
     #[test]
