@@ -53,13 +53,20 @@ pub enum Command {
     #[command(after_help = GUARD_HELP)]
     Guard(GuardArgs),
     /// List every check with a one-line description.
-    Checks,
+    Checks {
+        /// Output format (json: one document; table and markdown print the same list).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
     /// Explain one check: what it means, why it matters, what its fix does.
     #[command(after_long_help = help::after_long_help(help::EXPLAIN, false))]
     Explain {
         /// A check ID, as listed by `comfydoctor checks`.
         #[arg(value_parser = CheckIdValues)]
         id: String,
+        /// Output format (json: one document with the unwrapped text).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
     },
     /// Print a shell completion script.
     #[command(after_long_help = help::after_long_help(help::COMPLETIONS, false))]
@@ -122,9 +129,9 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub target: TargetArgs,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Output format. Default: table on a terminal, markdown otherwise.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
 }
 
 #[derive(Debug, Args)]
@@ -160,6 +167,11 @@ pub struct FixArgs {
     /// repeatable). Without it, `fix` leaves detached installs alone, even when given by path.
     #[arg(long, value_name = "NAME", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     pub attach: Vec<String>,
+
+    /// Output format of the plan and the report after it. Default: table on a terminal,
+    /// markdown otherwise. json needs --yes or --dry-run (there is no prompt to answer).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
 }
 
 #[derive(Debug, Args)]
@@ -243,6 +255,11 @@ pub struct UndoArgs {
     /// How long to wait for another comfydoctor run on the same installs before giving up.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     pub wait: f64,
+
+    /// Output format (json: one document; an undo needs --yes or --dry-run with it, a --list
+    /// does not).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
 }
 
 pub const GUARD_HELP: &str = "\
@@ -300,7 +317,11 @@ pub enum LinkStyleArg {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// For a terminal: laid out to its width (the terminal's, else $COLUMNS, else 80).
     Table,
+    /// A GitHub Markdown table, never wrapped: for a bug report.
+    Markdown,
+    /// One JSON document (schemas in docs/schema/).
     Json,
 }
 

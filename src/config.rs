@@ -27,12 +27,18 @@ pub enum SettingsError {
     UnknownCheck { id: String },
     #[error("--wait {given}: give a number of seconds from 0 to {}", MAX_WAIT.as_secs())]
     Wait { given: f64 },
+    #[error(
+        "{command} --format json cannot ask for a confirmation: add --dry-run to get the plan, or --yes to apply it (`comfydoctor {command} --format json --dry-run`)"
+    )]
+    JsonNeedsAnswer { command: String },
 }
 
 impl SettingsError {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            SettingsError::UnknownCheck { .. } | SettingsError::Wait { .. } => ErrorKind::Usage,
+            SettingsError::UnknownCheck { .. } | SettingsError::Wait { .. } | SettingsError::JsonNeedsAnswer { .. } => {
+                ErrorKind::Usage
+            }
         }
     }
 }
@@ -62,6 +68,30 @@ pub struct Target {
     pub attach: Attach,
     /// The PATHs and flags as typed, for the commands a report suggests.
     pub invocation: Invocation,
+    /// `--format` (scan, fix), or its default ([`output_format`]).
+    pub format: ReportFormat,
+}
+
+/// `--format`, or its default: a table when stdout is a terminal, Markdown otherwise (a pipe, a
+/// file, a bug report).
+pub fn output_format(arg: Option<Format>) -> ReportFormat {
+    use std::io::IsTerminal;
+    match arg {
+        Some(Format::Table) => ReportFormat::Table,
+        Some(Format::Markdown) => ReportFormat::Markdown,
+        Some(Format::Json) => ReportFormat::Json,
+        None if std::io::stdout().is_terminal() => ReportFormat::Table,
+        None => ReportFormat::Markdown,
+    }
+}
+
+/// `--format json` on a command that may ask: there is no prompt to answer, so `--yes` or
+/// `--dry-run` must say what to do.
+fn json_needs_an_answer(format: ReportFormat, yes: bool, dry_run: bool, command: &str) -> Result<()> {
+    if format == ReportFormat::Json && !yes && !dry_run {
+        return Err(SettingsError::JsonNeedsAnswer { command: command.to_string() });
+    }
+    Ok(())
 }
 
 /// `fix --attach[=NAME]`: which detached installs `fix` may link again.
@@ -141,6 +171,7 @@ impl Target {
             link_style,
             attach: Attach::None,
             invocation,
+            format: output_format(None),
         })
     }
 
@@ -151,6 +182,8 @@ impl Target {
             invocation: self.invocation.clone(),
             only: filtered.then(|| self.checks.clone()),
             quiet: self.quiet,
+            format: self.format,
+            width: crate::term::stdout_width(),
         }
     }
 
@@ -169,11 +202,8 @@ pub struct ScanSettings {
 
 impl ScanSettings {
     pub fn from_args(args: &ScanArgs) -> Result<Self> {
-        let format = match args.format {
-            Format::Table => ReportFormat::Table,
-            Format::Json => ReportFormat::Json,
-        };
-        Ok(ScanSettings { target: Target::from_args(&args.target)?, format })
+        let format = output_format(args.format);
+        Ok(ScanSettings { target: Target { format, ..Target::from_args(&args.target)? }, format })
     }
 }
 
@@ -216,7 +246,9 @@ pub struct FixSettings {
 
 impl FixSettings {
     pub fn from_args(args: &FixArgs) -> Result<Self> {
-        let target = Target { attach: Attach::from_args(&args.attach), ..Target::from_args(&args.target)? };
+        let format = output_format(args.format);
+        json_needs_an_answer(format, args.yes, args.dry_run, "fix")?;
+        let target = Target { attach: Attach::from_args(&args.attach), format, ..Target::from_args(&args.target)? };
         Ok(FixSettings {
             target,
             strategy: args.strategy.map(strategy),
@@ -298,11 +330,18 @@ pub struct UndoSettings {
     pub dry_run: bool,
     /// The PATHs as typed, for the commands it suggests.
     pub invocation: Invocation,
+    /// `--format`, or its default.
+    pub format: ReportFormat,
 }
 
 impl UndoSettings {
     pub fn from_args(args: &UndoArgs) -> Result<Self> {
+        let format = output_format(args.format);
+        if !args.list {
+            json_needs_an_answer(format, args.yes, args.dry_run, "undo")?;
+        }
         Ok(UndoSettings {
+            format,
             paths: normalized(&args.paths),
             max_depth: args.max_depth,
             list: args.list,

@@ -20,8 +20,8 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Backups(args) => commands::backups::run(&BackupsSettings::from_args(args)?),
         // The updater's own exit code passes through.
         Command::Guard(args) => std::process::exit(commands::guard::run(&GuardSettings::from_args(args)?)?),
-        Command::Checks => commands::checks::list(),
-        Command::Explain { id } => commands::checks::explain(id),
+        Command::Checks { format } => commands::checks::list(config::output_format(*format)),
+        Command::Explain { id, format } => commands::checks::explain(id, config::output_format(*format)),
         Command::Completions { shell, dynamic } => commands::complete::run(*shell, *dynamic),
         Command::Man { dir } => commands::man::run(dir.as_deref()),
     }

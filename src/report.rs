@@ -1,5 +1,7 @@
-//! Findings rendered as a table (for people, Markdown-compatible so it pastes into bug reports)
-//! or as JSON (for scripts; schema 1: fields are added, never renamed).
+//! Findings rendered three ways: a table for a terminal (fits its width, never splits a check ID
+//! or a path component), GitHub Markdown for a bug report (never wrapped, the default when stdout
+//! is not a terminal), or JSON for scripts (`output::ScanDoc`; schema 1: fields are added, never
+//! renamed). The verdict lines and the footer are the same in both text forms.
 
 use owo_colors::{OwoColorize, Stream};
 use serde::Serialize;
@@ -12,10 +14,15 @@ use crate::inspect::Inspection;
 use crate::wording::{self, shell_word};
 use crate::workspace::display_path;
 
-/// How `scan` prints its report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a command prints what it has to say (`--format`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ReportFormat {
+    /// For a terminal: laid out to its width.
     Table,
+    /// For a bug report or a pipe: a GitHub Markdown table, never wrapped.
+    #[default]
+    Markdown,
+    /// One JSON document (`output`).
     Json,
 }
 
@@ -35,7 +42,7 @@ pub struct Scan {
 }
 
 /// A folder discovery did not count: it could not be read, or it is almost an install.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Skipped {
     pub path: String,
     /// `unreadable` or `not-an-install`.
@@ -54,7 +61,7 @@ pub fn skipped(skipped: &[(PathBuf, String)], unreadable: &[(PathBuf, String)]) 
         .collect()
 }
 
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     pub installs: usize,
     pub errors: usize,
@@ -89,44 +96,32 @@ impl Scan {
     }
 }
 
-#[derive(Serialize)]
-struct JsonScan<'a> {
-    schema: u32,
-    models_dir: Option<String>,
-    installs: Vec<JsonInstall<'a>>,
-    skipped: &'a [Skipped],
-    summary: Summary,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sizes: Option<&'a crate::sizes::Sizes>,
-}
-
-#[derive(Serialize)]
-struct JsonInstall<'a> {
-    name: &'a str,
-    path: String,
-    models_dir: Option<String>,
-    findings: &'a [Finding],
-}
-
-pub fn json(scan: &Scan) -> String {
-    let doc = JsonScan {
-        schema: 1,
+/// The scan as its JSON document.
+pub fn doc(scan: &Scan) -> crate::output::ScanDoc {
+    use crate::output::{InstallDoc, SCHEMA_VERSION, ScanDoc};
+    ScanDoc {
+        schema: SCHEMA_VERSION,
+        command: "scan".into(),
         models_dir: scan.models_dir(),
         installs: scan
             .installs
             .iter()
-            .map(|i| JsonInstall {
-                name: &i.inspection.install.name,
+            .map(|i| InstallDoc {
+                name: i.inspection.install.name.clone(),
                 path: i.inspection.install.root.display().to_string(),
                 models_dir: i.inspection.global.as_ref().map(|g| g.dir.path.display().to_string()),
-                findings: &i.findings,
+                findings: i.findings.clone(),
             })
             .collect(),
-        skipped: &scan.skipped,
+        skipped: scan.skipped.clone(),
         summary: scan.summary(),
-        sizes: scan.sizes.as_ref(),
-    };
-    serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+        sizes: scan.sizes.clone(),
+    }
+}
+
+/// The scan as pretty JSON (no final newline).
+pub fn json(scan: &Scan) -> String {
+    crate::output::to_json(&doc(scan)).trim_end().to_string()
 }
 
 /// The command line a report came from, so every command a report suggests carries the PATHs
@@ -195,6 +190,10 @@ pub struct ReportContext {
     pub only: Option<Vec<CheckId>>,
     /// Only error and warning rows, no summary (`--quiet`).
     pub quiet: bool,
+    /// Table (to `width`) or Markdown; JSON is printed by the commands, not by [`table`].
+    pub format: ReportFormat,
+    /// The width a table is laid out to (`term::stdout_width`).
+    pub width: usize,
 }
 
 /// An install's verdict: the worst severity among its (shown) findings.
@@ -242,54 +241,62 @@ impl Scan {
     }
 }
 
-/// The table, one verdict line per install and the summary. With `quiet`, only error and
-/// warning rows and no summary; an empty string when there are none.
+/// The report for people: the global folder, the findings (a table laid out to `ctx.width`, or
+/// a Markdown table under [`ReportFormat::Markdown`]), one verdict line per install and the
+/// summary. With `quiet`, only error and warning rows and no summary; an empty string when
+/// there are none.
 pub fn table(scan: &Scan, ctx: &ReportContext) -> String {
-    use comfy_table::{ContentArrangement, Table, presets};
+    use crate::render::{Column, markdown_table, terminal_table};
     let quiet = ctx.quiet;
+    let markdown = ctx.format != ReportFormat::Table;
     let labels = scan.labels(&ctx.invocation_roots());
-    let mut table = Table::new();
-    table.load_preset(presets::ASCII_MARKDOWN).set_content_arrangement(ContentArrangement::Dynamic);
-    table.set_header(["Install", "Check", "Severity", "Problem", "Fix"]);
-    let mut rows = 0;
+    let columns = [
+        Column { header: "Install", wraps: false },
+        Column { header: "Check", wraps: false },
+        Column { header: "Severity", wraps: false },
+        Column { header: "Problem", wraps: true },
+        Column { header: "Fix", wraps: true },
+    ];
+    let mut rows: Vec<Vec<String>> = Vec::new();
     for (install, label) in scan.installs.iter().zip(&labels) {
         for f in install.findings.iter().filter(|f| !quiet || f.severity != Severity::Info) {
-            rows += 1;
-            table.add_row([
+            rows.push(vec![
                 label.clone(),
                 f.check.to_string(),
-                paint(f.severity),
+                if markdown { f.severity.as_str().to_string() } else { paint(f.severity) },
                 f.message.clone(),
                 f.fix.clone().unwrap_or_else(|| "-".into()),
             ]);
         }
     }
     let mut out = String::new();
-    if quiet && rows == 0 {
+    if quiet && rows.is_empty() {
         return out;
     }
+    let width = if markdown { usize::MAX } else { ctx.width.max(1) };
+    let prose = |text: &str| if markdown { text.to_string() } else { crate::render::prose(text, width) };
     if let Some(dir) = scan.models_dir()
         && !quiet
     {
-        out.push_str(&format!("Global models folder: {}\n\n", display_path(std::path::Path::new(&dir))));
+        out.push_str(&prose(&format!("Global models folder: {}", display_path(std::path::Path::new(&dir)))));
+        out.push_str("\n\n");
     }
-    if rows > 0 {
-        out.push_str(&table.to_string());
-        out.push('\n');
+    if !rows.is_empty() {
+        out.push_str(&if markdown { markdown_table(&columns, &rows) } else { terminal_table(&columns, &rows, width) });
     }
     if quiet {
         return out;
     }
-    if rows > 0 {
+    if !rows.is_empty() {
         out.push('\n');
     }
     for line in verdict_lines(scan, &labels, ctx.only.is_some()) {
-        out.push_str(&line);
+        out.push_str(&prose(&line));
         out.push('\n');
     }
     out.push('\n');
     for line in footer_lines(scan, ctx) {
-        out.push_str(&line);
+        out.push_str(&prose(&line));
         out.push('\n');
     }
     out

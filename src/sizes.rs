@@ -22,7 +22,7 @@ use crate::report::Scan;
 /// Files at or below this size are not looked at.
 pub const MIN_FILE_BYTES: u64 = 1024 * 1024;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Sizes {
     pub min_file_bytes: u64,
     /// Bytes migrating and pruning would free, over every install.
@@ -33,7 +33,7 @@ pub struct Sizes {
     pub installs: Vec<InstallSize>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct InstallSize {
     pub name: String,
     pub path: String,

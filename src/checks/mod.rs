@@ -29,7 +29,7 @@ mod run_interrupted;
 mod test_support;
 pub mod workspace_moved;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -48,7 +48,7 @@ impl Severity {
 }
 
 /// One thing wrong (or worth knowing) about one install.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     pub check: CheckId,
     pub severity: Severity,

@@ -4,9 +4,15 @@ use crate::checks::{self, CheckId};
 use crate::config::SettingsError;
 use crate::error::Result;
 use crate::exit_codes::ExitCode;
+use crate::output;
+use crate::report::ReportFormat;
 use crate::term;
 
-pub fn list() -> Result<ExitCode> {
+pub fn list(format: ReportFormat) -> Result<ExitCode> {
+    if format == ReportFormat::Json {
+        print!("{}", output::to_json(&output::checks_doc()));
+        return Ok(ExitCode::Healthy);
+    }
     let width = checks::all().map(|c| c.id.as_str().len()).max().unwrap_or(0);
     for c in checks::all() {
         println!("{:width$}  {}", c.id.as_str(), c.summary);
@@ -15,9 +21,13 @@ pub fn list() -> Result<ExitCode> {
 }
 
 /// An unknown ID is a usage error whose message names the nearest ID (`config::SettingsError`).
-pub fn explain(id: &str) -> Result<ExitCode> {
+pub fn explain(id: &str, format: ReportFormat) -> Result<ExitCode> {
     let id: CheckId = id.parse().map_err(|e: checks::UnknownCheckId| SettingsError::UnknownCheck { id: e.0 })?;
-    print!("{}", explanation(id, term::stdout_width().min(term::MAX_PROSE_WIDTH)));
+    if format == ReportFormat::Json {
+        print!("{}", output::to_json(&output::explain_doc(id)));
+    } else {
+        print!("{}", explanation(id, term::stdout_width().min(term::MAX_PROSE_WIDTH)));
+    }
     Ok(ExitCode::Healthy)
 }
 

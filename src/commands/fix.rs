@@ -15,6 +15,7 @@ use crate::execute::journal::RunState;
 use crate::execute::{self, ExecError, ExecOptions};
 use crate::exit_codes::ExitCode;
 use crate::fixes::{self, Ctx, Strategy, View};
+use crate::output;
 use crate::pipeline;
 use crate::plan::{Action, InstallPlan, describe};
 use crate::progress;
@@ -61,19 +62,26 @@ fn run_locked(settings: &FixSettings) -> Result<ExitCode> {
         scan = pipeline::collect(target)?;
     }
 
-    let planned = plan_all(&scan, settings);
+    let mut planned = plan_all(&scan, settings);
     let steps: usize = planned.groups.values().flatten().map(|p| p.steps.len()).sum();
+    let json = target.format == report::ReportFormat::Json;
     if planned.groups.is_empty() && !planned.held_back && !planned.refused {
         // Nothing to plan: say so in one line rather than print an empty report.
-        if !target.quiet {
+        if json {
+            print_doc(settings, planned.docs, Vec::new(), &scan);
+        } else if !target.quiet {
             nothing_to_fix(&scan, &target.report_context());
         }
         return Ok(scan.exit_code());
     }
     if settings.dry_run {
-        println!("Dry run: {} planned, nothing changed.", wording::count(steps, "step", "steps"));
-        if steps > 0 {
-            println!("To apply: `{}`", target.invocation.command("fix", &[]));
+        if json {
+            print_doc(settings, planned.docs, Vec::new(), &scan);
+        } else {
+            println!("Dry run: {} planned, nothing changed.", wording::count(steps, "step", "steps"));
+            if steps > 0 {
+                println!("To apply: `{}`", target.invocation.command("fix", &[]));
+            }
         }
         return Ok(if planned.refused {
             ExitCode::Failure
@@ -84,13 +92,18 @@ fn run_locked(settings: &FixSettings) -> Result<ExitCode> {
         });
     }
 
-    let failed = execute_all(&planned.groups, settings)?;
+    let mut runs = Vec::new();
+    let failed = execute_all(&planned.groups, settings, &mut runs, &mut planned.docs)?;
     // Nothing ran: the scan made before planning is still the state (the launch-script hook on
     // a healthy install inspects once).
     let after = if planned.groups.is_empty() { scan } else { pipeline::collect_report(target)? };
-    let table = report::table(&after, &target.report_context());
-    if !table.is_empty() {
-        print!("{table}");
+    if json {
+        print_doc(settings, planned.docs, runs, &after);
+    } else {
+        let table = report::table(&after, &target.report_context());
+        if !table.is_empty() {
+            print!("{table}");
+        }
     }
     Ok(if failed || planned.refused {
         ExitCode::Failure
@@ -108,6 +121,48 @@ struct Planned {
     held_back: bool,
     /// An install cannot be fixed as it is (the reason is printed).
     refused: bool,
+    /// Each install's plan and what became of it, for `--format json`.
+    docs: Vec<output::FixInstallDoc>,
+}
+
+/// `fix --format json`: the plans, the runs, and the report.
+fn print_doc(settings: &FixSettings, installs: Vec<output::FixInstallDoc>, runs: Vec<output::FixRunDoc>, after: &Scan) {
+    let doc = output::FixDoc {
+        schema: output::SCHEMA_VERSION,
+        command: "fix".into(),
+        dry_run: settings.dry_run,
+        installs,
+        runs,
+        report: report::doc(after),
+    };
+    print!("{}", output::to_json(&doc));
+}
+
+/// One install's plan as `fix --format json` gives it.
+fn install_doc(
+    report: &InstallReport,
+    plan: Option<&InstallPlan>,
+    status: &str,
+    reason: Option<String>,
+) -> output::FixInstallDoc {
+    let install = &report.inspection.install;
+    output::FixInstallDoc {
+        name: install.name.clone(),
+        path: install.root.display().to_string(),
+        status: status.into(),
+        steps: plan.map(|p| p.steps.iter().map(step_doc).collect()).unwrap_or_default(),
+        notes: plan.map(|p| p.notes.iter().chain(&p.alerts).cloned().collect()).unwrap_or_default(),
+        applied: 0,
+        reason,
+    }
+}
+
+fn step_doc(step: &crate::plan::Step) -> output::StepDoc {
+    let kind = serde_json::to_value(&step.action)
+        .ok()
+        .and_then(|v| v.get("action").and_then(|a| a.as_str()).map(str::to_string))
+        .unwrap_or_default();
+    output::StepDoc { check: step.check, action: kind, command: describe(&step.action) }
 }
 
 /// Plans every install in turn, printing each plan and asking where the settings say so. A
@@ -115,7 +170,8 @@ struct Planned {
 fn plan_all(scan: &Scan, settings: &FixSettings) -> Planned {
     let stamp = compact_stamp();
     let mut view = View::default();
-    let mut planned = Planned { groups: BTreeMap::new(), held_back: false, refused: false };
+    let mut planned = Planned { groups: BTreeMap::new(), held_back: false, refused: false, docs: Vec::new() };
+    let json = settings.target.format == report::ReportFormat::Json;
     for report in plan_order(scan) {
         if !report.findings.iter().any(|f| f.fix.is_some()) {
             continue;
@@ -141,6 +197,7 @@ fn plan_all(scan: &Scan, settings: &FixSettings) -> Planned {
             Ok(plan) => plan,
             Err(fixes::Refusal(why)) => {
                 eprintln!("comfydoctor: {}: not fixed: {why}", install.name);
+                planned.docs.push(install_doc(report, None, "refused", Some(why.to_string())));
                 planned.refused = true;
                 continue;
             }
@@ -148,7 +205,18 @@ fn plan_all(scan: &Scan, settings: &FixSettings) -> Planned {
         // A question is never asked about steps the user has not seen, even with --quiet.
         let will_ask = settings.asks() && !plan.steps.is_empty();
         let not_applied = !settings.dry_run && settings.consent == Consent::No && plan.needs_confirmation;
-        if !settings.target.quiet || settings.dry_run || will_ask {
+        if json {
+            // Under JSON there is no prompt (`--yes` or `--dry-run` is required): the plan is
+            // in the document, with what became of it.
+            let status = if settings.dry_run {
+                "planned"
+            } else if not_applied {
+                "not-applied"
+            } else {
+                "applied"
+            };
+            planned.docs.push(install_doc(report, Some(&plan), status, None));
+        } else if !settings.target.quiet || settings.dry_run || will_ask {
             print_plan(report, &plan, not_applied.then_some("not applied: it needs a confirmation"));
         }
         if plan.steps.is_empty() {
@@ -284,8 +352,14 @@ fn attach_words(settings: &FixSettings, extra: &str) -> Vec<String> {
 }
 
 /// Runs each group as one journaled run; true when some install stopped.
-fn execute_all(groups: &BTreeMap<PathBuf, Vec<InstallPlan>>, settings: &FixSettings) -> Result<bool> {
-    let quiet = settings.target.quiet;
+fn execute_all(
+    groups: &BTreeMap<PathBuf, Vec<InstallPlan>>,
+    settings: &FixSettings,
+    runs: &mut Vec<output::FixRunDoc>,
+    docs: &mut [output::FixInstallDoc],
+) -> Result<bool> {
+    let json = settings.target.format == report::ReportFormat::Json;
+    let quiet = settings.target.quiet || json;
     let mut failed = false;
     for (dir, plans) in groups {
         let total = plans.iter().map(|p| p.steps.len()).sum();
@@ -295,7 +369,30 @@ fn execute_all(groups: &BTreeMap<PathBuf, Vec<InstallPlan>>, settings: &FixSetti
         let report = execute::execute(plans, &opts)?;
         drop(opts);
         let undo = undo_hint(dir, &settings.target.invocation);
-        if quiet {
+        if json {
+            for (plan, outcome) in plans.iter().zip(&report.installs) {
+                let path = plan.install.display().to_string();
+                if let Some(doc) = docs.iter_mut().find(|d| d.path == path) {
+                    doc.applied = outcome.applied;
+                    if let Some(stop) = &outcome.stopped {
+                        doc.status = "stopped".into();
+                        doc.reason = Some(format!(
+                            "stopped at step {} ({}): {}",
+                            stop.step + 1,
+                            stop.path.display(),
+                            stop.message
+                        ));
+                    }
+                }
+            }
+            if let Some(id) = &report.run_id {
+                runs.push(output::FixRunDoc {
+                    run_id: id.clone(),
+                    journal: dir.display().to_string(),
+                    undo: undo.clone(),
+                });
+            }
+        } else if quiet {
             // The launch-script hook: one line per install changed.
             for (plan, outcome) in plans.iter().zip(&report.installs) {
                 if outcome.stopped.is_none() && outcome.applied > 0 {

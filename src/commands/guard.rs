@@ -237,6 +237,7 @@ fn relink(settings: &GuardSettings, guarded: &[(PathBuf, PathBuf)]) -> bool {
             link_style: settings.target.link_style,
             attach: Default::default(),
             invocation: settings.target.invocation.clone(),
+            format: settings.target.format,
         };
         let fix = FixSettings {
             target,

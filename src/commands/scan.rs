@@ -13,10 +13,12 @@ pub fn run(settings: &ScanSettings) -> Result<ExitCode> {
         scan.sizes = Some(crate::sizes::measure(&scan));
     }
     match settings.format {
-        // Quiet means silent when healthy, whatever the format.
-        ReportFormat::Json if quiet && scan.exit_code() == ExitCode::Healthy => {}
+        // A document is what a script asked for: `--quiet` never suppresses it (it only skips
+        // measuring sizes).
         ReportFormat::Json => println!("{}", report::json(&scan)),
-        ReportFormat::Table => print!("{}", report::table(&scan, &settings.target.report_context())),
+        ReportFormat::Table | ReportFormat::Markdown => {
+            print!("{}", report::table(&scan, &settings.target.report_context()))
+        }
     }
     Ok(scan.exit_code())
 }

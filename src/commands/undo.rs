@@ -12,10 +12,12 @@ use crate::execute::journal::{self, JournalRun, RunState, RunSummary};
 use crate::execute::lock;
 use crate::execute::{self, ExecError, ExecOptions};
 use crate::exit_codes::ExitCode;
+use crate::output;
 use crate::plan::{Action, describe, quote};
 use crate::progress;
 use crate::prompt;
 use crate::report::Invocation;
+use crate::report::ReportFormat;
 use crate::wording;
 use crate::workspace::{self, JOURNAL_DIR, display_path};
 
@@ -64,8 +66,13 @@ pub fn run(settings: &UndoSettings) -> Result<ExitCode> {
         }
     }
     runs.sort_by(|a, b| b.1.started_at.cmp(&a.1.started_at));
+    let json = settings.format == ReportFormat::Json;
     if settings.list {
-        print_list(&runs);
+        if json {
+            print!("{}", output::to_json(&list_doc(&runs)));
+        } else {
+            print_list(&runs);
+        }
         return Ok(ExitCode::Healthy);
     }
     let chosen = match &settings.run {
@@ -106,17 +113,32 @@ pub fn run(settings: &UndoSettings) -> Result<ExitCode> {
     let mut chain: Vec<String> = preview.dependents.iter().map(|d| d.run_id.clone()).collect();
     chain.push(run.run_id.clone());
     let lines = reverse_lines(dir, &chain)?;
-    println!(
-        "Undo of run {} (started {}) in {} reverses {}, newest first:",
-        run.run_id,
-        run.started_at,
-        display_path(dir.parent().unwrap_or(dir)),
-        wording::count(lines.len(), "step", "steps")
-    );
-    for (i, line) in lines.iter().enumerate() {
-        println!("  {:>3}. {line}", i + 1);
+    let mut doc = output::UndoDoc {
+        schema: output::SCHEMA_VERSION,
+        command: "undo".into(),
+        dry_run: settings.dry_run,
+        run_id: run.run_id.clone(),
+        started_at: run.started_at.clone(),
+        workspace: dir.parent().unwrap_or(dir).display().to_string(),
+        steps: lines.clone(),
+        undone: Vec::new(),
+        stopped: None,
+        left_behind: preview.left_behind.iter().map(|p| p.display().to_string()).collect(),
+    };
+    let print_doc = |doc: &output::UndoDoc| print!("{}", output::to_json(doc));
+    if !json {
+        println!(
+            "Undo of run {} (started {}) in {} reverses {}, newest first:",
+            run.run_id,
+            run.started_at,
+            display_path(dir.parent().unwrap_or(dir)),
+            wording::count(lines.len(), "step", "steps")
+        );
+        for (i, line) in lines.iter().enumerate() {
+            println!("  {:>3}. {line}", i + 1);
+        }
+        println!();
     }
-    println!();
     if !preview.left_behind.is_empty() {
         eprintln!(
             "note: the undo of run {} leaves behind these entries, added since inside folders it made; those folders stay too, and the undo stops at the first of them (move these out first to undo it completely):",
@@ -131,7 +153,11 @@ pub fn run(settings: &UndoSettings) -> Result<ExitCode> {
         flags.push("--with-newer");
     }
     if settings.dry_run {
-        println!("Dry run: nothing changed. To undo it: `{}`", here.undo(&flags));
+        if json {
+            print_doc(&doc);
+        } else {
+            println!("Dry run: nothing changed. To undo it: `{}`", here.undo(&flags));
+        }
         return Ok(ExitCode::Healthy);
     }
     let go = match settings.consent {
@@ -171,9 +197,20 @@ pub fn run(settings: &UndoSettings) -> Result<ExitCode> {
                 stop.message,
                 here.undo(&["--run", &report.run_id])
             );
+            if json {
+                doc.stopped = Some(format!("{}: {}", stop.path.display(), stop.message));
+                print_doc(&doc);
+            }
             return Ok(ExitCode::Failure);
         }
+        doc.undone.push(output::UndoneDoc { run_id: report.run_id.clone(), actions: report.undone });
+        if json {
+            continue;
+        }
         println!("Undid run {} ({} reversed).", report.run_id, wording::count(report.undone, "action", "actions"));
+    }
+    if json {
+        print_doc(&doc);
     }
     Ok(ExitCode::Healthy)
 }
@@ -232,6 +269,25 @@ fn choose_newest(runs: &[(PathBuf, RunSummary)], dirs: &[PathBuf], settings: &Un
         msg.push_str(&format!("\n  {}", ws.undo(&[])));
     }
     Err(Error::Usage(msg))
+}
+
+/// `undo --list --format json`.
+fn list_doc(runs: &[(PathBuf, RunSummary)]) -> output::RunListDoc {
+    let runs = runs
+        .iter()
+        .map(|(dir, r)| output::RunDoc {
+            run_id: r.run_id.clone(),
+            journal: r.journal.display().to_string(),
+            started_at: r.started_at.clone(),
+            state: r.state.to_string(),
+            running_pid: lock::holder(dir).filter(|_| r.state == RunState::Interrupted),
+            installs: r.installs.iter().map(|p| p.display().to_string()).collect(),
+            actions_done: r.actions_done,
+            actions_planned: r.actions_planned,
+            deletes: r.deletes,
+        })
+        .collect();
+    output::RunListDoc { schema: output::SCHEMA_VERSION, command: "undo --list".into(), runs }
 }
 
 fn print_list(runs: &[(PathBuf, RunSummary)]) {

@@ -262,6 +262,7 @@ fn the_view_check_stops_a_detach_that_hides_unannounced_names() {
         attach: Attach::None,
         link_style: None,
         invocation: Default::default(),
+        format: Default::default(),
     };
     let scan = comfydoctor::pipeline::collect(&target).unwrap();
     let report = scan.installs.iter().find(|r| r.inspection.install.root == a).unwrap();

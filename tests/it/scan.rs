@@ -277,12 +277,15 @@ fn quiet_prints_only_errors_and_warnings() {
 
 #[cfg(unix)]
 #[test]
-fn quiet_json_prints_nothing_when_healthy() {
+fn quiet_json_still_prints_the_document_when_healthy() {
     let ws = Ws::new();
     ws.healthy_env("good");
     let (code, stdout, _) = output(ws.cmd().args(["scan", "--quiet", "--format", "json"]).arg(&ws.root));
     assert_eq!(code, 0);
-    assert_eq!(stdout, "");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert_eq!(doc["summary"]["errors"], 0, "{stdout}");
+    assert_eq!(doc["installs"][0]["name"], "good", "{stdout}");
+    assert!(doc.get("sizes").is_none(), "--quiet does not measure: {stdout}");
 }
 
 #[cfg(unix)]
