@@ -468,6 +468,7 @@ fn a_loadable_entry_takes_the_place_of_a_broken_link_of_its_name() {
     );
 }
 
+#[cfg(unix)]
 fn inode(p: &Path) -> (u64, u64, u64) {
     use std::os::unix::fs::MetadataExt;
     let m = fs::symlink_metadata(p).unwrap_or_else(|e| panic!("stat {}: {e}", p.display()));

@@ -11,6 +11,7 @@ mod inventory;
 mod listing;
 mod plans;
 mod run;
+mod stick;
 mod stock;
 mod upstream;
 mod ws;
@@ -21,6 +22,8 @@ pub use inventory::*;
 pub use listing::*;
 pub use plans::*;
 pub use run::*;
+#[cfg(unix)]
+pub use stick::*;
 pub use stock::*;
 pub use upstream::*;
 pub use ws::*;
@@ -70,3 +73,19 @@ pub const ALL_CHECK_IDS: &[&str] = &[
     "detached",
     "run-interrupted",
 ];
+
+/// Whether this machine can make the `models` link the product makes (a junction on Windows),
+/// tried once through the product's own platform layer. Wine cannot create junctions: a test
+/// that needs one calls this first and, where it is false, returns early with the line
+/// `scripts/windows-check.sh` counts as a skip.
+pub fn links_work(test: &str) -> bool {
+    static WORKS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let works = *WORKS.get_or_init(|| {
+        let t = tempfile::tempdir().expect("temporary folder");
+        comfydoctor::platform::create_dir_link(t.path(), &t.path().join("probe")).is_ok()
+    });
+    if !works {
+        eprintln!("{test}: skipped: wine cannot create junctions");
+    }
+    works
+}
