@@ -478,6 +478,20 @@ pub(crate) fn copy_file_into_place(from: &Path, to: &Path, env: &Env) -> Result<
     place_file(from, &meta, to, env, Digest::Compute)
 }
 
+/// Renames a verified copy into place, refusing when something already answers to `to`: on a
+/// volume that matches names without case, `foo` may be another spelling of an existing `Foo`
+/// (rename(2) would replace it), so no copy ever lands over an entry.
+fn rename_new(tmp: &Path, to: &Path) -> Result<(), StepError> {
+    if fs::symlink_metadata(to).is_ok() {
+        let taken = io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "an entry already answers to this name (perhaps spelled in another case)",
+        );
+        return Err(io_step(to, "will not rename the verified copy over it", taken));
+    }
+    fs::rename(tmp, to).map_err(|e| io_step(to, "cannot rename the verified copy into place", e))
+}
+
 /// [`copy_file_into_place`] once the open-file check is done: a hard link to this call's copy of
 /// the same source when there is one, else a verified copy, remembered when the source has
 /// other names. A failed copy leaves no temporary file behind.
@@ -510,7 +524,7 @@ fn place_file(from: &Path, meta: &Metadata, to: &Path, env: &Env, hash: Digest) 
     let _tracked = super::interrupt::track(&tmp); // removed on Ctrl-C
     let meter = Meter::start(env.progress, from, meta.len());
     let res = copy_verified(from, &tmp, &meter, hash).and_then(|r| {
-        fs::rename(&tmp, to).map_err(|e| io_step(to, "cannot rename the verified copy into place", e))?;
+        rename_new(&tmp, to)?;
         Ok(r)
     });
     meter.finish();
@@ -574,9 +588,7 @@ pub(crate) fn cross_device_move(from: &Path, to: &Path, env: &Env, on_copied: On
             let _tracked = super::interrupt::track(&tmp); // removed on Ctrl-C
             let meter = Meter::start(env.progress, from, needed);
             let mut firsts = HashMap::new();
-            let res = copy_tree(from, &tmp, &nodes, env, &mut firsts, &meter).and_then(|()| {
-                fs::rename(&tmp, to).map_err(|e| io_step(to, "cannot rename the verified copy into place", e))
-            });
+            let res = copy_tree(from, &tmp, &nodes, env, &mut firsts, &meter).and_then(|()| rename_new(&tmp, to));
             meter.finish();
             if let Err(e) = res {
                 remove_partial_tree(&tmp, &nodes);

@@ -35,14 +35,19 @@ impl<'t> Index<'t> {
         self.children.get(rel).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    /// Whether a subtree holds only plain files and folders (no link, no placeholder), so it
-    /// can move in one rename.
+    /// Whether a subtree holds only plain files and folders (no link, no placeholder) whose
+    /// names differ in more than case, so it can move in one rename (or one tree copy) even
+    /// onto a volume that matches names without case.
     fn plain(&self, rel: &Path) -> bool {
-        self.children(rel).iter().all(|(name, kind)| match kind {
-            EntryKind::Dir => self.plain(&rel.join(name)),
-            EntryKind::File { len } => !(*len == 0 && stock::is_placeholder_name(&name.to_string_lossy())),
-            _ => false,
-        })
+        let children = self.children(rel);
+        let folded: std::collections::HashSet<String> =
+            children.iter().map(|(name, _)| name.to_string_lossy().to_lowercase()).collect();
+        folded.len() == children.len()
+            && children.iter().all(|(name, kind)| match kind {
+                EntryKind::Dir => self.plain(&rel.join(name)),
+                EntryKind::File { len } => !(*len == 0 && stock::is_placeholder_name(&name.to_string_lossy())),
+                _ => false,
+            })
     }
 }
 
@@ -94,6 +99,9 @@ pub struct MergeReport {
     pub unreachable: Vec<String>,
     /// Type clashes moved in under another name (relative paths).
     pub renamed: Vec<Renamed>,
+    /// Folders merged into the global folder's other spelling of their name, on a volume that
+    /// matches names without case (relative paths).
+    pub respelled: Vec<Renamed>,
     /// Names that will show the global folder's version (relative paths).
     pub shadowed: Vec<PathBuf>,
     /// Names deliberately no longer shown: special files, a link that would hold the global
@@ -110,6 +118,7 @@ impl MergeReport {
     pub fn into_draft(mut self, draft: &mut Draft, backup_root: &Path) {
         draft.notes.extend(self.take_notes(backup_root));
         draft.view.renamed.append(&mut self.renamed);
+        draft.view.renamed.append(&mut self.respelled);
         draft.view.shadowed.extend(self.shadowed.into_iter().map(RelPath));
         draft.view.hidden.extend(self.hidden.into_iter().map(RelPath));
     }
@@ -147,6 +156,16 @@ impl MergeReport {
             notes.push(format!(
                 "{} under a new name, since the global folder has a file where the install has a folder (or the reverse): {}",
                 plural(self.renamed.len(), "entry moves in", "entries move in"),
+                short_list(&shown)
+            ));
+        }
+        if !self.respelled.is_empty() {
+            let shown: Vec<String> =
+                self.respelled.iter().map(|r| format!("{} → {}", r.from.display(), r.to.display())).collect();
+            notes.push(format!(
+                "{} into the global folder's folder of the same name spelled in another case (its names ignore case), so ComfyUI lists what {} under that spelling: {}",
+                plural(self.respelled.len(), "folder merges", "folders merge"),
+                if self.respelled.len() == 1 { "it holds" } else { "they hold" },
                 short_list(&shown)
             ));
         }
@@ -324,6 +343,13 @@ fn move_tree<'t>(
             EntryKind::File { len } if *len == 0 && stock::is_placeholder_name(&name.to_string_lossy()) => {
                 ctx.act(draft, check, Action::RemovePlaceholder { path: src });
             }
+            // The global folder matches names without case and holds this one under another
+            // spelling: a conflict like any other (ComfyUI lists the global spelling).
+            EntryKind::File { .. } if ctx.view.case_variant(&dst).is_some() => {
+                case_conflict(ctx, &dst, &shown, report);
+                report.shadowed.push(r.clone());
+                ctx.backup(draft, check, &src, &r);
+            }
             EntryKind::File { len } => match ctx.view.get(&dst) {
                 Dest::Missing => {
                     report.moved_files += 1;
@@ -362,8 +388,17 @@ fn move_tree<'t>(
                 }
             },
             EntryKind::Dir => {
-                let target = match ctx.view.get(&dst) {
-                    Dest::Missing | Dest::Dir => dst.clone(),
+                let spelled = ctx.view.case_variant(&dst);
+                let target = match (ctx.view.get(&dst), spelled) {
+                    // The same folder under another spelling (a volume that matches names
+                    // without case): merged into it, its names now listed under that spelling.
+                    (Dest::Dir, Some(spelled)) => {
+                        let to =
+                            spelled.strip_prefix(job.global).map(Path::to_path_buf).unwrap_or_else(|_| spelled.clone());
+                        report.respelled.push(Renamed { from: r.clone(), to });
+                        spelled
+                    }
+                    (Dest::Missing | Dest::Dir, _) => dst.clone(),
                     // A file (or a file link, or a special file) of that name: the folder moves
                     // in under a free name, so none of its names is hidden.
                     _ => {
@@ -412,8 +447,16 @@ fn free_name(ctx: &Ctx, dst: &Path) -> PathBuf {
     };
     (1..)
         .map(|n| dst.with_file_name(format!("{stem} ({n}){ext}")))
-        .find(|p| ctx.view.get(p) == Dest::Missing)
+        .find(|p| ctx.view.get(p) == Dest::Missing && ctx.view.case_variant(p).is_none())
         .unwrap_or_else(|| dst.to_path_buf())
+}
+
+/// Notes a name that meets another spelling of itself in the global folder.
+fn case_conflict(ctx: &Ctx, dst: &Path, shown: &str, report: &mut MergeReport) {
+    let other = ctx.view.case_variant(dst);
+    let other =
+        other.as_deref().and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    report.conflicts.push(format!("{shown} (the global folder has it as {other}: its names ignore case)"));
 }
 
 fn note_renamed(report: &mut MergeReport, job: &MoveJob, dst: &Path, to: &Path, rel: &Path) {
@@ -547,6 +590,12 @@ fn place_link(
         ctx.act(draft, check, create);
         ctx.act(draft, check, remove.clone());
     };
+    if ctx.view.case_variant(dst).is_some() {
+        case_conflict(ctx, dst, &rel.display().to_string(), report);
+        report.shadowed.push(rel.to_path_buf());
+        ctx.backup(draft, check, src, rel);
+        return;
+    }
     match ctx.view.get(dst) {
         Dest::Missing => {
             if let Some(parent) = dst.parent() {
@@ -672,6 +721,13 @@ fn unfold(
         let d = dst.join(&name);
         let shown = rel.join(&name).display().to_string();
         let t_is_dir = matches!(entry, Entry::Dir) || matches!(&entry, Entry::Link(l) if l.target_is_dir);
+        if ctx.view.case_variant(&d).is_some() {
+            r.shadowed.push(rel.join(&name));
+            r.unreachable.push(format!(
+                "{shown}: the global folder has it under another spelling (its names ignore case); ComfyUI will show the global one"
+            ));
+            continue;
+        }
         match ctx.view.get(&d) {
             Dest::Missing if would_loop(&t, &d) => {
                 r.hidden.push(rel.join(&name));
@@ -714,8 +770,26 @@ pub fn copy_tree(
         let d = dst.join(&name);
         let r_rel = rel.join(&name);
         let shown = r_rel.display().to_string();
+        let spelled = ctx.view.case_variant(&d);
         match (entry, ctx.view.get(&d)) {
             (Entry::File { len: 0 }, _) if stock::is_placeholder_name(&name.to_string_lossy()) => {}
+            // The global folder matches names without case and has this folder under another
+            // spelling: copied into it, its names listed under that spelling.
+            (Entry::Dir, Dest::Dir) if spelled.is_some() => {
+                let to = spelled.unwrap_or_default();
+                r.respelled.push(Renamed {
+                    from: r_rel.clone(),
+                    to: r_rel.with_file_name(to.file_name().unwrap_or_default()),
+                });
+                copy_tree(ctx, draft, check, &o, &to, &r_rel, r);
+            }
+            // Any other entry under another spelling: a conflict like a same-name one.
+            _ if spelled.is_some() => {
+                r.shadowed.push(r_rel.clone());
+                r.unreachable.push(format!(
+                    "{shown}: the global folder has it under another spelling (its names ignore case); the old target keeps its version (untouched) but ComfyUI will show the global one"
+                ));
+            }
             (Entry::File { len }, Dest::Missing) => {
                 r.moved_files += 1;
                 r.moved_bytes += len;

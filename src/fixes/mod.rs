@@ -76,6 +76,24 @@ pub struct View {
     /// `config` of a repository whose worktrees are also installs. A later step must not save
     /// its own copy, which the earlier step makes stale (its precondition would fail).
     git_saved: std::collections::HashSet<PathBuf>,
+    /// Every name the overlay holds, by its folder and its case-folded spelling, so a name
+    /// planned as `Foo` answers for `foo` where the folder matches names without case.
+    folded: HashMap<(PathBuf, String), PathBuf>,
+    /// Per folder asked: whether it matches names without case, and (where it does) the names
+    /// it lists on disk. Read once per folder, on first use.
+    folders: std::cell::RefCell<HashMap<PathBuf, Folder>>,
+}
+
+/// What [`View`] knows of one folder's spelling rules.
+#[derive(Debug, Clone)]
+struct Folder {
+    insensitive: bool,
+    /// Case-folded name → the spelling on disk (only for a case-insensitive folder).
+    names: HashMap<String, OsString>,
+}
+
+fn fold(name: &std::ffi::OsStr) -> String {
+    name.to_string_lossy().to_lowercase()
 }
 
 /// A link an earlier step will have made.
@@ -92,6 +110,9 @@ impl View {
         if let Some(d) = self.overlay.get(path) {
             return d.clone();
         }
+        if let Some(other) = self.planned_variant(path) {
+            return self.overlay[&other].clone();
+        }
         for anc in path.ancestors().skip(1) {
             if let Some(src) = self.moved_dirs.get(anc) {
                 // A folder moved whole holds, at its new place, what its source holds on disk
@@ -107,7 +128,62 @@ impl View {
     }
 
     fn set(&mut self, path: &Path, dest: Dest) {
+        if let (Some(parent), Some(name)) = (path.parent(), path.file_name()) {
+            self.folded.insert((parent.to_path_buf(), fold(name)), path.to_path_buf());
+        }
         self.overlay.insert(path.to_path_buf(), dest);
+    }
+
+    /// The entry that already answers for `path` under another spelling, in a folder that
+    /// matches names without regard to case: `Foo.safetensors` against `foo.safetensors`, on
+    /// disk or planned by an earlier step. Writing `path` there would hit that entry, so a
+    /// planner treats it as a conflict, never as a free name (nor as the same name).
+    pub fn case_variant(&self, path: &Path) -> Option<PathBuf> {
+        if self.overlay.get(path).is_some_and(|d| *d != Dest::Missing) {
+            return None;
+        }
+        if let Some(other) = self.planned_variant(path) {
+            return Some(other);
+        }
+        let (parent, name) = (path.parent()?, path.file_name()?);
+        if self.overlay.contains_key(path) || disk(path) == Dest::Missing {
+            return None;
+        }
+        let spelled =
+            self.with_folder(parent, |f| f.insensitive.then(|| f.names.get(&fold(name)).cloned()).flatten())?;
+        let other = parent.join(spelled);
+        (other != path && !matches!(self.overlay.get(&other), Some(Dest::Missing))).then_some(other)
+    }
+
+    /// A name planned under another spelling in a case-insensitive folder (and not removed).
+    fn planned_variant(&self, path: &Path) -> Option<PathBuf> {
+        let (parent, name) = (path.parent()?, path.file_name()?);
+        let other = self.folded.get(&(parent.to_path_buf(), fold(name)))?;
+        let live = other != path && self.overlay.get(other).is_some_and(|d| *d != Dest::Missing);
+        (live && self.with_folder(parent, |f| f.insensitive)).then(|| other.clone())
+    }
+
+    /// Reads `dir`'s spelling rules once (from the nearest folder on disk that answers).
+    fn with_folder<T>(&self, dir: &Path, f: impl FnOnce(&Folder) -> T) -> T {
+        self.learn_folder(dir);
+        f(&self.folders.borrow()[dir])
+    }
+
+    fn learn_folder(&self, dir: &Path) {
+        if self.folders.borrow().contains_key(dir) {
+            return;
+        }
+        let names: Vec<OsString> =
+            std::fs::read_dir(dir).map(|rd| rd.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
+        let insensitive = platform::case_insensitive(dir, &names).unwrap_or_else(|| match dir.parent() {
+            Some(parent) if parent != dir && !parent.as_os_str().is_empty() => {
+                self.learn_folder(parent);
+                self.folders.borrow()[parent].insensitive
+            }
+            _ => platform::CASE_INSENSITIVE_DEFAULT,
+        });
+        let names = if insensitive { names.into_iter().map(|n| (fold(&n), n)).collect() } else { HashMap::new() };
+        self.folders.borrow_mut().insert(dir.to_path_buf(), Folder { insensitive, names });
     }
 
     /// Where what is at `path` now will be once the planned moves are done (the path itself when

@@ -172,6 +172,49 @@ pub fn resolve_lenient(path: &Path) -> PathBuf {
     }
 }
 
+/// Whether names in the folder `dir` match without regard to case, as on FAT, exFAT, and by
+/// default NTFS and APFS (or a Linux `casefold` folder). Two names that differ only in case are
+/// then one entry: a merge must treat them as a conflict, never write one over the other.
+///
+/// Read-only: one name of `dir`'s listing (`names`) is looked up with its case flipped; an
+/// answer for a spelling the listing does not hold means the folder folded it. A folder with no
+/// name to try asks the folder above (same volume); with none anywhere, the platform's default.
+/// On Windows the answer is yes without looking: NTFS folds case unless a folder was set
+/// otherwise, and its file identities are not stable in std to tell the two apart.
+pub fn case_insensitive(dir: &Path, names: &[std::ffi::OsString]) -> Option<bool> {
+    if cfg!(windows) {
+        return Some(true);
+    }
+    let listed: std::collections::HashSet<&std::ffi::OsStr> = names.iter().map(|n| n.as_os_str()).collect();
+    for name in names {
+        let Some(flipped) = name.to_str().and_then(flip_case) else { continue };
+        if listed.contains(std::ffi::OsStr::new(&flipped)) {
+            continue;
+        }
+        return match std::fs::symlink_metadata(dir.join(&flipped)) {
+            Ok(_) => Some(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Some(false),
+            Err(_) => continue,
+        };
+    }
+    None
+}
+
+/// The platform's usual answer where no folder could be asked (see [`case_insensitive`]).
+pub const CASE_INSENSITIVE_DEFAULT: bool = cfg!(any(windows, target_os = "macos"));
+
+/// `name` with the case of every cased letter flipped, when that changes it.
+fn flip_case(name: &str) -> Option<String> {
+    let flipped: String = name
+        .chars()
+        .flat_map(|c| {
+            let up: Vec<char> = c.to_uppercase().collect();
+            if up.len() == 1 && up[0] != c { up } else { c.to_lowercase().collect() }
+        })
+        .collect();
+    (flipped != name).then_some(flipped)
+}
+
 /// Advice for an OS error a user can resolve, above all a file in use (Windows sharing or lock
 /// violation: "close ComfyUI and retry"); `None` when the error speaks for itself.
 pub fn describe_io_error(err: &io::Error) -> Option<&'static str> {
@@ -228,4 +271,34 @@ pub fn create_link_like(
     target_is_dir: bool,
 ) -> Result<LinkKind, LinkError> {
     imp::create_link_like(raw_target, link, kind, target_is_dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flip_case_flips_cased_letters_only() {
+        for (name, flipped) in
+            [("Foo.safetensors", Some("fOO.SAFETENSORS")), ("123_-.", None), ("ß", None), ("Ärger", Some("äRGER"))]
+        {
+            assert_eq!(flip_case(name).as_deref(), flipped, "{name}");
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_folder_is_asked_through_one_of_its_names() {
+        let t = tempfile::tempdir().unwrap();
+        // Nothing to ask in an empty folder, nor with names that have no case.
+        assert_eq!(case_insensitive(t.path(), &[]), None);
+        std::fs::write(t.path().join("123"), b"").unwrap();
+        assert_eq!(case_insensitive(t.path(), &["123".into()]), None);
+        // Linux test folders tell the cases apart; a listed flipped spelling is no answer.
+        std::fs::write(t.path().join("Foo"), b"").unwrap();
+        std::fs::write(t.path().join("fOO"), b"").unwrap();
+        std::fs::write(t.path().join("bar"), b"").unwrap();
+        let names = ["Foo".into(), "fOO".into(), "bar".into()];
+        assert_eq!(case_insensitive(t.path(), &names), Some(false));
+    }
 }

@@ -8,6 +8,7 @@
 //! - `support`: the helpers all of them share.
 
 mod backups;
+mod case_insensitive;
 mod checks;
 mod cli;
 mod closed_output;
