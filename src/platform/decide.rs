@@ -72,6 +72,8 @@ pub trait WinOps {
     fn remove_link(&self, path: &Path) -> io::Result<()>;
     /// Removes `path` only if it is a real, empty folder.
     fn remove_empty_dir(&self, path: &Path) -> io::Result<()>;
+    /// Renames a link itself (never what it points at) to a name nothing holds.
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
 }
 
 /// Junction targets must be absolute, and `junction::create` would resolve a relative one against
@@ -144,41 +146,77 @@ pub fn create_dir_link(ops: &dyn WinOps, target: &Path, link: &Path) -> Result<L
     make(ops, kind, &target, link)
 }
 
-/// Windows cannot rename a link over another, so this removes the old link, creates the new one,
-/// and if that fails puts the old one back, so the install is never left without its models.
+/// The sibling names a replacement of `link` uses: the new link is made as `new`, the old one
+/// waits as `old` while the new one takes its place. Fixed names (one run at a time holds an
+/// install), so a replacement killed part-way is found by [`settle_replace`] in any later run.
+pub fn side_names(link: &Path) -> (PathBuf, PathBuf) {
+    let name = link.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    (link.with_file_name(format!(".{name}.comfydoctor-new")), link.with_file_name(format!(".{name}.comfydoctor-old")))
+}
+
+/// Windows cannot rename a link over another, so the swap takes four steps, each leaving a state
+/// [`settle_replace`] can settle if the process dies there: (1) the new link is made as the `new`
+/// side name, (2) the old link is renamed to the `old` side name, (3) the new one is renamed into
+/// place, (4) the old one is removed. A failure puts the old link back, so the install is never
+/// left without its models; a file ComfyUI holds open fails step 2 or 3 with nothing changed.
 pub fn replace_dir_link(ops: &dyn WinOps, target: &Path, link: &Path) -> Result<LinkKind, LinkError> {
+    settle_replace(ops, link)?;
     let old = ops.read_link(link);
     if old.is_none() && ops.exists(link) {
         return Err(LinkError::Exists { link: link.to_path_buf() });
     }
     let target = absolute_target(target, link);
     let kind = choose_kind(ops, &target, link)?;
-    if old.is_some() {
-        ops.remove_link(link).map_err(|source| LinkError::Io { link: link.to_path_buf(), source })?;
+    if old.is_none() {
+        return make(ops, kind, &target, link);
     }
-    let err = match make(ops, kind, &target, link) {
-        Ok(kind) => return Ok(kind),
-        Err(err) => err,
-    };
-    if let Some((old_kind, old_target, old_dir)) = old {
-        let restored = match old_kind {
-            LinkKind::Junction => ops.create_junction(&old_target, link),
-            LinkKind::Symlink => ops.create_symlink(&old_target, link, old_dir),
-        };
-        if let Err(e) = restored {
-            if old_kind == LinkKind::Junction {
-                let _ = ops.remove_empty_dir(link);
-            }
-            return Err(LinkError::Io {
-                link: link.to_path_buf(),
-                source: io::Error::other(format!(
-                    "{err}; putting back the previous link to {} failed too: {e}",
-                    old_target.display()
+    let (new, aside) = side_names(link);
+    make(ops, kind, &target, &new)?;
+    let io = |at: &Path, source: io::Error| LinkError::Io { link: at.to_path_buf(), source };
+    if let Err(e) = ops.rename(link, &aside) {
+        let _ = ops.remove_link(&new);
+        return Err(io(link, e));
+    }
+    if let Err(e) = ops.rename(&new, link) {
+        let back = ops.rename(&aside, link);
+        let _ = ops.remove_link(&new);
+        return Err(match back {
+            Ok(()) => io(link, e),
+            Err(b) => io(
+                link,
+                io::Error::other(format!(
+                    "{e}; putting back the previous link (now {}) failed too: {b}",
+                    aside.display()
                 )),
-            });
+            ),
+        });
+    }
+    // The new link is in place; an old one left behind here is a stray link the next settle
+    // removes.
+    let _ = ops.remove_link(&aside);
+    Ok(kind)
+}
+
+/// Settles a replacement killed part-way through [`replace_dir_link`]: with the link gone and
+/// the old one aside (killed between steps 2 and 3), the old one goes back, so the replacement
+/// did not happen and the journal's step runs again or needs no undo; with the link in place, a
+/// leftover side link is removed (the step happened, or never began). Only links are removed,
+/// and a side name holding anything else is left alone (the next step then refuses to use it).
+pub fn settle_replace(ops: &dyn WinOps, link: &Path) -> Result<(), LinkError> {
+    let (new, aside) = side_names(link);
+    let io = |at: &Path, source: io::Error| LinkError::Io { link: at.to_path_buf(), source };
+    if !ops.exists(link) && ops.read_link(&aside).is_some() {
+        ops.rename(&aside, link).map_err(|e| io(link, e))?;
+    }
+    for side in [&new, &aside] {
+        if ops.read_link(side).is_some() {
+            ops.remove_link(side).map_err(|e| io(side, e))?;
+        } else {
+            // A junction killed mid-creation: an empty folder before its reparse point.
+            let _ = ops.remove_empty_dir(side);
         }
     }
-    Err(err)
+    Ok(())
 }
 
 /// Re-creates a moved link. A symlink that cannot be re-made for lack of privilege becomes a
@@ -314,6 +352,8 @@ mod tests {
         fail_junction_to: Option<PathBuf>,
         fail_symlink: Option<i32>,
         fail_remove: Option<i32>,
+        /// Fail renames whose source is this path with this code.
+        fail_rename: Option<(PathBuf, i32)>,
     }
 
     impl Fake {
@@ -377,9 +417,20 @@ mod tests {
         }
         fn remove_empty_dir(&self, p: &Path) -> io::Result<()> {
             let mut nodes = self.nodes.borrow_mut();
-            if nodes.get(p) == Some(&Node::Dir) {
+            let holds = nodes.keys().any(|k| k != p && k.starts_with(p));
+            if nodes.get(p) == Some(&Node::Dir) && !holds {
                 nodes.remove(p);
             }
+            Ok(())
+        }
+        fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+            if let Some((_, c)) = self.fail_rename.as_ref().filter(|(f, _)| f == from) {
+                return Err(io::Error::from_raw_os_error(*c));
+            }
+            let mut nodes = self.nodes.borrow_mut();
+            assert!(!nodes.contains_key(to), "rename over {}", to.display());
+            let node = nodes.remove(from).ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))?;
+            nodes.insert(to.into(), node);
             Ok(())
         }
     }
@@ -488,14 +539,78 @@ mod tests {
         assert_eq!(ops.get(LINK), Some(Node::Link(LinkKind::Junction, p("/old"))));
     }
 
+    /// What the volume holds besides the link itself: side names left behind.
+    fn sides(ops: &Fake) -> Vec<Option<Node>> {
+        let (new, old) = side_names(&p(LINK));
+        vec![ops.nodes.borrow().get(&new).cloned(), ops.nodes.borrow().get(&old).cloned()]
+    }
+
     #[test]
-    fn replace_reports_a_failed_restore_and_leaves_no_empty_folder() {
-        let ops = Fake { fail_junction: Some(code::ERROR_SHARING_VIOLATION), ..Fake::ntfs() };
+    fn replace_that_cannot_make_the_new_link_changes_nothing() {
+        for code in [code::ERROR_SHARING_VIOLATION, code::ERROR_ACCESS_DENIED] {
+            let ops = Fake { fail_junction: Some(code), ..Fake::ntfs() };
+            ops.put(LINK, Node::Link(LinkKind::Junction, p("/old")));
+            assert!(replace_dir_link(&ops, &p(GLOBAL), &p(LINK)).is_err());
+            assert_eq!(ops.get(LINK), Some(Node::Link(LinkKind::Junction, p("/old"))));
+            assert_eq!(sides(&ops), vec![None, None], "no side name left (not even an empty folder)");
+        }
+    }
+
+    #[test]
+    fn replace_whose_renames_fail_keeps_the_old_link() {
+        let (new, _) = side_names(&p(LINK));
+        // Step 2 (the old link is in use) and step 3 (the new one cannot take its place).
+        for from in [p(LINK), new] {
+            let ops = Fake { fail_rename: Some((from.clone(), code::ERROR_SHARING_VIOLATION)), ..Fake::ntfs() };
+            ops.put(LINK, Node::Link(LinkKind::Junction, p("/old")));
+            let err = replace_dir_link(&ops, &p(GLOBAL), &p(LINK)).unwrap_err();
+            assert!(matches!(err, LinkError::Io { .. }), "{from:?}: {err}");
+            assert_eq!(ops.get(LINK), Some(Node::Link(LinkKind::Junction, p("/old"))), "{from:?}");
+            assert_eq!(sides(&ops), vec![None, None], "{from:?}");
+        }
+    }
+
+    /// A replacement killed after each of its steps: the next settle leaves either the old link
+    /// (killed before the new one took its place) or the new one, and no side name.
+    #[test]
+    fn a_replacement_killed_after_any_step_is_settled() {
+        let (new, old) = side_names(&p(LINK));
+        let j = |t: &str| Node::Link(LinkKind::Junction, p(t));
+        type Case = (&'static str, Vec<(PathBuf, Node)>, Node);
+        let cases: Vec<Case> = vec![
+            ("killed mid-creation", vec![(p(LINK), j("/old")), (new.clone(), Node::Dir)], j("/old")),
+            ("after step 1", vec![(p(LINK), j("/old")), (new.clone(), j(GLOBAL))], j("/old")),
+            ("after step 2", vec![(old.clone(), j("/old")), (new.clone(), j(GLOBAL))], j("/old")),
+            ("after step 3", vec![(p(LINK), j(GLOBAL)), (old.clone(), j("/old"))], j(GLOBAL)),
+        ];
+        for (what, nodes, settled) in cases {
+            let ops = Fake::ntfs();
+            for (path, node) in nodes {
+                ops.nodes.borrow_mut().insert(path, node);
+            }
+            settle_replace(&ops, &p(LINK)).unwrap();
+            assert_eq!(ops.get(LINK), Some(settled), "{what}");
+            assert_eq!(sides(&ops), vec![None, None], "{what}");
+            // And the replacement then runs (again) to the end.
+            replace_dir_link(&ops, &p(GLOBAL), &p(LINK)).unwrap();
+            assert_eq!(ops.get(LINK), Some(j(GLOBAL)), "{what}: replaced afterwards");
+            assert_eq!(sides(&ops), vec![None, None], "{what}: replaced afterwards");
+        }
+    }
+
+    #[test]
+    fn settle_leaves_a_real_folder_under_a_side_name_alone() {
+        let (new, _) = side_names(&p(LINK));
+        let ops = Fake::ntfs();
         ops.put(LINK, Node::Link(LinkKind::Junction, p("/old")));
-        let err = replace_dir_link(&ops, &p(GLOBAL), &p(LINK)).unwrap_err();
-        let msg = err.to_string();
-        assert!(msg.contains("putting back the previous link to") && msg.contains("old failed"), "{msg}");
-        assert_eq!(ops.get(LINK), None);
+        ops.nodes.borrow_mut().insert(new.join("model.safetensors"), Node::Dir);
+        ops.nodes.borrow_mut().insert(new.clone(), Node::Dir);
+        settle_replace(&ops, &p(LINK)).unwrap();
+        assert_eq!(ops.nodes.borrow().get(&new), Some(&Node::Dir), "a folder that holds something stays");
+        assert!(ops.nodes.borrow().contains_key(&new.join("model.safetensors")));
+        // The replacement refuses to use the name rather than touch what it holds.
+        assert!(replace_dir_link(&ops, &p(GLOBAL), &p(LINK)).is_err());
+        assert_eq!(ops.get(LINK), Some(Node::Link(LinkKind::Junction, p("/old"))));
     }
 
     #[test]
@@ -508,15 +623,22 @@ mod tests {
     }
 
     #[test]
-    fn replace_refuses_a_real_folder_and_keeps_the_link_if_removal_fails() {
+    fn replace_refuses_a_real_folder_and_survives_a_failed_removal_of_the_old_link() {
         let ops = Fake::ntfs();
         ops.put(LINK, Node::Dir);
         assert!(matches!(replace_dir_link(&ops, &p(GLOBAL), &p(LINK)), Err(LinkError::Exists { .. })));
 
+        // Step 4 fails: the new link is in place, the old one waits under its side name until
+        // the next settle removes it.
         let ops = Fake { fail_remove: Some(code::ERROR_SHARING_VIOLATION), ..Fake::ntfs() };
         ops.put(LINK, Node::Link(LinkKind::Junction, p("/old")));
-        assert!(replace_dir_link(&ops, &p(GLOBAL), &p(LINK)).is_err());
-        assert_eq!(ops.get(LINK), Some(Node::Link(LinkKind::Junction, p("/old"))));
+        replace_dir_link(&ops, &p(GLOBAL), &p(LINK)).unwrap();
+        assert_eq!(ops.get(LINK), Some(Node::Link(LinkKind::Junction, p(GLOBAL))));
+        assert_eq!(sides(&ops), vec![None, Some(Node::Link(LinkKind::Junction, p("/old")))]);
+        let ops = Fake { fail_remove: None, nodes: ops.nodes, ..Fake::ntfs() };
+        settle_replace(&ops, &p(LINK)).unwrap();
+        assert_eq!(sides(&ops), vec![None, None]);
+        assert_eq!(ops.get(LINK), Some(Node::Link(LinkKind::Junction, p(GLOBAL))));
     }
 
     #[test]

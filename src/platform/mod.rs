@@ -259,6 +259,13 @@ pub fn replace_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkErro
 }
 
 /// Removes the link at `link` (never what it points at). Fails if `link` is not a link.
+/// Settles a link replacement killed part-way (Windows swaps a junction in four steps; Unix
+/// may leave its new link under the side name): afterwards `link` holds the old link or the new
+/// one, and no side name is left. The executor calls it before judging a started replacement.
+pub fn settle_replace(link: &Path) -> Result<(), LinkError> {
+    imp::settle_replace(link)
+}
+
 pub fn remove_link(link: &Path) -> io::Result<()> {
     imp::remove_link(link)
 }

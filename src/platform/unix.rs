@@ -4,7 +4,6 @@ use std::fs;
 use std::io;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{Entry, LinkError, LinkInfo, LinkKind};
 
@@ -63,27 +62,39 @@ pub fn create_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkError
 /// always holds a valid link. Anything at `link` other than a link is refused: rename(2) would
 /// silently replace a file.
 pub fn replace_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkError> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
     match fs::symlink_metadata(link) {
         Ok(m) if !m.file_type().is_symlink() => {
             return Err(LinkError::Exists { link: link.to_path_buf() });
         }
         _ => {}
     }
-    let parent = link.parent().unwrap_or(Path::new("."));
-    let name = link.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = parent.join(format!(
-        ".{name}.comfydoctor-new-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = fs::remove_file(&tmp);
+    settle_replace(link)?;
+    let (tmp, _) = super::decide::side_names(link);
     symlink(target, &tmp).map_err(|source| LinkError::Io { link: tmp.clone(), source })?;
     fs::rename(&tmp, link).map_err(|source| {
         let _ = fs::remove_file(&tmp);
         LinkError::Io { link: link.to_path_buf(), source }
     })?;
     Ok(LinkKind::Symlink)
+}
+
+/// Settles a replacement killed part-way, as on Windows (`decide::settle_replace`): here only
+/// the new link can be left under its side name (the swap itself is one rename), but a journal
+/// written on Windows and resumed here, or a person's half-done swap with the same names, is
+/// settled the same way. Only links are removed or renamed.
+pub fn settle_replace(link: &Path) -> Result<(), LinkError> {
+    let (new, aside) = super::decide::side_names(link);
+    let is_link = |p: &Path| fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+    let io = |at: &Path, source: io::Error| LinkError::Io { link: at.to_path_buf(), source };
+    if fs::symlink_metadata(link).is_err() && is_link(&aside) {
+        fs::rename(&aside, link).map_err(|e| io(link, e))?;
+    }
+    for side in [&new, &aside] {
+        if is_link(side) {
+            fs::remove_file(side).map_err(|e| io(side, e))?;
+        }
+    }
+    Ok(())
 }
 
 pub fn remove_link(link: &Path) -> io::Result<()> {
@@ -112,7 +123,7 @@ mod tests {
     use super::super::{create_dir_link, create_link_like, entry, is_within, remove_link, replace_dir_link, same_dir};
     use super::*;
     use std::sync::Arc;
-    use std::sync::atomic::AtomicBool;
+    use std::sync::atomic::{AtomicBool, Ordering};
 
     fn tmp() -> tempfile::TempDir {
         tempfile::tempdir().unwrap()
@@ -227,6 +238,34 @@ mod tests {
         }
         done.store(true, Ordering::Relaxed);
         reader.join().unwrap();
+    }
+
+    #[test]
+    fn a_replacement_killed_part_way_is_settled() {
+        let t = tempfile::tempdir().unwrap();
+        let (a, b, link) = (t.path().join("a"), t.path().join("b"), t.path().join("models"));
+        fs::create_dir(&a).unwrap();
+        fs::create_dir(&b).unwrap();
+        let (new, aside) = crate::platform::decide::side_names(&link);
+        // Killed before the rename: the new link waits under its side name.
+        symlink(&a, &link).unwrap();
+        symlink(&b, &new).unwrap();
+        settle_replace(&link).unwrap();
+        assert_eq!(fs::read_link(&link).unwrap(), a);
+        assert!(fs::symlink_metadata(&new).is_err());
+        // A Windows-style swap killed between its renames: the old link goes back.
+        fs::rename(&link, &aside).unwrap();
+        symlink(&b, &new).unwrap();
+        settle_replace(&link).unwrap();
+        assert_eq!(fs::read_link(&link).unwrap(), a);
+        assert!(fs::symlink_metadata(&new).is_err() && fs::symlink_metadata(&aside).is_err());
+        // A real folder under a side name is never touched; the replacement refuses to use it.
+        fs::create_dir(&new).unwrap();
+        fs::write(new.join("model.safetensors"), b"m").unwrap();
+        settle_replace(&link).unwrap();
+        assert!(replace_dir_link(&b, &link).is_err());
+        assert_eq!(fs::read(new.join("model.safetensors")).unwrap(), b"m");
+        assert_eq!(fs::read_link(&link).unwrap(), a);
     }
 
     #[test]

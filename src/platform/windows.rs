@@ -120,6 +120,10 @@ pub fn replace_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkErro
     decide::replace_dir_link(&RealOps, target, link)
 }
 
+pub fn settle_replace(link: &Path) -> Result<(), LinkError> {
+    decide::settle_replace(&RealOps, link)
+}
+
 pub fn remove_link(link: &Path) -> io::Result<()> {
     match entry(link)? {
         Entry::Link(_) => RealOps.remove_link(link),
@@ -278,6 +282,14 @@ impl WinOps for RealOps {
         } else {
             fs::remove_dir(path)
         }
+    }
+
+    /// MoveFileExW on a junction or directory symlink moves the link itself.
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        if fs::symlink_metadata(to).is_ok() {
+            return Err(io::Error::from(io::ErrorKind::AlreadyExists));
+        }
+        fs::rename(from, to)
     }
 
     fn remove_empty_dir(&self, path: &Path) -> io::Result<()> {

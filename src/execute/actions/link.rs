@@ -97,12 +97,16 @@ pub mod replace_link {
         Ok(none())
     }
 
+    /// Settles a replacement killed part-way first (see [`platform::settle_replace`]): `link`
+    /// then holds the old link (the step runs again) or the new one (it took effect).
     pub fn took_effect(link: &Path, old_target: &Path, new_target: &Path) -> Result<Option<StepDetail>, StepError> {
+        platform::settle_replace(link).map_err(|e| link_err(link, e))?;
         let e = read(link)?;
         Ok((is_link_to(&e, link, new_target) && !is_link_to(&e, link, old_target)).then(none))
     }
 
     pub fn undo_took_effect(link: &Path, old_target: &Path, new_target: &Path) -> Result<bool, StepError> {
+        platform::settle_replace(link).map_err(|e| link_err(link, e))?;
         let e = read(link)?;
         Ok(is_link_to(&e, link, old_target) && !is_link_to(&e, link, new_target))
     }
