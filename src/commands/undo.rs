@@ -71,7 +71,7 @@ pub fn run(settings: &UndoSettings) -> Result<ExitCode> {
         if json {
             print!("{}", output::to_json(&list_doc(&runs)));
         } else {
-            print_list(&runs);
+            print!("{}", list_table(&runs, settings.format == ReportFormat::Markdown));
         }
         return Ok(ExitCode::Healthy);
     }
@@ -290,26 +290,42 @@ fn list_doc(runs: &[(PathBuf, RunSummary)]) -> output::RunListDoc {
     output::RunListDoc { schema: output::SCHEMA_VERSION, command: "undo --list".into(), runs }
 }
 
-fn print_list(runs: &[(PathBuf, RunSummary)]) {
+/// `undo --list`: one row per run, newest first, laid out as `scan`'s table is (to the
+/// terminal's width, or as Markdown); the installs column is the one that wraps.
+fn list_table(runs: &[(PathBuf, RunSummary)], markdown: bool) -> String {
+    use crate::render::{Column, markdown_table, terminal_table};
     if runs.is_empty() {
-        println!("No runs recorded.");
-        return;
+        return "No runs recorded.\n".into();
     }
-    println!("{:<20}  {:<20}  {:<15}  {:<9}  INSTALLS", "RUN", "STARTED", "STATE", "ACTIONS");
-    for (dir, r) in runs {
-        // An unfinished run whose process still holds the lock is running, not interrupted.
-        let state = match lock::holder(dir) {
-            Some(pid) if r.state == RunState::Interrupted => format!("running (pid {pid})"),
-            _ => r.state.to_string(),
-        };
-        println!(
-            "{:<20}  {:<20}  {:<15}  {:<9}  {}",
-            r.run_id,
-            r.started_at,
-            state,
-            format!("{}/{}", r.actions_done, r.actions_planned),
-            r.installs.iter().map(|p| display_path(p)).collect::<Vec<_>>().join(", ")
-        );
+    let columns = [
+        Column { header: "Run", wraps: false },
+        Column { header: "Started", wraps: false },
+        Column { header: "State", wraps: false },
+        Column { header: "Actions", wraps: false },
+        Column { header: "Installs", wraps: true },
+    ];
+    let rows: Vec<Vec<String>> = runs
+        .iter()
+        .map(|(dir, r)| {
+            // An unfinished run whose process still holds the lock is running, not interrupted.
+            let state = match lock::holder(dir) {
+                Some(pid) if r.state == RunState::Interrupted => format!("running (pid {pid})"),
+                _ => r.state.to_string(),
+            };
+            let installs = r.installs.iter().map(|p| display_path(p)).collect::<Vec<_>>().join(", ");
+            vec![
+                r.run_id.clone(),
+                r.started_at.clone(),
+                state,
+                format!("{}/{}", r.actions_done, r.actions_planned),
+                installs,
+            ]
+        })
+        .collect();
+    if markdown {
+        markdown_table(&columns, &rows)
+    } else {
+        terminal_table(&columns, &rows, crate::term::stdout_width())
     }
 }
 

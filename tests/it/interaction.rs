@@ -264,13 +264,27 @@ fn nothing_to_undo_says_why() {
 fn undo_list_has_column_headers() {
     let (ws, _, _) = two_to_fix();
     fix(&ws, &["--yes"]).expect(0, "fix");
+    // Piped: a Markdown table whose columns line up.
     let out = run(&ws, "undo", &["--list"]);
     out.expect(0, "list");
-    let header = out.stdout.lines().next().unwrap();
-    for col in ["RUN", "STARTED", "STATE", "ACTIONS", "INSTALLS"] {
-        assert!(header.contains(col), "{header}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    for col in ["Run", "Started", "State", "Actions", "Installs"] {
+        assert!(lines[0].contains(&format!("| {col} ")), "{}", out.stdout);
     }
-    assert!(out.stdout.lines().nth(1).unwrap().contains("complete"), "{}", out.stdout);
+    assert!(lines[1].starts_with("|---") && lines[2].contains("| complete "), "{}", out.stdout);
+    assert!(lines.iter().all(|l| l.chars().count() == lines[0].chars().count()), "aligned:\n{}", out.stdout);
+    // As a table, laid out to the width given: headers, and no line wider.
+    for width in [60usize, 200] {
+        let mut cmd = ws.cmd();
+        cmd.env("COLUMNS", width.to_string()).args(["undo", "--list", "--format", "table"]).arg(&ws.root);
+        let out = run_cmd(cmd);
+        out.expect(0, "list as a table");
+        assert!(out.stdout.contains("complete"), "{}", out.stdout);
+        assert!(out.stdout.lines().all(|l| l.chars().count() <= width), "{width}:\n{}", out.stdout);
+        if width == 200 {
+            assert!(out.stdout.lines().next().unwrap().contains("Run"), "{}", out.stdout);
+        }
+    }
 }
 
 #[test]
