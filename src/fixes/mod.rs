@@ -476,10 +476,16 @@ pub fn plan_install(inspection: &Inspection, findings: &[Finding], ctx: &mut Ctx
         git_tracks_models::refuse_staged(inspection)?;
     }
     let mut draft = Draft::default();
-    let link_fix = ids.iter().find_map(|&id| match fix(id) {
-        Fix::Link { plan, .. } => Some((id, plan)),
-        _ => None,
-    });
+    // The one finding that decides how `models` is linked: one that has a fix (an info-only
+    // `workspace-moved`, where only workspace.json names the old place, has none and must not
+    // stand in for the `placeholder-only` of a workspace that moved).
+    let link_fix =
+        ids.iter().filter(|&&id| findings.iter().any(|f| f.check == id && f.fix.is_some())).find_map(|&id| {
+            match fix(id) {
+                Fix::Link { plan, .. } => Some((id, plan)),
+                _ => None,
+            }
+        });
     // The fallback YAML of `links-unsupported` makes no link, so git has nothing to protect.
     if link_fix.is_some_and(|(id, _)| id != CheckId::LinksUnsupported) {
         // Before anything is planned: a refused install leaves the view as it was.

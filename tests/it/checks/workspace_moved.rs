@@ -90,3 +90,35 @@ fn a_link_elsewhere_that_dangles_is_link_broken_not_a_move() {
     let (_, json) = ws.scan_json(&[]);
     assert_eq!(problem_ids(&json, "a"), s(&["link-broken"]));
 }
+
+/// A workspace moved while workspace.json still names the old place (only an info finding): an
+/// install that is not linked yet is linked by the fix its own finding names, whichever it is.
+#[test]
+fn an_unlinked_install_of_a_moved_workspace_is_linked_as_usual() {
+    type Build = fn(&Path);
+    let variants: &[(&str, Build)] = &[
+        ("link-missing", |_| {}),
+        ("placeholder-only", |c| write(c.join("models/checkpoints/put_checkpoints_here"), "")),
+        ("models-dir-real", |c| write(c.join("models/loras/mine.safetensors"), bytes(3))),
+        ("models-not-dir", |c| write(c.join("models"), "not a folder")),
+    ];
+    for (check, build) in variants {
+        let ws = Ws::new();
+        write(ws.global.join("checkpoints/sd15.safetensors"), bytes(1));
+        let new_root = ws.base.join("renamed");
+        std::fs::rename(&ws.root, &new_root).unwrap();
+        let c = new_root.join("environments/n/ComfyUI");
+        make_comfyui(&c);
+        write(new_root.join("environments/n/.cec/.complete"), "");
+        build(&c);
+        let (_, json) = scan_json_at(&ws, &new_root);
+        let got = ids(&json, "n");
+        assert!(got.contains(&check.to_string()) && got.contains(&"workspace-moved".to_string()), "{check}: {got:?}");
+        let before = content_except(&[ws.base.clone()], &|p: &Path| p.ends_with(".comfydoctor"));
+        at(&ws, "fix", &new_root, &["--yes"]).expect(0, check);
+        assert!(is_link(&c.join("models")), "{check}: linked");
+        assert_eq!(std::fs::canonicalize(c.join("models")).unwrap(), new_root.join("models"), "{check}");
+        let after = content_except(&[ws.base.clone()], &|p: &Path| p.ends_with(".comfydoctor"));
+        assert_nothing_lost(&before, &after, check);
+    }
+}
