@@ -71,20 +71,28 @@ pub fn read(journal_dir: &Path) -> io::Result<Vec<Detached>> {
     }
 }
 
-/// The entry for `install` in `list`.
-pub fn find<'a>(list: &'a [Detached], install: &Path) -> Option<&'a Detached> {
-    list.iter().find(|d| same_install(&d.install, install))
+/// The entry for `install` in `list`, the record of the journal folder `dir`.
+pub fn find<'a>(list: &'a [Detached], install: &Path, dir: &Path) -> Option<&'a Detached> {
+    list.iter().find(|d| same_install(&d.install, install, dir))
 }
 
 /// `list` with the entry for `install` replaced by `entry` (removed when `None`).
-pub fn with(list: &[Detached], install: &Path, entry: Option<&Detached>) -> Vec<Detached> {
-    let mut out: Vec<Detached> = list.iter().filter(|d| !same_install(&d.install, install)).cloned().collect();
+pub fn with(list: &[Detached], install: &Path, dir: &Path, entry: Option<&Detached>) -> Vec<Detached> {
+    let mut out: Vec<Detached> = list.iter().filter(|d| !same_install(&d.install, install, dir)).cloned().collect();
     out.extend(entry.cloned());
     out
 }
 
-fn same_install(a: &Path, b: &Path) -> bool {
-    a == b || platform::normalize(a) == platform::normalize(b)
+/// Whether the entry recorded as `recorded` names `install`. The record sits in the workspace's
+/// journal folder `dir` and names installs by absolute path; a workspace moved, renamed or seen
+/// at another path (a container's bind mount) keeps its detached installs detached: an entry
+/// also names the install whose path inside the workspace ends the recorded path.
+fn same_install(recorded: &Path, install: &Path, dir: &Path) -> bool {
+    if recorded == install || platform::normalize(recorded) == platform::normalize(install) {
+        return true;
+    }
+    let base = dir.parent().unwrap_or(dir);
+    install.strip_prefix(base).is_ok_and(|rel| !rel.as_os_str().is_empty() && recorded.ends_with(rel))
 }
 
 /// The detach record of each install, read once per journal folder. A record that cannot be
@@ -106,7 +114,7 @@ pub fn lookup_all(installs: &[&crate::workspace::Install]) -> Vec<Option<Detache
                 })
             });
             match list {
-                Ok(list) => find(list, &i.root).cloned(),
+                Ok(list) => find(list, &i.root, &dir).cloned(),
                 Err(_) => Some(Detached { install: i.root.clone(), at: "unknown".into(), migrated_by: None }),
             }
         })
@@ -127,11 +135,29 @@ mod tests {
         let text = render(&list);
         assert_eq!(parse(&text).unwrap(), list);
         assert_eq!(parse("").unwrap(), Vec::new());
-        let gone = with(&list, Path::new("/w/a/ComfyUI"), None);
+        let dir = Path::new("/w/.comfydoctor");
+        let gone = with(&list, Path::new("/w/a/ComfyUI"), dir, None);
         assert_eq!(gone, vec![d("/w/b/ComfyUI")]);
-        assert_eq!(find(&gone, Path::new("/w/a/ComfyUI")), None);
-        let back = with(&gone, Path::new("/w/a/ComfyUI"), Some(&d("/w/a/ComfyUI")));
-        assert!(find(&back, Path::new("/w/a/ComfyUI")).is_some());
+        assert_eq!(find(&gone, Path::new("/w/a/ComfyUI"), dir), None);
+        let back = with(&gone, Path::new("/w/a/ComfyUI"), dir, Some(&d("/w/a/ComfyUI")));
+        assert!(find(&back, Path::new("/w/a/ComfyUI"), dir).is_some());
         assert!(parse("{not json").is_err());
+    }
+
+    /// The workspace moved, renamed, or mounted elsewhere: its record still names its installs,
+    /// and only them.
+    #[test]
+    fn a_moved_workspace_keeps_its_detached_installs() {
+        let list = vec![d("/home/me/comfydock/environments/a/ComfyUI")];
+        for base in ["/mnt/new/comfydock", "/workspace", "/home/me/renamed"] {
+            let dir = Path::new(base).join(".comfydoctor");
+            let a = Path::new(base).join("environments/a/ComfyUI");
+            let b = Path::new(base).join("environments/b/ComfyUI");
+            assert!(find(&list, &a, &dir).is_some(), "{base}");
+            assert!(find(&list, &b, &dir).is_none(), "{base}");
+            assert!(with(&list, &a, &dir, None).is_empty(), "{base}: replaced, not doubled");
+        }
+        // The workspace's own folder is no install of it.
+        assert!(find(&list, Path::new("/workspace"), Path::new("/workspace/.comfydoctor")).is_none());
     }
 }

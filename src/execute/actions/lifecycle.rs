@@ -15,6 +15,11 @@ use crate::state::{self, Detached};
 pub mod set_detached {
     use super::*;
 
+    /// The journal folder the record sits in.
+    fn journal_dir(record: &Path) -> &Path {
+        record.parent().unwrap_or(record)
+    }
+
     /// The record's entries now (a missing file holds none).
     fn current(path: &Path) -> Result<Vec<Detached>, StepError> {
         match fs::read_to_string(path) {
@@ -27,11 +32,11 @@ pub mod set_detached {
     }
 
     fn holds(path: &Path, install: &Path, entry: Option<&Detached>) -> Result<bool, StepError> {
-        Ok(state::find(&current(path)?, install) == entry)
+        Ok(state::find(&current(path)?, install, journal_dir(path)) == entry)
     }
 
     fn set(path: &Path, install: &Path, entry: Option<&Detached>, env: &Env) -> Result<(), StepError> {
-        let list = state::with(&current(path)?, install, entry);
+        let list = state::with(&current(path)?, install, journal_dir(path), entry);
         write_atomic(path, state::render(&list).as_bytes(), env.tag)
     }
 

@@ -86,3 +86,26 @@ fn explain_names_the_way_back() {
     out.expect(0, "explain");
     assert!(out.stdout.contains("--attach"), "{}", out.stdout);
 }
+
+/// The record names installs by absolute path; a workspace moved (or mounted at another path)
+/// keeps them detached: the launch hook leaves the install alone, and `--attach` still finds it.
+#[test]
+fn a_moved_workspace_keeps_its_install_detached() {
+    let (ws, c) = detached();
+    let moved = ws.base.join("moved elsewhere");
+    std::fs::rename(&ws.root, &moved).unwrap();
+    let c = moved.join(c.strip_prefix(&ws.root).unwrap());
+    let at = |args: &[&str]| {
+        let mut cmd = ws.cmd();
+        cmd.args(args).arg(&moved);
+        run_cmd(cmd)
+    };
+    let out = at(&["scan", "--format", "json"]);
+    let json = parse_json(&out.stdout);
+    assert_eq!(ids(&json, "d"), s(&["detached"]), "{json:#}");
+    at(&["fix", "--yes", "--quiet"]).expect(0, "the launch hook after the move");
+    assert!(!is_link(&c.join("models")), "the hook re-linked a detached install");
+    assert!(c.join("models/checkpoints").is_dir());
+    at(&["fix", "--yes", "--attach=d"]).expect(0, "attach after the move");
+    assert!(is_link(&c.join("models")));
+}
