@@ -114,11 +114,12 @@ fn an_unlinked_install_of_a_moved_workspace_is_linked_as_usual() {
         let (_, json) = scan_json_at(&ws, &new_root);
         let got = ids(&json, "n");
         assert!(got.contains(&check.to_string()) && got.contains(&"workspace-moved".to_string()), "{check}: {got:?}");
-        let before = content_except(&[ws.base.clone()], &|p: &Path| p.ends_with(".comfydoctor"));
+        let journal = |p: &Path| p.ends_with(".comfydoctor");
+        let before = content_except(std::slice::from_ref(&ws.base), &journal);
         at(&ws, "fix", &new_root, &["--yes"]).expect(0, check);
         assert!(is_link(&c.join("models")), "{check}: linked");
         assert_eq!(std::fs::canonicalize(c.join("models")).unwrap(), new_root.join("models"), "{check}");
-        let after = content_except(&[ws.base.clone()], &|p: &Path| p.ends_with(".comfydoctor"));
+        let after = content_except(std::slice::from_ref(&ws.base), &journal);
         assert_nothing_lost(&before, &after, check);
     }
 }
