@@ -91,11 +91,14 @@ fn dynamic_completion_offers_the_run_ids_of_the_journal_newest_first() {
     fix(&ws, &["--yes"]).expect(0, "first fix");
     symlink("../../../models-moved-away", ws.env("b").join("models"));
     fix(&ws, &["--yes"]).expect(0, "second fix");
-    let (code, stdout, _) = output(ws.cmd().args(["undo", "--list"]).arg(&ws.root));
+    let (code, stdout, _) = output(ws.cmd().args(["undo", "--list", "--format", "json"]).arg(&ws.root));
     assert_eq!(code, 0);
-    // The first line is the column headers.
-    let listed: Vec<String> =
-        stdout.lines().skip(1).map(|l| l.split_whitespace().next().unwrap().to_string()).collect();
+    let listed: Vec<String> = parse_json(&stdout)["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(listed.len(), 2, "{stdout}");
 
     // With the workspace on the command line, and from inside it (the default places).
