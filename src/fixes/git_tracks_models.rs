@@ -13,8 +13,15 @@ use crate::plan::{Action, SavedFile};
 
 const ID: CheckId = CheckId::GitTracksModels;
 
-/// Lines added to `info/exclude`: the link, and backup folders made beside it.
-const EXCLUDES: &[&str] = &["/models", "/models.comfydoctor-backup-*"];
+/// Lines added to `info/exclude`: the link, the backup folders made beside it, the backup of
+/// a retired `extra_model_paths.yaml` (ComfyUI's `.gitignore` ignores only the file itself), and
+/// the side names of a link being re-pointed; so `git status` stays clean after a migration.
+const EXCLUDES: &[&str] = &[
+    "/models",
+    "/models.comfydoctor-backup-*",
+    "/extra_model_paths.yaml.comfydoctor-backup-*",
+    "/.models.comfydoctor-*",
+];
 
 /// Staged changes under `models/` would be hidden by the sparse checkout: refuse the install.
 pub fn refuse_staged(inspection: &Inspection) -> Result<(), Refusal> {

@@ -421,6 +421,40 @@ fn a_repository_without_info_folder_gets_one_and_a_clean_status() {
     assert_eq!(r.scan_code(), 0);
 }
 
+/// A ComfyDock environment: the checkout also holds ComfyDock's `extra_model_paths.yaml`
+/// (which ComfyUI's `.gitignore` ignores). The migration backs it up beside it; the backup is
+/// excluded too, so `git status` stays clean.
+#[test]
+fn a_retired_yaml_leaves_a_clean_status() {
+    if skip_without_git() {
+        return;
+    }
+    let r = Repo::new();
+    // ComfyUI's own `.gitignore` has this line; here it stands in info/exclude.
+    let exclude = r.clone.join(".git/info/exclude");
+    let mut text = fs::read_to_string(&exclude).unwrap_or_default();
+    text.push_str("extra_model_paths.yaml\n");
+    write(&exclude, text);
+    let yaml = format!("comfyui:\n  base_path: {}\n  checkpoints: checkpoints/\n  loras: loras/\n", r.global.display());
+    write(r.clone.join("extra_model_paths.yaml"), yaml);
+    assert_eq!(r.status(), "");
+    r.fix();
+    r.assert_linked();
+    assert!(!r.clone.join("extra_model_paths.yaml").exists());
+    assert_eq!(backups_of_yaml(&r.clone), 1);
+    assert_eq!(r.status(), "");
+    assert_eq!(r.scan_code(), 0);
+}
+
+fn backups_of_yaml(dir: &Path) -> usize {
+    fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref().unwrap().file_name().to_string_lossy().starts_with("extra_model_paths.yaml.comfydoctor-backup-")
+        })
+        .count()
+}
+
 // ---------------------------------------------------------------- git that cannot be used (issue 19, item 4)
 
 /// `git status` as the user sees it (success, stdout and stderr), trusting the repository
