@@ -136,6 +136,10 @@ pub struct Inspection {
     pub git: GitState,
     /// The global folder this install should link to; `None` when unknown.
     pub global: Option<GlobalState>,
+    /// `models/` is a real folder that is the global folder itself (one install's `models/`
+    /// chosen as the shared one): ComfyUI there already sees every shared model, and there is
+    /// nothing to link or protect. Set by the pipeline.
+    pub models_is_global: bool,
     /// Where and how the `models` link can be made (`inspect::links`, filled by the pipeline).
     pub link: links::LinkPlace,
     /// The record `comfydoctor detach` left for this install (`state`), set by the pipeline.
@@ -241,6 +245,7 @@ pub fn inspect_install_with(install: &Install, with_git: bool, detail: Detail) -
         yaml,
         git,
         global: None,
+        models_is_global: false,
         link: Default::default(),
         detached: None,
         unfinished_run,

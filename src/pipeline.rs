@@ -70,6 +70,11 @@ fn collect_found_with(target: &Target, found: workspace::Discovery, detail: Deta
     for (inspection, dir) in inspections.iter_mut().zip(dirs) {
         inspection.global =
             dir.map(|d| globals.entry(d.path.clone()).or_insert_with(|| inspect::inspect_global(&d)).clone());
+        inspection.models_is_global = matches!(inspection.models, ModelsState::RealDir(_))
+            && inspection
+                .global
+                .as_ref()
+                .is_some_and(|g| crate::platform::same_existing_dir(&inspection.install.models_path(), &g.dir.path));
     }
     inspect::links::fill(&mut inspections, target.link_style)
         .map_err(|p| DiscoveryError::LinkConfig { path: p.path, reason: p.reason })?;

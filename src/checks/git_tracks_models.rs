@@ -27,6 +27,9 @@ fn run(inspection: &Inspection, _: Option<&GlobalState>) -> Option<Finding> {
     if inspection.protection_lost.is_some() {
         return None; // `git-protection-lost` reports it, and its fix restores the protection
     }
+    if inspection.models_is_global {
+        return None; // never linked: git keeps its real models/ folder as it is
+    }
     if let Some(u) = inspection.git.unusable(&inspection.install.root) {
         // Not an info line: `fix` refuses to link such a checkout, and a link made anyway (or by
         // another tool) leaves it unprotected. `fix` itself cannot repair git, so no fix text.
@@ -137,6 +140,13 @@ mod tests {
         let f = fired(&CHECK, ID, &with_git(git_repo(12, 12, false)));
         assert!(f.message.starts_with("git tracks 12 paths under models/"), "{}", f.message);
         assert_eq!(f.fix.as_deref(), Some("mark models/ skip-worktree, exclude /models/ from the sparse checkout"));
+    }
+
+    #[test]
+    fn silent_on_the_install_whose_models_is_the_global_folder() {
+        let mut owner = with_git(git_repo(12, 12, false));
+        owner.models_is_global = true;
+        assert!(run(&CHECK, &owner).is_none());
     }
 
     #[test]

@@ -24,7 +24,7 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
     let ModelsState::RealDir(tree) = &inspection.models else {
         return None;
     };
-    if tree.stock_only {
+    if tree.stock_only || inspection.models_is_global {
         return None;
     }
     let (files, bytes) = tree.file_totals();
@@ -75,6 +75,12 @@ mod tests {
     }
 
     #[test]
+    fn silent_on_the_install_whose_models_is_the_global_folder() {
+        let owner = Inspection { models_is_global: true, ..inspection(ModelsState::RealDir(user_tree())) };
+        assert_eq!((CHECK.run)(&owner, owner.global.as_ref()), None);
+    }
+
+    #[test]
     fn counts_files_and_bytes_and_names_nested_links() {
         let f = fired(&CHECK, ID, &inspection(ModelsState::RealDir(user_tree())));
         assert_eq!(f.severity, Severity::Warning);
@@ -110,6 +116,7 @@ mod tests {
         let fix = fired(&CHECK, ID, &inspection(ModelsState::RealDir(user_tree()))).fix.expect("a fix");
         assert_names(&fix, &global_path());
         let i = Inspection { global: None, ..inspection(ModelsState::RealDir(user_tree())) };
+
         assert_eq!(fired(&CHECK, ID, &i).fix.as_deref(), Some("merge into the global folder (or back up), then link"));
     }
 }

@@ -21,7 +21,7 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
     let ModelsState::RealDir(tree) = &inspection.models else {
         return None;
     };
-    if !tree.stock_only {
+    if !tree.stock_only || inspection.models_is_global {
         return None;
     }
     let (mut empty, mut content) = (0, 0);
@@ -64,6 +64,12 @@ mod tests {
         for global in [Some(global_ok()), None] {
             assert_eq!(fires_on(&CHECK, global), ["stock-dir"]);
         }
+    }
+
+    #[test]
+    fn silent_on_the_install_whose_models_is_the_global_folder() {
+        let owner = Inspection { models_is_global: true, ..inspection(ModelsState::RealDir(stock_tree())) };
+        assert_eq!((CHECK.run)(&owner, owner.global.as_ref()), None);
     }
 
     #[test]

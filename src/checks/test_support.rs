@@ -153,6 +153,7 @@ pub fn inspection(models: ModelsState) -> Inspection {
         yaml: None,
         git: GitState::NotARepo,
         global: Some(global_ok()),
+        models_is_global: false,
         link: Default::default(),
         detached: None,
         unfinished_run: None,

@@ -569,7 +569,10 @@ fn refuse_unsafe(inspection: &Inspection) -> Result<(), Refusal> {
             crate::plan::quote(&models)
         )));
     }
-    if matches!(inspection.models, ModelsState::RealDir(_)) && platform::is_within(g, &models) {
+    if matches!(inspection.models, ModelsState::RealDir(_))
+        && !inspection.models_is_global
+        && platform::is_within(g, &models)
+    {
         return Err(Refusal(format!(
             "the global models folder {} lies inside this install's models/ folder; choose a global folder outside it with --models-dir",
             g.display()

@@ -118,6 +118,12 @@ pub fn same_dir(a: &Path, b: &Path) -> bool {
     imp::paths_equal(&ra, &rb) || imp::same_file(&ra, &rb)
 }
 
+/// Whether two existing folders are one, by file identity (two stats, no path resolved); on
+/// Windows, where std has no stable identity, by their resolved paths.
+pub fn same_existing_dir(a: &Path, b: &Path) -> bool {
+    if cfg!(windows) { same_dir(a, b) } else { imp::same_file(a, b) }
+}
+
 /// Whether `inner` lies inside (or is) `outer`, after resolving both as far as they exist.
 pub fn is_within(inner: &Path, outer: &Path) -> bool {
     let inner = resolve_lenient(inner);

@@ -462,3 +462,65 @@ fn assert_no_link_loop(dir: &Path) {
         }
     }
 }
+
+/// One install's own `models/` chosen as the global folder (`--models-dir ~/ComfyUI/models`, or
+/// a global folder that is a link to it): that install is healthy as it is (nothing to merge,
+/// link or protect), the global-folder fixes still run in it, and the others link to it.
+#[test]
+fn the_install_whose_models_is_the_global_folder_is_left_as_it_is() {
+    type Global = fn(&Path, &Path) -> PathBuf;
+    let variants: &[(&str, Global)] = &[
+        ("--models-dir names it", |_, owner_models| owner_models.to_path_buf()),
+        ("--models-dir names a link to it", |base, owner_models| {
+            let link = base.join("shared-models");
+            symlink(owner_models, &link);
+            link
+        }),
+    ];
+    for (what, global) in variants {
+        for stock_only in [false, true] {
+            let ws = Ws::bare();
+            let (a, b) = (ws.base.join("A/ComfyUI"), ws.base.join("B/ComfyUI"));
+            make_comfyui(&a);
+            make_comfyui(&b);
+            if stock_only {
+                write(a.join("models/checkpoints/put_checkpoints_here"), "");
+            } else {
+                write(a.join("models/checkpoints/a.safetensors"), bytes(1));
+            }
+            write(b.join("models/checkpoints/b.safetensors"), bytes(2));
+            let g = global(&ws.base, &a.join("models"));
+            let run = |args: &[&str]| {
+                let mut cmd = ws.cmd();
+                cmd.args(args).arg(&ws.base).arg("--models-dir").arg(&g);
+                run_cmd(cmd)
+            };
+            let what = format!("{what}, stock only: {stock_only}");
+            let out = run(&["scan", "--format", "json"]);
+            let json = parse_json(&out.stdout);
+            let a_ids: Vec<String> = json["installs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["path"].as_str().unwrap().ends_with("A/ComfyUI"))
+                .map(|i| {
+                    i["findings"].as_array().unwrap().iter().map(|f| f["check"].as_str().unwrap().to_string()).collect()
+                })
+                .unwrap();
+            assert!(a_ids.iter().all(|id| id == "global-layout"), "{what}: {a_ids:?}");
+            let before = listed_bytes(&a);
+            run(&["fix", "--yes"]).expect(0, &what);
+            assert!(!is_link(&a.join("models")), "{what}: the owner keeps its real folder");
+            assert!(a.join("models/clip_vision").is_dir(), "{what}: the global folder's layout is completed in it");
+            for (name, bytes) in &before {
+                assert_eq!(listed_bytes(&a).get(name), Some(bytes), "{what}: {name:?}");
+            }
+            assert_eq!(
+                std::fs::canonicalize(b.join("models")).unwrap(),
+                std::fs::canonicalize(a.join("models")).unwrap()
+            );
+            assert_eq!(read(&b.join("models/checkpoints/b.safetensors")), bytes(2), "{what}");
+            run(&["scan"]).expect(0, &format!("{what}: healthy afterwards"));
+        }
+    }
+}
