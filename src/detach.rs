@@ -87,6 +87,7 @@ pub fn plan(inspection: &Inspection, req: &Request) -> Result<InstallPlan, Refus
 
     // What the new folder will hold: relative path → where its bytes come from.
     let mut files: BTreeMap<PathBuf, Source> = BTreeMap::new();
+    let mut absent = Vec::new();
     for f in stock::stock_files() {
         let rel = PathBuf::from(&f.path);
         if f.size == 0 {
@@ -94,8 +95,15 @@ pub fn plan(inspection: &Inspection, req: &Request) -> Result<InstallPlan, Refus
         } else if matches!(platform::entry(&base.join(&rel)), Ok(Entry::File { .. })) {
             files.insert(rel.clone(), Source::Global(base.join(&rel)));
         } else {
-            p.notes.push(format!("stock config {}: not in the global folder, so not copied", f.path));
+            absent.push(f.path.trim_start_matches("models/").to_string());
         }
+    }
+    if !absent.is_empty() {
+        p.notes.push(format!(
+            "{} not in the global folder, so not copied: {}",
+            crate::wording::count(absent.len(), "stock config is", "stock configs are"),
+            crate::wording::short_list(&absent)
+        ));
     }
     for rel in chosen(&base, req.copies, &mut p.notes)? {
         files.insert(rel.clone(), Source::Global(base.join(&rel)));

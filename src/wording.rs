@@ -26,6 +26,16 @@ pub fn shell_word(word: &str) -> String {
     }
 }
 
+/// The first eight items, comma-separated, then `(+N more)`: a list in a note stays readable.
+pub fn short_list(items: &[String]) -> String {
+    const SHOWN: usize = 8;
+    let mut s = items.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+    if items.len() > SHOWN {
+        s.push_str(&format!(" (+{} more)", items.len() - SHOWN));
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

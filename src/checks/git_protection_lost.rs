@@ -2,9 +2,9 @@
 //! portable build's `update_comfyui.bat`) updated a linked checkout and wrote through the link.
 
 use super::{Check, CheckId, Finding, Severity};
-use crate::fixes::merge::short_list;
 use crate::inspect::{GlobalState, Inspection};
 use crate::protection::ProtectionLost;
+use crate::wording::short_list;
 
 pub const CHECK: Check = Check {
     id: CheckId::GitProtectionLost,

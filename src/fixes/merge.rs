@@ -193,14 +193,7 @@ pub fn plural(n: usize, one: &str, many: &str) -> String {
     if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
 }
 
-pub fn short_list(items: &[String]) -> String {
-    const SHOWN: usize = 8;
-    let mut s = items.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
-    if items.len() > SHOWN {
-        s.push_str(&format!(" (+{} more)", items.len() - SHOWN));
-    }
-    s
-}
+pub use crate::wording::short_list;
 
 /// What a move merges: the real folder `src_root` (inspected as `index`) into `global`.
 pub struct MoveJob<'a> {
