@@ -36,6 +36,7 @@ pub mod legacy_yaml;
 pub mod link_style;
 pub mod listing;
 pub mod output;
+pub mod path_serde;
 pub mod pipeline;
 pub mod plan;
 pub mod platform;

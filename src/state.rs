@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::plan::path_serde;
+use crate::path_serde;
 use crate::platform;
 
 /// The file's name inside the journal folder.

@@ -62,7 +62,7 @@ pub enum Record {
         install: usize,
         step: usize,
         /// The path at fault.
-        #[serde(default, with = "crate::plan::path_serde")]
+        #[serde(default, with = "crate::path_serde")]
         path: PathBuf,
         message: String,
     },
@@ -139,7 +139,7 @@ pub struct StepDetail {
 /// and its (device, inode) when the move started.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkedName {
-    #[serde(with = "crate::plan::path_serde")]
+    #[serde(with = "crate::path_serde")]
     pub rel: PathBuf,
     pub dev: u64,
     pub ino: u64,

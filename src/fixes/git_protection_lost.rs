@@ -66,7 +66,7 @@ pub fn plan(inspection: &Inspection, ctx: &mut Ctx, draft: &mut Draft) {
             text.push_str(&format!(
                 " and {} of yours ({}); `git stash pop` brings {} back",
                 crate::wording::count(other.len(), "other change", "other changes"),
-                super::merge::short_list(&other),
+                crate::wording::short_list(&other),
                 if other.len() == 1 { "it" } else { "them" }
             ));
         }

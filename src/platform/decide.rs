@@ -52,6 +52,20 @@ impl VolumeInfo {
     }
 }
 
+/// What the filesystem type (or, on Windows, the volume checks) alone says about a link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Links,
+    NoLinks {
+        fs: String,
+        why: String,
+    },
+    /// The type does not decide (a share, FUSE, unknown): probe.
+    Probe {
+        fs: String,
+    },
+}
+
 /// The OS operations the Windows link logic needs; the seam that lets it run against a fake.
 pub trait WinOps {
     /// The volume holding `path`, or `None` when it cannot be asked (then creation is attempted

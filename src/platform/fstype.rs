@@ -29,19 +29,7 @@ pub enum LinkSupport {
     Unknown { why: String },
 }
 
-/// What the filesystem type alone says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    Links,
-    NoLinks {
-        fs: String,
-        why: String,
-    },
-    /// The type does not decide (a share, FUSE, unknown): probe.
-    Probe {
-        fs: String,
-    },
-}
+pub use super::decide::Verdict;
 
 /// Linux `statfs(2)` `f_type` values (linux/magic.h and the drivers).
 pub mod magic {

@@ -143,8 +143,8 @@ pub fn create_link_like(
 /// The live answers to `decide`'s questions.
 /// What the volume checks say about a `models` link in `dir` to `target` (for
 /// `fstype::link_support`): the same decision `create_dir_link` takes, made before planning.
-pub fn link_verdict(dir: &Path, target: &Path) -> super::fstype::Verdict {
-    use super::fstype::Verdict;
+pub fn link_verdict(dir: &Path, target: &Path) -> decide::Verdict {
+    use decide::Verdict;
     let target = decide::absolute_target(target, &dir.join("models"));
     match decide::choose_kind(&RealOps, &target, &dir.join("models")) {
         Ok(_) => Verdict::Links,
