@@ -2,7 +2,8 @@
 //! (and so the launch-script hook) does not link it again unless asked: `fix --attach` (every
 //! detached install it is given) or `fix --attach=NAME`.
 
-use super::{Check, CheckId, Finding, Severity};
+use super::finding::{Check, Finding, Severity};
+use crate::check_id::CheckId;
 use crate::inspect::{GlobalState, Inspection};
 
 pub const CHECK: Check = Check {

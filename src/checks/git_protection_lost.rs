@@ -1,7 +1,8 @@
 //! `git-protection-lost`: an updater that ignores git's protection (libgit2: pygit2, the Windows
 //! portable build's `update_comfyui.bat`) updated a linked checkout and wrote through the link.
 
-use super::{Check, CheckId, Finding, Severity};
+use super::finding::{Check, Finding, Severity};
+use crate::check_id::CheckId;
 use crate::inspect::{GlobalState, Inspection};
 use crate::protection::ProtectionLost;
 use crate::wording::short_list;

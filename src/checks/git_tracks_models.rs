@@ -1,6 +1,7 @@
 //! `git-tracks-models`: a git checkout that a `models/` link would break.
 
-use super::{Check, CheckId, Finding, Severity};
+use super::finding::{Check, Finding, Severity};
+use crate::check_id::CheckId;
 use crate::git::{GitState, Unusable};
 use crate::inspect::{GlobalState, Inspection};
 

@@ -1,6 +1,7 @@
 //! `global-layout`: the global folder lacks some of ComfyUI's standard subfolders.
 
-use super::{Check, CheckId, Finding, Severity};
+use super::finding::{Check, Finding, Severity};
+use crate::check_id::CheckId;
 use crate::inspect::{GlobalKind, GlobalState, Inspection};
 use crate::workspace::display_path;
 

@@ -4,7 +4,8 @@
 //! then fails to load, and a link back up the tree makes the walk go round until the path is too
 //! long. Both are models the user believes they have; the scan must not call that healthy.
 
-use super::{Check, CheckId, Finding, Severity};
+use super::finding::{Check, Finding, Severity};
+use crate::check_id::CheckId;
 use crate::inspect::{GlobalState, Inspection, LinkProblem};
 use crate::plan::quote;
 

@@ -1,6 +1,7 @@
 //! `global-missing`: the global models folder does not exist or is not a folder.
 
-use super::{Check, CheckId, Finding, Severity};
+use super::finding::{Check, Finding, Severity};
+use crate::check_id::CheckId;
 use crate::inspect::{GlobalKind, GlobalState, Inspection};
 use crate::workspace::display_path;
 

@@ -1,6 +1,7 @@
 //! `legacy-yaml`: `extra_model_paths.yaml` next to `main.py`.
 
-use super::{Check, CheckId, Finding, Severity};
+use super::finding::{Check, Finding, Severity};
+use crate::check_id::CheckId;
 use crate::inspect::{GlobalState, Inspection};
 use crate::legacy_yaml::{self, Coverage, YamlError};
 

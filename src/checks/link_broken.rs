@@ -1,6 +1,7 @@
 //! `link-broken`: `models` is a link whose target does not exist.
 
-use super::{Check, CheckId, Finding, Severity};
+use super::finding::{Check, Finding, Severity};
+use crate::check_id::CheckId;
 use crate::inspect::{GlobalState, Inspection, ModelsState};
 
 pub const CHECK: Check = Check {

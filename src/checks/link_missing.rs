@@ -1,6 +1,7 @@
 //! `link-missing`: the install has no `models` entry at all.
 
-use super::{Check, CheckId, Finding, Severity};
+use super::finding::{Check, Finding, Severity};
+use crate::check_id::CheckId;
 use crate::inspect::{GlobalState, Inspection, ModelsState};
 use crate::workspace::display_path;
 

@@ -1,6 +1,7 @@
 //! `link-wrong-target`: `models` links to an existing folder other than the global one.
 
-use super::{Check, CheckId, Finding, Severity};
+use super::finding::{Check, Finding, Severity};
+use crate::check_id::CheckId;
 use crate::inspect::{GlobalState, Inspection, ModelsState};
 use crate::platform;
 use crate::workspace::display_path;

@@ -3,7 +3,8 @@
 //! reparse points, or a global folder on a share a junction cannot point at). Found before
 //! planning (`platform::fstype`), so `fix` offers a fallback instead of failing with an OS error.
 
-use super::{Check, CheckId, Finding, Severity};
+use super::finding::{Check, Finding, Severity};
+use crate::check_id::CheckId;
 use crate::inspect::{GlobalState, Inspection, ModelsState};
 use crate::legacy_yaml;
 use crate::platform::fstype::LinkSupport;

@@ -4,12 +4,12 @@
 //! [`check`] maps every [`CheckId`] to its check with an exhaustive `match`, and `fixes::fix` does
 //! the same for its fix, so a new ID cannot compile without both.
 
-use serde::Serialize;
-
 pub use crate::check_id::{CheckId, UnknownCheckId};
-use crate::inspect::{GlobalState, Inspection};
+use crate::inspect::Inspection;
+pub use finding::{Check, Finding, Severity};
 
 pub mod detached;
+mod finding;
 pub mod git_protection_lost;
 mod git_tracks_models;
 mod global_layout;
@@ -28,62 +28,6 @@ mod run_interrupted;
 #[cfg(test)]
 mod test_support;
 pub mod workspace_moved;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-    Info,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
-}
-
-/// One thing wrong (or worth knowing) about one install.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct Finding {
-    pub check: CheckId,
-    pub severity: Severity,
-    pub message: String,
-    /// What `comfydoctor fix` would do, in one sentence; `None` when nothing.
-    pub fix: Option<String>,
-}
-
-impl Finding {
-    pub fn new(check: CheckId, severity: Severity, message: impl Into<String>, fix: Option<String>) -> Self {
-        Finding { check, severity, message: message.into(), fix }
-    }
-}
-
-/// A check: its contract (ID, usual severity, one-line summary, explanation) and its logic.
-pub struct Check {
-    pub id: CheckId,
-    /// The severity its finding usually has (some findings say more or less, e.g. a YAML that
-    /// does not parse is an error).
-    pub severity: Severity,
-    pub summary: &'static str,
-    /// What it means, why it matters, what the fix does.
-    pub explain: &'static str,
-    /// Whether it needs the global folder; without one it yields to `models-dir-unknown`.
-    pub needs_global: bool,
-    /// Whether it is about the global folder itself (reported once, not per install).
-    pub about_global: bool,
-    pub run: fn(&Inspection, Option<&GlobalState>) -> Option<Finding>,
-}
-
-impl std::fmt::Debug for Check {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.id.as_str())
-    }
-}
 
 /// The check behind an ID.
 pub fn check(id: CheckId) -> &'static Check {

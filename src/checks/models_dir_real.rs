@@ -1,6 +1,7 @@
 //! `models-dir-real`: a real `models/` folder holding user data.
 
-use super::{Check, CheckId, Finding, Severity};
+use super::finding::{Check, Finding, Severity};
+use crate::check_id::CheckId;
 use crate::inspect::{GlobalState, Inspection, ModelsState, human_bytes};
 use crate::workspace::display_path;
 

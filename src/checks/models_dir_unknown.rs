@@ -1,6 +1,7 @@
 //! `models-dir-unknown`: nothing says where the global models folder is.
 
-use super::{Check, CheckId, Finding, Severity};
+use super::finding::{Check, Finding, Severity};
+use crate::check_id::CheckId;
 use crate::inspect::{GlobalState, Inspection};
 
 pub const CHECK: Check = Check {

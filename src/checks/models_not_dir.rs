@@ -1,6 +1,7 @@
 //! `models-not-dir`: `models` is a file, a link to a file, or something else that is no folder.
 
-use super::{Check, CheckId, Finding, Severity};
+use super::finding::{Check, Finding, Severity};
+use crate::check_id::CheckId;
 use crate::inspect::{GlobalState, Inspection, ModelsState};
 
 pub const CHECK: Check = Check {

@@ -1,6 +1,7 @@
 //! `placeholder-only`: a real `models/` holding nothing but what a fresh ComfyUI clone ships.
 
-use super::{Check, CheckId, Finding, Severity};
+use super::finding::{Check, Finding, Severity};
+use crate::check_id::CheckId;
 use crate::inspect::{GlobalState, Inspection, ModelsState};
 
 pub const CHECK: Check = Check {

@@ -1,7 +1,8 @@
 //! `run-interrupted`: a run of `fix` (or an undo) over this install stopped part-way (killed,
 //! Ctrl-C, power loss) and its process is gone, so the install may be half migrated.
 
-use super::{Check, CheckId, Finding, Severity};
+use super::finding::{Check, Finding, Severity};
+use crate::check_id::CheckId;
 use crate::inspect::{GlobalState, Inspection};
 use crate::wording::shell_word;
 use crate::workspace::display_path;

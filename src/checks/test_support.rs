@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Check, CheckId, Finding};
+use super::finding::{Check, Finding};
+use crate::check_id::CheckId;
 use crate::git::{GitModels, GitState};
 use crate::inspect::{DirTree, EntryKind, GlobalKind, GlobalState, Inspection, ModelsState, TreeEntry};
 use crate::legacy_yaml::{self, LegacyYaml, YamlError};

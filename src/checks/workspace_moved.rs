@@ -2,7 +2,8 @@
 //! container): every install's `models` link points at the same folder, which is gone, and the
 //! workspace holds that folder at its new place; or `workspace.json` still names the old place.
 
-use super::{Check, CheckId, Finding, Severity};
+use super::finding::{Check, Finding, Severity};
+use crate::check_id::CheckId;
 use crate::inspect::{GlobalState, Inspection, links::WorkspaceMove};
 use crate::platform;
 use crate::workspace::{ModelsDirSource, display_path};
