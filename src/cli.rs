@@ -8,18 +8,8 @@ use clap_complete::ArgValueCompleter;
 use crate::completion::{self, CheckIdValues};
 use crate::help;
 
-pub const EXIT_CODES_HELP: &str = "\
-Exit codes:
-  0  nothing to report: no error or warning finding
-  1  findings of severity warning or error remain (or a fix was declined / needs --yes)
-  2  usage or configuration error (bad PATH, no install found, unreadable workspace.json,
-     another run holding the lock), or an install fix refused or rolled back (nothing changed
-     for it); the reason is printed on stderr
-  130  fix or undo stopped by Ctrl-C; stderr says how to finish or roll back
-  141  the output was closed early (a pager or head quit): stopped there, quietly";
-
 #[derive(Debug, Parser)]
-#[command(name = "comfydoctor", version, about = "Check ComfyUI installs and link their models/ to one global models folder, safely.", after_help = EXIT_CODES_HELP, after_long_help = help::after_long_help(help::MAIN, true))]
+#[command(name = "comfydoctor", version, about = "Check ComfyUI installs and link their models/ to one global models folder, safely.", after_help = help::EXIT_CODES_HELP, after_long_help = help::after_long_help(help::MAIN, true))]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -32,21 +22,21 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Find ComfyUI installs and report what is wrong with their models folders. Changes nothing.
-    #[command(after_help = EXIT_CODES_HELP, after_long_help = help::after_long_help(help::SCAN, true))]
+    #[command(after_help = help::EXIT_CODES_HELP, after_long_help = help::after_long_help(help::SCAN, true))]
     Scan(ScanArgs),
     /// Plan every fix, show it, ask, apply it with a journal, and scan again.
-    #[command(after_help = EXIT_CODES_HELP, after_long_help = help::after_long_help(help::FIX, true))]
+    #[command(after_help = help::EXIT_CODES_HELP, after_long_help = help::after_long_help(help::FIX, true))]
     Fix(FixArgs),
     /// Reverse the last (or a chosen) `fix` run from its journal: shows the steps, asks, undoes.
-    #[command(after_help = EXIT_CODES_HELP, after_long_help = help::after_long_help(help::UNDO, true))]
+    #[command(after_help = help::EXIT_CODES_HELP, after_long_help = help::after_long_help(help::UNDO, true))]
     Undo(UndoArgs),
     /// Give installs linked to the global folder a real models/ of their own (stock layout,
     /// chosen models copied); the global folder is only read. Undoable.
-    #[command(after_help = EXIT_CODES_HELP, after_long_help = help::after_long_help(help::DETACH, true))]
+    #[command(after_help = help::EXIT_CODES_HELP, after_long_help = help::after_long_help(help::DETACH, true))]
     Detach(DetachArgs),
     /// List the backup folders fix made, and which of their files the global folder holds;
     /// `--prune` deletes the proved duplicates.
-    #[command(after_help = EXIT_CODES_HELP, after_long_help = help::after_long_help(help::BACKUPS, true))]
+    #[command(after_help = help::EXIT_CODES_HELP, after_long_help = help::after_long_help(help::BACKUPS, true))]
     Backups(BackupsArgs),
     /// Run an updater with the models link out of its way: unlink every migrated git checkout
     /// (models/ written as git has it), run COMMAND, then migrate and protect again.

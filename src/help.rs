@@ -4,7 +4,16 @@
 
 use clap::builder::styling::{Style, Styles};
 
-use crate::cli::EXIT_CODES_HELP;
+/// The exit codes, under every command's `-h` and `--help`.
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  nothing to report: no error or warning finding
+  1  findings of severity warning or error remain (or a fix was declined / needs --yes)
+  2  usage or configuration error (bad PATH, no install found, unreadable workspace.json,
+     another run holding the lock), or an install fix refused or rolled back (nothing changed
+     for it); the reason is printed on stderr
+  130  fix or undo stopped by Ctrl-C; stderr says how to finish or roll back
+  141  the output was closed early (a pager or head quit): stopped there, quietly";
 
 pub const MAIN: &str = "  comfydoctor scan                        the installs in the default places
   comfydoctor scan ~/comfydock            a workspace, an install or a folder

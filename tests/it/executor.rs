@@ -20,17 +20,7 @@ use comfydoctor::plan::{Action, InstallPlan};
 use comfydoctor::platform::LinkKind;
 use sha2::{Digest, Sha256};
 
-use crate::support::{links_supported, links_work, plan};
-
-/// A folder link in a fixture: a symlink with this raw target on Unix, a junction (absolute, as
-/// Windows stores it) elsewhere.
-fn dir_link(target: impl AsRef<Path>, link: impl AsRef<Path>) {
-    let (target, link) = (target.as_ref(), link.as_ref());
-    #[cfg(unix)]
-    std::os::unix::fs::symlink(target, link).unwrap();
-    #[cfg(not(unix))]
-    comfydoctor::platform::create_dir_link(target, link).unwrap();
-}
+use crate::support::{dir_link, links_supported, links_work, plan};
 
 /// The kind of link [`dir_link`] makes.
 const LINK_KIND: LinkKind = if cfg!(windows) { LinkKind::Junction } else { LinkKind::Symlink };

@@ -95,3 +95,16 @@ pub fn links_supported() -> bool {
         comfydoctor::platform::create_dir_link(t.path(), &t.path().join("probe")).is_ok()
     })
 }
+
+/// A folder link in a fixture: a symlink with this raw target on Unix, a junction (absolute, as
+/// Windows stores it) elsewhere, made through the product's platform layer. Parents are made.
+pub fn dir_link(target: impl AsRef<std::path::Path>, link: impl AsRef<std::path::Path>) {
+    let (target, link) = (target.as_ref(), link.as_ref());
+    if let Some(parent) = link.parent() {
+        mkdir(parent);
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(target, link).unwrap_or_else(|e| panic!("symlink {}: {e}", link.display()));
+    #[cfg(not(unix))]
+    comfydoctor::platform::create_dir_link(target, link).unwrap_or_else(|e| panic!("junction {}: {e}", link.display()));
+}
