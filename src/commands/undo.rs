@@ -264,9 +264,14 @@ fn choose_newest(runs: &[(PathBuf, RunSummary)], dirs: &[PathBuf], settings: &Un
         return Ok(Choice::Stop(ExitCode::Findings));
     }
     let mut msg = String::from("runs to undo were found in several places; pass the one to undo as PATH:");
+    // The flags the script gave come along, so each line runs as it meant.
+    let flags: Vec<&str> = [(settings.consent == Consent::Yes, "--yes"), (settings.dry_run, "--dry-run")]
+        .into_iter()
+        .filter_map(|(given, flag)| given.then_some(flag))
+        .collect();
     for (d, _) in &newest {
         let ws = Invocation { paths: vec![d.parent().unwrap_or(d).to_path_buf()], ..Invocation::default() };
-        msg.push_str(&format!("\n  {}", ws.undo(&[])));
+        msg.push_str(&format!("\n  {}", ws.undo(&flags)));
     }
     Err(Error::Usage(msg))
 }

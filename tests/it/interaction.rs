@@ -303,15 +303,17 @@ fn undo_is_scoped_to_its_path_and_asks_for_one_when_several_journals_match() {
     cmd.args(["undo", "--yes"]).arg(&one.base);
     let out = run_cmd(cmd);
     out.expect(2, "two journals, no terminal");
+    // Each line keeps the --yes the script gave, so it runs as printed.
     assert!(
-        out.stderr.contains("comfydoctor undo ~/one") && out.stderr.contains("comfydoctor undo ~/two"),
+        out.stderr.contains("comfydoctor undo --yes ~/one") && out.stderr.contains("comfydoctor undo --yes ~/two"),
         "{}",
         out.stderr
     );
     assert!(a.join("models").is_symlink() && b_comfy.join("models").is_symlink(), "nothing undone");
 
-    // The PATH given: only that workspace's run.
-    let out = run_printed(&one, "comfydoctor undo --yes ~/two");
+    // The PATH given (the printed line, as printed): only that workspace's run.
+    let line = out.stderr.lines().map(str::trim).find(|l| l.ends_with("~/two")).unwrap().to_string();
+    let out = run_printed(&one, &line);
     out.expect(0, "undo ~/two");
     assert!(!b_comfy.join("models").exists(), "two undone");
     assert!(a.join("models").is_symlink(), "one left alone");
