@@ -111,6 +111,10 @@ pub struct MergeReport {
     pub loops: Vec<String>,
     /// Broken links of the global folder replaced by a loadable entry of the same name.
     pub broken_replaced: Vec<String>,
+    /// Links of the install set aside because the global folder's filesystem (named once) holds
+    /// none (relative paths).
+    pub no_links: Vec<String>,
+    pub no_links_fs: Option<String>,
 }
 
 impl MergeReport {
@@ -167,6 +171,15 @@ impl MergeReport {
                 plural(self.respelled.len(), "folder merges", "folders merge"),
                 if self.respelled.len() == 1 { "it holds" } else { "they hold" },
                 short_list(&shown)
+            ));
+        }
+        if let (false, Some(fs)) = (self.no_links.is_empty(), &self.no_links_fs) {
+            notes.push(format!(
+                "{} set aside in {}: the global folder is on {fs}, which holds no links, so ComfyUI will no longer list what {} named there: {}",
+                plural(self.no_links.len(), "link", "links"),
+                backup_root.display(),
+                if self.no_links.len() == 1 { "it" } else { "they" },
+                short_list(&self.no_links)
             ));
         }
         if !self.loops.is_empty() {
@@ -589,6 +602,23 @@ fn place_link(
         ctx.backup(draft, check, src, rel);
         return;
     }
+    // No link can live in the global folder (FAT, exFAT): one that would be made there (or
+    // unfolded there, one per entry) waits in the backup folder, announced.
+    let refused = dst.parent().and_then(|p| ctx.view.refuses_links(p));
+    if let Some(fs) = refused {
+        // Only a link whose names the global folder already serves needs no link of its own.
+        let served = match ctx.view.get(dst) {
+            Dest::File { bytes_at, .. } => !link.target_is_dir && same_bytes(&absolute, &bytes_at),
+            _ => false,
+        };
+        if !served {
+            report.no_links.push(rel.display().to_string());
+            report.no_links_fs = Some(fs);
+            report.hidden.push(rel.to_path_buf());
+            ctx.backup(draft, check, src, rel);
+            return;
+        }
+    }
     match ctx.view.get(dst) {
         Dest::Missing => {
             if let Some(parent) = dst.parent() {
@@ -764,8 +794,17 @@ pub fn copy_tree(
         let r_rel = rel.join(&name);
         let shown = r_rel.display().to_string();
         let spelled = ctx.view.case_variant(&d);
+        let refused = if matches!(entry, Entry::Link(_)) { ctx.view.refuses_links(dst) } else { None };
         match (entry, ctx.view.get(&d)) {
             (Entry::File { len: 0 }, _) if stock::is_placeholder_name(&name.to_string_lossy()) => {}
+            // No link can live in the global folder (FAT, exFAT): the old target keeps it.
+            (Entry::Link(_), _) if refused.is_some() => {
+                let fs = refused.clone().unwrap_or_default();
+                r.hidden.push(r_rel.clone());
+                r.unreachable.push(format!(
+                    "{shown}: a link, and the global folder is on {fs}, which holds no links; the old target keeps it (untouched) but ComfyUI will no longer list what it names"
+                ));
+            }
             // The global folder matches names without case and has this folder under another
             // spelling: copied into it, its names listed under that spelling.
             (Entry::Dir, Dest::Dir) if spelled.is_some() => {

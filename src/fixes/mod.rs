@@ -82,6 +82,8 @@ pub struct View {
     /// Per folder asked: whether it matches names without case, and (where it does) the names
     /// it lists on disk. Read once per folder, on first use.
     folders: std::cell::RefCell<HashMap<PathBuf, Folder>>,
+    /// Per folder on disk asked: the filesystem, as named for people, when it can hold no link.
+    no_links: std::cell::RefCell<HashMap<PathBuf, Option<String>>>,
 }
 
 /// What [`View`] knows of one folder's spelling rules.
@@ -153,6 +155,24 @@ impl View {
             self.with_folder(parent, |f| f.insensitive.then(|| f.names.get(&fold(name)).cloned()).flatten())?;
         let other = parent.join(spelled);
         (other != path && !matches!(self.overlay.get(&other), Some(Dest::Missing))).then_some(other)
+    }
+
+    /// The filesystem (as named for people) of `dir`, when it can hold no link: a global folder
+    /// on FAT or exFAT (an external drive) takes files but no link. Asked once per folder on
+    /// disk (the nearest one, for a folder the plan makes): by its type, or where the type does
+    /// not decide (FUSE, a share) by one test link made and removed at once, as the
+    /// `links-unsupported` check does for an install folder.
+    pub fn refuses_links(&self, dir: &Path) -> Option<String> {
+        let on_disk = dir.ancestors().find(|a| a.is_dir()).unwrap_or(dir).to_path_buf();
+        if let Some(known) = self.no_links.borrow().get(&on_disk) {
+            return known.clone();
+        }
+        let refused = match platform::fstype::link_support(&on_disk, &on_disk) {
+            platform::fstype::LinkSupport::No { fs, .. } => Some(fs),
+            _ => None,
+        };
+        self.no_links.borrow_mut().insert(on_disk, refused.clone());
+        refused
     }
 
     /// A name planned under another spelling in a case-insensitive folder (and not removed).

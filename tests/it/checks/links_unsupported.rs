@@ -5,7 +5,7 @@
 //! key resolving to the global folder, `undo`, and the link once the filesystem can hold one.
 #![cfg(unix)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use comfydoctor::legacy_yaml;
 
@@ -181,4 +181,96 @@ fn links_unsupported_on_a_real_fat_or_exfat_image() {
     cmd.arg("scan").arg(&comfy);
     run_cmd(cmd).expect(0, "scan without --models-dir");
     drop(stick);
+}
+
+/// The other way round: the installs on the machine's disk, the global folder on an exFAT drive
+/// (files, but no links). A link the merge would make there (a nested link of `models/`, a folder
+/// link unfolded, a link out of an old target) is set aside in the backup folder and announced,
+/// instead of failing at its step; every file still moves, nothing is lost, undo is exact.
+#[test]
+fn a_global_folder_that_holds_no_links_sets_the_installs_links_aside() {
+    let base = tempfile::tempdir().unwrap();
+    let Some(stick) = mount_stick(base.path()) else { return };
+    type Build = fn(&Ws, &Path) -> PathBuf;
+    let variants: &[(&str, Build, &[&str])] = &[
+        (
+            "a link inside models/ to another of its files",
+            |ws, _| {
+                let a = ws.env("a");
+                write(a.join("models/checkpoints/real.safetensors"), bytes(1));
+                symlink("../checkpoints/real.safetensors", a.join("models/loras/alias.safetensors"));
+                a
+            },
+            &["loras/alias.safetensors"],
+        ),
+        (
+            "a folder link out of models/, the global folder lacking that folder",
+            |ws, _| {
+                let a = ws.env("a");
+                write(ws.outside.join("shared/s.safetensors"), bytes(2));
+                symlink(ws.outside.join("shared"), a.join("models/loras/shared"));
+                a
+            },
+            &["loras/shared"],
+        ),
+        (
+            "a folder link over a folder the global folder has (it would be unfolded)",
+            |ws, g| {
+                let a = ws.env("a");
+                write(ws.outside.join("vae/v.safetensors"), bytes(3));
+                symlink(ws.outside.join("vae"), a.join("models/vae/more"));
+                write(g.join("vae/more/g.safetensors"), bytes(4));
+                a
+            },
+            &["vae/more"],
+        ),
+        (
+            "a dangling link",
+            |ws, _| {
+                let a = ws.env("a");
+                write(a.join("models/checkpoints/m.safetensors"), bytes(5));
+                symlink("/nowhere/gone.safetensors", a.join("models/checkpoints/gone.safetensors"));
+                a
+            },
+            &["checkpoints/gone.safetensors"],
+        ),
+        (
+            "a link in a link's old target",
+            |ws, _| {
+                let a = ws.env("a");
+                let old = ws.outside.join("old-models");
+                write(old.join("checkpoints/o.safetensors"), bytes(6));
+                symlink("o.safetensors", old.join("checkpoints/o-alias.safetensors"));
+                symlink(&old, a.join("models"));
+                a
+            },
+            &["checkpoints/o-alias.safetensors"],
+        ),
+    ];
+    for (n, (what, build, set_aside)) in variants.iter().enumerate() {
+        let ws = Ws::named(&format!("ws{n}"));
+        let global = stick.mnt.join(format!("g{n}/models"));
+        mkdir(&global);
+        let comfy = build(&ws, &global);
+        let g = global.to_str().unwrap();
+        let roots = vec![ws.base.clone(), global.clone()];
+        let journal = ws.journal_dir();
+        let content = || content_except(&roots, &|p: &Path| p.starts_with(&journal));
+        let before = content();
+        let listed = listed_bytes(&comfy);
+        let dry = fix(&ws, &["--dry-run", "--models-dir", g]);
+        assert!(dry.stdout.contains("which holds no links"), "{what}: the plan says so:\n{}", dry.stdout);
+        let out = fix(&ws, &["--yes", "--models-dir", g]);
+        assert_eq!(out.code, 0, "{what}: no step fails:\n{}\n{}", out.stdout, out.stderr);
+        assert!(is_link(&comfy.join("models")), "{what}: linked");
+        assert_nothing_lost(&before, &content(), what);
+        for (key, rel) in listed.keys() {
+            let name = format!("{key}/{}", rel.display());
+            let hidden = set_aside.iter().any(|s| name == *s || name.starts_with(&format!("{s}/")));
+            assert_eq!(comfy.join("models").join(&name).exists(), !hidden, "{what}: {name} loads unless set aside");
+        }
+        run(&ws, "undo", &["--yes"]).expect(0, what);
+        assert_eq!(content(), before, "{what}: undo");
+        assert_eq!(listed_bytes(&comfy), listed, "{what}: undo lists what was listed");
+    }
 }
