@@ -93,32 +93,6 @@ fn cases() -> Vec<Case> {
             says: "vae/Vae.safetensors: the global folder has it under another spelling",
             hidden: &[],
         },
-        Case {
-            name: "a folder link inside models/ against another spelling (goes to the backup: an exFAT global folder holds no link either)",
-            build: |ws, g| {
-                let a = ws.env("a");
-                write(ws.outside.join("shared/a.safetensors"), bytes(15));
-                symlink(ws.outside.join("shared"), a.join("models/loras/Shared"));
-                write(g.join("loras/shared/g.safetensors"), bytes(16));
-                vec![a]
-            },
-            says: "loras/Shared (the global folder has it as shared: its names ignore case)",
-            hidden: &["loras/Shared/a.safetensors"],
-        },
-        Case {
-            name: "a folder link in a link's old target against another spelling",
-            build: |ws, g| {
-                let a = ws.env("a");
-                let old = ws.outside.join("old-models");
-                write(ws.outside.join("shared/b.safetensors"), bytes(17));
-                symlink(ws.outside.join("shared"), old.join("loras/Shared"));
-                write(g.join("loras/shared/g.safetensors"), bytes(18));
-                symlink(&old, a.join("models"));
-                vec![a]
-            },
-            says: "loras/Shared: the global folder has it under another spelling",
-            hidden: &["loras/Shared/b.safetensors"],
-        },
     ]
 }
 
