@@ -88,16 +88,22 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
             yaml,
             &global.dir.path,
             "backup",
-            legacy_yaml::own_models_is_global(&inspection.models),
+            inspection.models_is_global || legacy_yaml::own_models_is_global(&inspection.models),
         )
         .err()
     } else {
         None
     };
-    let (severity, fix) = if let Some(reason) = &refusal {
+    // What serves the covered entries: the models link, or `models/` itself where it is the
+    // global folder. There the file is left as it is (an info line): ComfyUI reads those
+    // folders anyway, and the file may be what names the global folder for comfydoctor.
+    let server = if inspection.models_is_global { "models/ (the global folder itself)" } else { "the models link" };
+    let (severity, fix) = if inspection.models_is_global && covered > 0 {
+        (Severity::Info, None)
+    } else if let Some(reason) = &refusal {
         (Severity::Warning, Some(format!("none: {reason}")))
     } else if uncovered.is_empty() {
-        (Severity::Warning, Some("back the file up and remove it: the models link serves every entry".to_string()))
+        (Severity::Warning, Some(format!("back the file up and remove it: {server} serves every entry")))
     } else if covered > 0 {
         (
             Severity::Warning,
@@ -111,7 +117,7 @@ fn run(inspection: &Inspection, global: Option<&GlobalState>) -> Option<Finding>
     };
     let fix = fix.filter(|f| !f.starts_with("none: "));
     let mut message = format!(
-        "{}: {covered} of {} served by the models link",
+        "{}: {covered} of {} served by {server}",
         legacy_yaml::FILE_NAME,
         crate::wording::count(entries.len(), "entry", "entries")
     );
@@ -204,6 +210,18 @@ mod tests {
         ] {
             let f = fired(&CHECK, ID, &with_yaml(&text));
             assert_eq!((f.severity, f.fix.as_deref()), (severity, fix), "{name}");
+        }
+    }
+
+    /// The install whose `models/` is the global folder: its YAML names that folder, which
+    /// ComfyUI reads anyway; it may be what names the global folder, so it stays (info).
+    #[test]
+    fn on_the_install_whose_models_is_the_global_folder_it_is_info_without_a_fix() {
+        for text in [comfydock(), format!("{}{}", comfydock(), a1111())] {
+            let owner = Inspection { models_is_global: true, ..with_yaml(&text) };
+            let f = fired(&CHECK, ID, &owner);
+            assert_eq!((f.severity, f.fix.as_deref()), (Severity::Info, None), "{text}");
+            assert!(f.message.contains("served by models/ (the global folder itself)"), "{}", f.message);
         }
     }
 

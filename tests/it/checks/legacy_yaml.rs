@@ -436,3 +436,35 @@ fn a_rewritten_yaml_keeps_owner_and_mode_and_undo_restores_the_original() {
     assert_eq!(meta(&yaml_path), (1000, 1000, 0o600), "the original after undo");
     assert!(yaml_backups(&comfy).is_empty());
 }
+
+/// A standalone install whose YAML names its own `models/` (the one place the global folder is
+/// named): that folder is the global one, the install is healthy, and the file stays, so the
+/// next scan still knows the global folder.
+#[test]
+fn a_yaml_naming_the_installs_own_models_folder_stays() {
+    let ws = Ws::bare();
+    let comfy = ws.base.join("ComfyUI");
+    make_comfyui(&comfy);
+    write(comfy.join("models/checkpoints/m.safetensors"), bytes(1));
+    let yaml = comfy.join("extra_model_paths.yaml");
+    let text = format!(
+        "comfyui:\n  base_path: {}\n  is_default: true\n  checkpoints: checkpoints/\n  loras: loras/\n",
+        comfy.join("models").display()
+    );
+    write(&yaml, &text);
+    let at = |args: &[&str]| {
+        let mut cmd = ws.cmd();
+        cmd.args(args).arg(&comfy);
+        run_cmd(cmd)
+    };
+    let out = at(&["scan", "--format", "json"]);
+    assert_eq!(out.code, 0, "healthy: {}", out.stdout);
+    let json = parse_json(&out.stdout);
+    let f = &json["installs"][0]["findings"];
+    let checks: Vec<&str> = f.as_array().unwrap().iter().map(|f| f["check"].as_str().unwrap()).collect();
+    assert!(checks.iter().all(|c| *c == "legacy-yaml" || *c == "global-layout"), "{checks:?}");
+    at(&["fix", "--yes"]).expect(0, "fix");
+    assert_eq!(std::fs::read_to_string(&yaml).unwrap(), text, "the file stays as it was");
+    assert!(!is_link(&comfy.join("models")));
+    at(&["scan"]).expect(0, "the global folder is still known");
+}
