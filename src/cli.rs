@@ -206,6 +206,10 @@ pub struct BackupsArgs {
     #[arg(short, long)]
     pub yes: bool,
 
+    /// Output format of the listing (text, or a JSON document; --prune prints text).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
     /// How long to wait for another comfydoctor run on the same installs before giving up.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     pub wait: f64,

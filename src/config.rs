@@ -31,14 +31,19 @@ pub enum SettingsError {
         "{command} --format json cannot ask for a confirmation: add --dry-run to get the plan, or --yes to apply it (`comfydoctor {command} --format json --dry-run`)"
     )]
     JsonNeedsAnswer { command: String },
+    #[error(
+        "backups --prune prints its deletions as text; list the backups as JSON without --prune (`comfydoctor backups --format json`)"
+    )]
+    PruneIsText,
 }
 
 impl SettingsError {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            SettingsError::UnknownCheck { .. } | SettingsError::Wait { .. } | SettingsError::JsonNeedsAnswer { .. } => {
-                ErrorKind::Usage
-            }
+            SettingsError::UnknownCheck { .. }
+            | SettingsError::Wait { .. }
+            | SettingsError::JsonNeedsAnswer { .. }
+            | SettingsError::PruneIsText => ErrorKind::Usage,
         }
     }
 }
@@ -305,8 +310,12 @@ pub struct BackupsSettings {
 
 impl BackupsSettings {
     pub fn from_args(args: &BackupsArgs) -> Result<Self> {
+        let format = output_format(args.format);
+        if args.prune && format == ReportFormat::Json {
+            return Err(SettingsError::PruneIsText);
+        }
         Ok(BackupsSettings {
-            target: Target::from_args(&args.target)?,
+            target: Target { format, ..Target::from_args(&args.target)? },
             prune: args.prune,
             consent: Consent::detect(args.yes),
             wait: wait(args.wait)?,

@@ -153,6 +153,45 @@ pub struct RunDoc {
     pub deletes: bool,
 }
 
+/// `backups --format json`: every backup folder `fix` made, and what the global folder holds
+/// of each file.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct BackupsDoc {
+    pub schema: u32,
+    /// `backups`.
+    pub command: String,
+    pub folders: Vec<BackupFolderDoc>,
+    /// Bytes of the files proved identical to a file of the global folder: what
+    /// `backups --prune` frees.
+    pub prunable_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct BackupFolderDoc {
+    /// The install's name, as `scan` shows it.
+    pub install: String,
+    pub path: String,
+    pub bytes: u64,
+    pub files: Vec<BackupFileDoc>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct BackupFileDoc {
+    /// Relative to the backup folder.
+    pub path: String,
+    pub bytes: u64,
+    /// `same-path` (the global folder holds the same bytes at the same relative path),
+    /// `elsewhere` (under another name, found by hash), `none` (not the same bytes anywhere),
+    /// `not-a-file` (a link, a special file, an unreadable file): only the first two are pruned.
+    pub twin: String,
+    /// Where the global folder holds the same bytes (relative to it), for `same-path` and
+    /// `elsewhere`; why, for `not-a-file`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
 /// `checks --format json`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ChecksDoc {
@@ -201,6 +240,7 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
         ("fix", one::<FixDoc>()),
         ("undo", one::<UndoDoc>()),
         ("undo-list", one::<RunListDoc>()),
+        ("backups", one::<BackupsDoc>()),
         ("checks", one::<ChecksDoc>()),
         ("explain", one::<ExplainDoc>()),
     ]

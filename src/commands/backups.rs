@@ -43,6 +43,11 @@ pub fn run(settings: &BackupsSettings) -> Result<ExitCode> {
         let index = indexes.entry(global.clone()).or_insert_with(|| GlobalIndex::new(&global));
         surveyed.push((install, folders.iter().map(|f| backups::survey(f, index)).collect()));
     }
+    if target.format == crate::report::ReportFormat::Json {
+        // A listing only: `--prune` with JSON is refused when the flags are read.
+        print!("{}", crate::output::to_json(&doc(&surveyed)));
+        return Ok(ExitCode::Healthy);
+    }
     if surveyed.is_empty() {
         if !target.quiet {
             println!("No backup folders ({}*) beside any install.", backups::PREFIX);
@@ -194,4 +199,37 @@ fn print_folder(name: &str, f: &BackupFolder) {
     for d in decide {
         println!("  needs a decision: {d}");
     }
+}
+
+/// `backups --format json`.
+fn doc(surveyed: &[(&crate::workspace::Install, Vec<BackupFolder>)]) -> crate::output::BackupsDoc {
+    use crate::output::{BackupFileDoc, BackupFolderDoc, BackupsDoc, SCHEMA_VERSION};
+    let file = |f: &backups::BackupFile| {
+        let (twin, detail) = match &f.twin {
+            Twin::SamePath(p) => ("same-path", Some(p.display().to_string())),
+            Twin::Elsewhere(p) => ("elsewhere", Some(p.display().to_string())),
+            Twin::None => ("none", None),
+            Twin::NotAFile(why) => ("not-a-file", Some(why.clone())),
+        };
+        BackupFileDoc {
+            path: f.rel.display().to_string(),
+            bytes: f.len,
+            twin: twin.into(),
+            detail,
+            sha256: f.sha256.clone(),
+        }
+    };
+    let folders: Vec<BackupFolderDoc> = surveyed
+        .iter()
+        .flat_map(|(install, folders)| {
+            folders.iter().map(|f| BackupFolderDoc {
+                install: install.name.clone(),
+                path: f.path.display().to_string(),
+                bytes: f.bytes(),
+                files: f.files.iter().map(file).collect(),
+            })
+        })
+        .collect();
+    let prunable_bytes = surveyed.iter().flat_map(|(_, fs)| fs).flat_map(|f| f.proved()).map(|b| b.len).sum();
+    BackupsDoc { schema: SCHEMA_VERSION, command: "backups".into(), folders, prunable_bytes }
 }

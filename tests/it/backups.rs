@@ -305,3 +305,35 @@ fn the_size_line_counts_only_what_prune_will_free() {
     prune(&ws, &["--yes"]).expect(1, "prune (the conflict needs a decision)");
     assert_eq!(before - disk_bytes(&ws.base), want, "freed what the size line said");
 }
+
+/// `backups --format json`: every file with what the global folder holds of it, checked
+/// against the published schema; `prunable_bytes` is what `--prune` then frees.
+#[test]
+fn the_listing_as_json_says_what_prune_frees() {
+    let (ws, _b, backup) = prune_fixture();
+    let out = run(&ws, "backups", &["--format", "json"]);
+    out.expect(0, "backups --format json");
+    let doc = crate::schema::check("backups", &out);
+    let folders = doc["folders"].as_array().unwrap();
+    assert_eq!(folders.len(), 1, "{doc:#}");
+    assert_eq!(folders[0]["path"], backup.display().to_string());
+    let twin = |rel: &str| {
+        let files = folders[0]["files"].as_array().unwrap();
+        let f = files.iter().find(|f| f["path"] == rel).unwrap_or_else(|| panic!("{rel} in {doc:#}"));
+        f["twin"].as_str().unwrap().to_string()
+    };
+    assert_eq!(twin("checkpoints/dup.safetensors"), "same-path");
+    assert_eq!(twin("extra/moved-copy.safetensors"), "elsewhere");
+    for kept in ["checkpoints/diff.safetensors", "checkpoints/stale.safetensors", "checkpoints/linked.safetensors"] {
+        assert_eq!(twin(kept), "none", "{kept}");
+    }
+    let prunable = doc["prunable_bytes"].as_u64().unwrap();
+    assert_eq!(prunable, (big(1).len() + big(5).len()) as u64);
+    // Deletions are reported as text: JSON with --prune is a usage error, and deletes nothing.
+    let refused = prune(&ws, &["--yes", "--format", "json"]);
+    refused.expect(2, "--prune --format json");
+    assert!(refused.stderr.contains("comfydoctor backups --format json"), "{}", refused.stderr);
+    assert!(exists_nofollow(&backup.join("checkpoints/dup.safetensors")));
+    let out = prune(&ws, &["--yes"]);
+    assert!(out.stdout.contains(&format!("({prunable} bytes)")), "{}", out.stdout);
+}

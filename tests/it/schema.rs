@@ -162,7 +162,7 @@ fn schema(name: &str) -> Value {
 }
 
 #[track_caller]
-fn check(name: &str, out: &Out) -> Value {
+pub fn check(name: &str, out: &Out) -> Value {
     let doc: Value = serde_json::from_str(&out.stdout)
         .unwrap_or_else(|e| panic!("{name}: not one JSON document ({e}):\n{}\n{}", out.stdout, out.stderr));
     let root = schema(name);
