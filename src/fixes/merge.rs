@@ -349,14 +349,15 @@ fn move_tree<'t>(
             EntryKind::File { len } if *len == 0 && stock::is_placeholder_name(&name.to_string_lossy()) => {
                 ctx.act(draft, check, Action::RemovePlaceholder { path: src });
             }
-            // The global folder matches names without case and holds this one under another
-            // spelling: a conflict like any other (ComfyUI lists the global spelling).
-            EntryKind::File { .. } if ctx.view.case_variant(&dst).is_some() => {
-                case_conflict(ctx, &dst, &shown, report);
-                report.shadowed.push(r.clone());
-                ctx.backup(draft, check, &src, &r);
-            }
             EntryKind::File { len } => match ctx.view.get(&dst) {
+                // The global folder matches names without case and holds this one under another
+                // spelling: a conflict like any other (ComfyUI lists the global spelling). Only
+                // a name that answers at all can be another's spelling.
+                ref there if *there != Dest::Missing && ctx.view.case_variant(&dst).is_some() => {
+                    case_conflict(ctx, &dst, &shown, report);
+                    report.shadowed.push(r.clone());
+                    ctx.backup(draft, check, &src, &r);
+                }
                 Dest::Missing => {
                     report.moved_files += 1;
                     report.moved_bytes += len;
@@ -394,8 +395,9 @@ fn move_tree<'t>(
                 }
             },
             EntryKind::Dir => {
-                let spelled = ctx.view.case_variant(&dst);
-                let target = match (ctx.view.get(&dst), spelled) {
+                let there = ctx.view.get(&dst);
+                let spelled = if there == Dest::Dir { ctx.view.case_variant(&dst) } else { None };
+                let target = match (there, spelled) {
                     // The same folder under another spelling (a volume that matches names
                     // without case): merged into it, its names now listed under that spelling.
                     (Dest::Dir, Some(spelled)) => {

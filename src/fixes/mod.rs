@@ -76,8 +76,8 @@ pub struct View {
     /// `config` of a repository whose worktrees are also installs. A later step must not save
     /// its own copy, which the earlier step makes stale (its precondition would fail).
     git_saved: std::collections::HashSet<PathBuf>,
-    /// Every name the overlay holds, by its folder and its case-folded spelling, so a name
-    /// planned as `Foo` answers for `foo` where the folder matches names without case.
+    /// The names the overlay holds in folders that match names without case, by folder and
+    /// case-folded spelling, so a name planned as `Foo` answers for `foo` there.
     folded: HashMap<(PathBuf, String), PathBuf>,
     /// Per folder asked: whether it matches names without case, and (where it does) the names
     /// it lists on disk. Read once per folder, on first use.
@@ -130,7 +130,11 @@ impl View {
     }
 
     fn set(&mut self, path: &Path, dest: Dest) {
-        if let (Some(parent), Some(name)) = (path.parent(), path.file_name()) {
+        // A name planned away answers for nothing: only what the plan puts somewhere counts.
+        if dest != Dest::Missing
+            && let (Some(parent), Some(name)) = (path.parent(), path.file_name())
+            && self.with_folder(parent, |f| f.insensitive)
+        {
             self.folded.insert((parent.to_path_buf(), fold(name)), path.to_path_buf());
         }
         self.overlay.insert(path.to_path_buf(), dest);
@@ -148,9 +152,10 @@ impl View {
             return Some(other);
         }
         let (parent, name) = (path.parent()?, path.file_name()?);
-        if self.overlay.contains_key(path) || disk(path) == Dest::Missing {
+        if self.overlay.contains_key(path) {
             return None;
         }
+        // The spelling the folder lists on disk (read once per folder).
         let spelled =
             self.with_folder(parent, |f| f.insensitive.then(|| f.names.get(&fold(name)).cloned()).flatten())?;
         let other = parent.join(spelled);
@@ -176,11 +181,16 @@ impl View {
     }
 
     /// A name planned under another spelling in a case-insensitive folder (and not removed).
+    /// Only a folder something was planned in can hold one, and [`View::set`] has asked it: a
+    /// folder not asked yet, or one that tells case apart, costs one lookup and no allocation.
     fn planned_variant(&self, path: &Path) -> Option<PathBuf> {
         let (parent, name) = (path.parent()?, path.file_name()?);
+        if !self.folders.borrow().get(parent).is_some_and(|f| f.insensitive) {
+            return None;
+        }
         let other = self.folded.get(&(parent.to_path_buf(), fold(name)))?;
         let live = other != path && self.overlay.get(other).is_some_and(|d| *d != Dest::Missing);
-        (live && self.with_folder(parent, |f| f.insensitive)).then(|| other.clone())
+        live.then(|| other.clone())
     }
 
     /// Reads `dir`'s spelling rules once (from the nearest folder on disk that answers).
