@@ -199,6 +199,8 @@ pub(super) fn add_model_folder_path(lists: &mut Vec<(String, Vec<PathBuf>)>, key
 }
 
 #[cfg(test)]
+// Most of these cases use Unix paths; elsewhere their helpers go unused.
+#[cfg_attr(not(unix), allow(dead_code, unused_imports))]
 mod tests {
     use super::*;
 

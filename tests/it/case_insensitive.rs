@@ -3,7 +3,6 @@
 //! same entry there, so a merge must treat it as a conflict (or, for folders, merge into the
 //! global spelling), announce it, and never write one over the other. One table of variants,
 //! on a real exFAT image where the machine can mount one.
-#![cfg(unix)]
 
 use std::path::{Path, PathBuf};
 

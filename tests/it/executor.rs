@@ -13,8 +13,7 @@ use std::time::Duration;
 
 use comfydoctor::execute::journal::RunState;
 use comfydoctor::execute::{
-    self, ExecError, ExecOptions, FailAt, Failpoint, describe, execute, find_unfinished, list_runs, resume, rollback,
-    undo,
+    self, ExecError, ExecOptions, FailAt, Failpoint, execute, find_unfinished, list_runs, resume, rollback, undo,
 };
 use comfydoctor::plan::{Action, InstallPlan};
 use comfydoctor::platform::LinkKind;
@@ -479,7 +478,7 @@ fn non_utf8_names_round_trip_through_the_journal() {
     let before = inventory(&d.tree, false);
     let o = opts(&d.journal);
     let action = Action::Move { from: from.clone(), to: to.clone() };
-    assert!(describe(&action).starts_with("mv '"));
+    assert!(execute::describe(&action).starts_with("mv '"));
     assert!(execute(&[plan(&d.tree, vec![action.clone()])], &o).unwrap().succeeded());
     assert!(to.exists() && !from.exists());
     let runs = list_runs(&d.journal).unwrap();

@@ -1,9 +1,8 @@
 //! `comfydoctor fix` beyond single checks: several findings in one run, a global folder on another
 //! filesystem or behind a link, the interaction rules (`--yes`, `--dry-run`, `--quiet`, usage
 //! errors, refusals), the lock, and that the plan shown is the plan executed.
-#![cfg(unix)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::support::*;
 
@@ -45,6 +44,9 @@ fn global_folder_on_another_filesystem() {
 
 #[test]
 fn a_global_folder_that_is_itself_a_link() {
+    if !links_work("fix::a_global_folder_that_is_itself_a_link") {
+        return;
+    }
     let ws = Ws::new();
     let real_global = ws.base.join("real-global");
     std::fs::rename(&ws.global, &real_global).unwrap();
@@ -88,6 +90,9 @@ fn without_yes_and_without_a_terminal_nothing_needing_a_prompt_is_applied() {
 
 #[test]
 fn without_yes_the_unprompted_fixes_still_apply() {
+    if !links_work("fix::without_yes_the_unprompted_fixes_still_apply") {
+        return;
+    }
     let (ws, c) = real_models_ws();
     let missing = ws.env("missing");
     let env_before = lstat_inventory(c.parent().unwrap(), true);
@@ -122,6 +127,9 @@ fn healthy_ws() -> Ws {
 
 #[test]
 fn nothing_to_do_writes_nothing() {
+    if !links_work("fix::nothing_to_do_writes_nothing") {
+        return;
+    }
     let ws = healthy_ws();
     let all = ws.everything();
     for args in [&[][..], &["--yes"], &["--dry-run"]] {
@@ -133,6 +141,9 @@ fn nothing_to_do_writes_nothing() {
 
 #[test]
 fn quiet_prints_nothing_when_healthy() {
+    if !links_work("fix::quiet_prints_nothing_when_healthy") {
+        return;
+    }
     let ws = healthy_ws();
     for args in [&["--quiet"][..], &["--quiet", "--yes"], &["-q"]] {
         let out = fix(&ws, args);
@@ -143,6 +154,9 @@ fn quiet_prints_nothing_when_healthy() {
 
 #[test]
 fn usage_errors_exit_2() {
+    if !links_work("fix::usage_errors_exit_2") {
+        return;
+    }
     let ws = healthy_ws();
     let mut cmd = ws.cmd();
     cmd.args(["fix", "--yes"]).arg(ws.base.join("does-not-exist"));
@@ -177,16 +191,17 @@ fn refuses_an_install_inside_the_global_folder() {
 }
 
 #[test]
+#[cfg(unix)] // the demo's links are git symlinks, which a Windows checkout makes plain files
 fn demo_workspace_round_trip() {
     let ws = Ws::bare();
     std::fs::remove_dir_all(&ws.root).unwrap();
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo-workspace");
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo-workspace");
     let st = std::process::Command::new("cp").arg("-a").arg(&demo).arg(&ws.root).status().unwrap();
     assert!(st.success());
     // `legacy` keeps an extra_model_paths.yaml finding (not covered here), `scratch` has no .cec.
     let names = ["bare", "broken", "elsewhere", "fresh", "healthy", "legacy"];
     let comfys: Vec<PathBuf> = names.iter().map(|n| ws.root.join("environments").join(n).join("ComfyUI")).collect();
-    let refs: Vec<&Path> = comfys.iter().map(PathBuf::as_path).collect();
+    let refs: Vec<&std::path::Path> = comfys.iter().map(PathBuf::as_path).collect();
     // old-models (a link's old target) must only be read.
     let old_before = lstat_inventory(&ws.root.join("old-models"), true);
     let b = before(&ws, &refs);
@@ -222,7 +237,10 @@ fn a_second_run_waits_for_the_lock_then_gives_up_cleanly() {
     out.expect(2, "fix --yes while another run holds the lock");
     assert!(out.stderr.contains("another comfydoctor run"), "{}", out.stderr);
     assert_same(&env_before, &lstat_inventory(c.parent().unwrap(), true), "install while locked out");
-    lock.unlock().unwrap();
+    drop(lock); // closing frees it (Wine's UnlockFile refuses a whole-file range)
+    if !links_work("fix::a_second_run_waits_for_the_lock_then_gives_up_cleanly") {
+        return;
+    }
     fix(&ws, &["--yes"]).expect(0, "fix --yes once the lock is free");
 }
 
@@ -245,6 +263,9 @@ fn plan_lines(out: &Out) -> Vec<String> {
 
 #[test]
 fn the_plan_shown_by_a_dry_run_is_the_plan_executed() {
+    if !links_work("fix::the_plan_shown_by_a_dry_run_is_the_plan_executed") {
+        return;
+    }
     let ws = Ws::new();
     let a = ws.env("a");
     write(a.join("models/checkpoints/new.safetensors"), bytes(1));

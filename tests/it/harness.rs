@@ -2,6 +2,9 @@
 //! emulation sees what ComfyUI sees, and its folder-key table matches the fact file taken from
 //! ComfyUI's `folder_paths.py`.
 
+// Several cases need Unix modes; elsewhere some imports go unused.
+#![cfg_attr(not(unix), allow(unused_imports))]
+
 use std::fs;
 use std::path::PathBuf;
 

@@ -3,7 +3,6 @@
 //! a warning when there is no `git` to ask. Then the fix (issue 5: a linked `models/` must not
 //! break updating a ComfyUI checkout): an "upstream" with tracked `models/` placeholders and stock
 //! configs, a clone migrated by `comfydoctor fix --yes`, then upstream changes pulled; and undo.
-#![cfg(unix)]
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -39,6 +38,9 @@ fn protect(comfy: &Path) {
 
 #[test]
 fn fires_when_the_index_tracks_models() {
+    if !links_work("checks::git_tracks_models::fires_when_the_index_tracks_models") {
+        return;
+    }
     let (ws, _) = linked_checkout();
     let (code, json) = ws.scan_json(&[]);
     assert_eq!(code, 1);
@@ -51,6 +53,9 @@ fn fires_when_the_index_tracks_models() {
 
 #[test]
 fn fires_on_a_fresh_clone_with_a_real_models_folder() {
+    if !links_work("checks::git_tracks_models::fires_on_a_fresh_clone_with_a_real_models_folder") {
+        return;
+    }
     assert!(has_git());
     let ws = Ws::new();
     let comfy = ws.env("env");
@@ -65,6 +70,9 @@ fn fires_on_a_fresh_clone_with_a_real_models_folder() {
 
 #[test]
 fn silent_after_skip_worktree_and_sparse_checkout() {
+    if !links_work("checks::git_tracks_models::silent_after_skip_worktree_and_sparse_checkout") {
+        return;
+    }
     let (ws, comfy) = linked_checkout();
     protect(&comfy);
     let (code, json) = ws.scan_json(&[]);
@@ -76,6 +84,9 @@ fn silent_after_skip_worktree_and_sparse_checkout() {
 
 #[test]
 fn skip_worktree_alone_is_not_enough() {
+    if !links_work("checks::git_tracks_models::skip_worktree_alone_is_not_enough") {
+        return;
+    }
     let (ws, comfy) = linked_checkout();
     let files = git(&comfy, &["ls-files", "models"]);
     let mut args = vec!["update-index", "--skip-worktree"];
@@ -88,6 +99,9 @@ fn skip_worktree_alone_is_not_enough() {
 
 #[test]
 fn a_sparse_rule_that_lets_models_back_in_fires_again() {
+    if !links_work("checks::git_tracks_models::a_sparse_rule_that_lets_models_back_in_fires_again") {
+        return;
+    }
     let (ws, comfy) = linked_checkout();
     protect(&comfy);
     let sparse = comfy.join(".git/info/sparse-checkout");
@@ -100,6 +114,9 @@ fn a_sparse_rule_that_lets_models_back_in_fires_again() {
 
 #[test]
 fn a_repository_that_does_not_track_models_is_silent() {
+    if !links_work("checks::git_tracks_models::a_repository_that_does_not_track_models_is_silent") {
+        return;
+    }
     assert!(has_git());
     let ws = Ws::new();
     let comfy = ws.healthy_env("env");
@@ -113,6 +130,9 @@ fn a_repository_that_does_not_track_models_is_silent() {
 
 #[test]
 fn without_git_on_path_it_is_a_warning_that_says_what_to_do() {
+    if !links_work("checks::git_tracks_models::without_git_on_path_it_is_a_warning_that_says_what_to_do") {
+        return;
+    }
     let (ws, _) = linked_checkout();
     let empty_path = tempfile::tempdir().unwrap();
     let mut cmd = ws.cmd();
@@ -130,6 +150,9 @@ fn without_git_on_path_it_is_a_warning_that_says_what_to_do() {
 
 #[test]
 fn without_git_on_path_a_folder_that_is_no_checkout_says_nothing() {
+    if !links_work("checks::git_tracks_models::without_git_on_path_a_folder_that_is_no_checkout_says_nothing") {
+        return;
+    }
     let ws = Ws::new();
     ws.healthy_env("env");
     let empty_path = tempfile::tempdir().unwrap();
@@ -142,6 +165,9 @@ fn without_git_on_path_a_folder_that_is_no_checkout_says_nothing() {
 
 #[test]
 fn a_linked_worktree_is_inspected_through_its_git_file() {
+    if !links_work("checks::git_tracks_models::a_linked_worktree_is_inspected_through_its_git_file") {
+        return;
+    }
     let (ws, comfy) = linked_checkout();
     // A second checkout of the same repository, as `git worktree add` makes it (a `.git` file).
     let env2 = ws.root.join("environments/env2");
@@ -155,6 +181,9 @@ fn a_linked_worktree_is_inspected_through_its_git_file() {
 
 #[test]
 fn scan_leaves_the_repositories_untouched() {
+    if !links_work("checks::git_tracks_models::scan_leaves_the_repositories_untouched") {
+        return;
+    }
     let (ws, comfy) = linked_checkout();
     let (ws2, comfy2) = linked_checkout();
     protect(&comfy2);

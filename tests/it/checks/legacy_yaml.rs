@@ -43,7 +43,6 @@ fn legacy_yaml_is_silent_when_the_file_is_elsewhere() {
 
 // ---------------------------------------------------------------- through the binary: inference, errors, fix and undo
 
-#[cfg(unix)]
 /// A standalone ComfyUI at `<tmp>/ComfyUI` with `models/` real and holding one model.
 fn standalone(tmp: &Path) -> std::path::PathBuf {
     let comfy = tmp.join("ComfyUI");
@@ -52,7 +51,6 @@ fn standalone(tmp: &Path) -> std::path::PathBuf {
     comfy
 }
 
-#[cfg(unix)]
 fn comfydock_yaml(base: &Path, extra: &str) -> String {
     let mut s = format!("comfyui:\n  base_path: {}\n  is_default: true\n", base.display());
     for k in ["checkpoints", "loras", "vae", "embeddings", "controlnet", "upscale_models"] {
@@ -62,14 +60,12 @@ fn comfydock_yaml(base: &Path, extra: &str) -> String {
     s
 }
 
-#[cfg(unix)]
 fn run(tmp: &Path, args: &[&str]) -> (i32, String, String) {
     let mut cmd = bin();
     cmd.env("HOME", tmp).current_dir(tmp).args(args);
     output(&mut cmd)
 }
 
-#[cfg(unix)]
 #[test]
 fn the_global_folder_is_inferred_from_a_comfydock_yaml() {
     let tmp = tempfile::tempdir().unwrap();
@@ -86,9 +82,11 @@ fn the_global_folder_is_inferred_from_a_comfydock_yaml() {
     assert!(f["message"].as_str().unwrap().contains("7 of 7"), "{f}");
 }
 
-#[cfg(unix)]
 #[test]
 fn an_unparseable_yaml_is_an_error_naming_the_line_and_is_never_touched() {
+    if !links_work("checks::legacy_yaml::an_unparseable_yaml_is_an_error_naming_the_line_and_is_never_touched") {
+        return;
+    }
     let tmp = tempfile::tempdir().unwrap();
     let global = tmp.path().join("g");
     fs::create_dir_all(&global).unwrap();
@@ -105,9 +103,11 @@ fn an_unparseable_yaml_is_an_error_naming_the_line_and_is_never_touched() {
     assert!(fs::symlink_metadata(comfy.join("models")).unwrap().file_type().is_symlink());
 }
 
-#[cfg(unix)]
 #[test]
 fn a_served_yaml_is_backed_up_and_removed_and_undo_restores_it() {
+    if !links_work("checks::legacy_yaml::a_served_yaml_is_backed_up_and_removed_and_undo_restores_it") {
+        return;
+    }
     let tmp = tempfile::tempdir().unwrap();
     let global = tmp.path().join("g");
     fs::create_dir_all(&global).unwrap();
@@ -132,9 +132,13 @@ fn a_served_yaml_is_backed_up_and_removed_and_undo_restores_it() {
     assert_eq!(fs::read_to_string(comfy.join("models/loras/mine.safetensors")).unwrap(), "lora bytes");
 }
 
-#[cfg(unix)]
 #[test]
 fn a_partly_served_yaml_is_rewritten_with_the_same_paths_for_what_the_link_does_not_serve() {
+    if !links_work(
+        "checks::legacy_yaml::a_partly_served_yaml_is_rewritten_with_the_same_paths_for_what_the_link_does_not_serve",
+    ) {
+        return;
+    }
     let tmp = tempfile::tempdir().unwrap();
     let global = tmp.path().join("g");
     fs::create_dir_all(&global).unwrap();
@@ -171,9 +175,11 @@ fn a_partly_served_yaml_is_rewritten_with_the_same_paths_for_what_the_link_does_
     assert_eq!(fs::read_to_string(&yaml_path).unwrap(), text);
 }
 
-#[cfg(unix)]
 #[test]
 fn a_yaml_whose_base_path_is_not_the_chosen_global_folder_keeps_its_entries() {
+    if !links_work("checks::legacy_yaml::a_yaml_whose_base_path_is_not_the_chosen_global_folder_keeps_its_entries") {
+        return;
+    }
     let tmp = tempfile::tempdir().unwrap();
     let global = tmp.path().join("g");
     let other = tmp.path().join("old-store");
@@ -192,7 +198,6 @@ fn a_yaml_whose_base_path_is_not_the_chosen_global_folder_keeps_its_entries() {
 
 // ---------------------------------------------------------------- issue 19: YAML as ComfyUI reads it
 
-#[cfg(unix)]
 fn yaml_backups(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out: Vec<_> = fs::read_dir(dir)
         .unwrap()
@@ -207,9 +212,11 @@ fn yaml_backups(dir: &Path) -> Vec<std::path::PathBuf> {
 /// Item 2: ComfyUI reads the YAML next to `os.path.realpath(main.py)` and resolves a relative
 /// `base_path` from that folder. Reached through a link, the install's global folder is the one
 /// beside the real folder; the migration keeps every model and the YAML is removed as served.
-#[cfg(unix)]
 #[test]
 fn a_linked_comfyui_folder_resolves_the_yaml_from_its_real_folder() {
+    if !links_work("checks::legacy_yaml::a_linked_comfyui_folder_resolves_the_yaml_from_its_real_folder") {
+        return;
+    }
     for (name, base, link_depth) in
         [("relative", "../shared", 1), ("dot relative", "./../shared/", 1), ("link to a link", "../shared", 2)]
     {
@@ -261,9 +268,11 @@ fn a_linked_comfyui_folder_resolves_the_yaml_from_its_real_folder() {
 
 /// Item 6: ComfyUI reads the default YAML only when `os.path.isfile` holds; anything else by
 /// that name is skipped, so it is no finding and is left alone.
-#[cfg(unix)]
 #[test]
 fn a_yaml_path_that_is_not_a_file_is_absent() {
+    if !links_work("checks::legacy_yaml::a_yaml_path_that_is_not_a_file_is_absent") {
+        return;
+    }
     for kind in ["folder", "dangling link", "link to a folder", "fifo"] {
         let tmp = tempfile::tempdir().unwrap();
         let global = tmp.path().join("g");
@@ -308,9 +317,11 @@ fn a_yaml_path_that_is_not_a_file_is_absent() {
 
 /// Item 7: a file without a YAML mapping makes ComfyUI fail at start (`for c in None`). It is
 /// an error finding saying so; `fix --yes` backs it up and removes it, and the next scan is clean.
-#[cfg(unix)]
 #[test]
 fn an_empty_yaml_is_an_error_and_fix_removes_it_once() {
+    if !links_work("checks::legacy_yaml::an_empty_yaml_is_an_error_and_fix_removes_it_once") {
+        return;
+    }
     for (name, text) in [
         ("empty", ""),
         ("comments only", "# nothing yet\n# really\n"),
@@ -345,9 +356,11 @@ fn an_empty_yaml_is_an_error_and_fix_removes_it_once() {
 
 /// Item 8: a custom node's key is served only when its node registers `models/<key>` itself
 /// (the documented table); any other key stays in the file, as written.
-#[cfg(unix)]
 #[test]
 fn custom_node_keys_stay_unless_their_node_registers_models_key() {
+    if !links_work("checks::legacy_yaml::custom_node_keys_stay_unless_their_node_registers_models_key") {
+        return;
+    }
     let tmp = tempfile::tempdir().unwrap();
     let global = tmp.path().join("g");
     fs::create_dir_all(global.join("LLM")).unwrap();
@@ -375,9 +388,11 @@ fn custom_node_keys_stay_unless_their_node_registers_models_key() {
 
 /// Item 3: the kept entries keep `$VAR` and `~` as written, so a variable only the launcher sets
 /// still works after a run without it.
-#[cfg(unix)]
 #[test]
 fn kept_entries_keep_launcher_variables_through_the_binary() {
+    if !links_work("checks::legacy_yaml::kept_entries_keep_launcher_variables_through_the_binary") {
+        return;
+    }
     let tmp = tempfile::tempdir().unwrap();
     let global = tmp.path().join("g");
     fs::create_dir_all(&global).unwrap();
@@ -399,8 +414,8 @@ fn kept_entries_keep_launcher_variables_through_the_binary() {
 
 /// Item 11: the rewritten file keeps the original's owner, group and mode (as root the atomic
 /// write would make it `root:root 0644`), and `undo` puts the original back as it was.
-#[cfg(unix)]
 #[test]
+#[cfg(unix)] // owners and modes
 fn a_rewritten_yaml_keeps_owner_and_mode_and_undo_restores_the_original() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let tmp = tempfile::tempdir().unwrap();

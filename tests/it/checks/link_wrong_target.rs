@@ -1,18 +1,18 @@
 //! `link-wrong-target`: `models` links to a folder other than the global one; scan (and the links
 //! that reach the global folder another way), the merge and backup fixes, and what fix refuses.
 
-use std::fs;
-use std::path::Path;
-
 use crate::support::*;
+use std::fs;
 #[cfg(unix)]
 use std::os::unix::fs::MetadataExt;
 
 // ---------------------------------------------------------------- scan
 
-#[cfg(unix)]
 #[test]
 fn link_wrong_target_fires_on_a_link_to_another_folder() {
+    if !links_work("checks::link_wrong_target::link_wrong_target_fires_on_a_link_to_another_folder") {
+        return;
+    }
     let ws = Ws::new();
     fs::create_dir_all(ws.root.join("old-models/loras")).unwrap();
     let comfy = ws.env("elsewhere");
@@ -25,9 +25,11 @@ fn link_wrong_target_fires_on_a_link_to_another_folder() {
     assert!(f["message"].as_str().unwrap().contains("old-models"), "{f:#}");
 }
 
-#[cfg(unix)]
 #[test]
 fn link_wrong_target_fires_on_a_link_to_a_subfolder_of_the_global_folder() {
+    if !links_work("checks::link_wrong_target::link_wrong_target_fires_on_a_link_to_a_subfolder_of_the_global_folder") {
+        return;
+    }
     let ws = Ws::new();
     let comfy = ws.env("sub");
     symlink(ws.global.join("checkpoints"), comfy.join("models"));
@@ -35,9 +37,11 @@ fn link_wrong_target_fires_on_a_link_to_a_subfolder_of_the_global_folder() {
     assert_eq!(ids(&json, "sub"), s(&["link-wrong-target"]));
 }
 
-#[cfg(unix)]
 #[test]
 fn links_that_reach_the_global_folder_another_way_are_healthy() {
+    if !links_work("checks::link_wrong_target::links_that_reach_the_global_folder_another_way_are_healthy") {
+        return;
+    }
     let ws = Ws::new();
     // absolute target
     let abs = ws.env("absolute");
@@ -60,9 +64,11 @@ fn links_that_reach_the_global_folder_another_way_are_healthy() {
     }
 }
 
-#[cfg(unix)]
 #[test]
 fn a_global_folder_named_through_a_link_is_not_a_wrong_target() {
+    if !links_work("checks::link_wrong_target::a_global_folder_named_through_a_link_is_not_a_wrong_target") {
+        return;
+    }
     let ws = Ws::new();
     ws.healthy_env("good");
     symlink(&ws.global, ws.base.join("global-alias"));
@@ -85,9 +91,13 @@ fn a_global_folder_named_through_a_link_is_not_a_wrong_target() {
 
 // ---------------------------------------------------------------- fix and undo
 
-#[cfg(unix)]
 #[test]
 fn link_wrong_target_merge_brings_everything_without_touching_the_old_target() {
+    if !links_work(
+        "checks::link_wrong_target::link_wrong_target_merge_brings_everything_without_touching_the_old_target",
+    ) {
+        return;
+    }
     let ws = Ws::new();
     let c = ws.env("e");
     let old = ws.outside.join("old-models");
@@ -110,8 +120,11 @@ fn link_wrong_target_merge_brings_everything_without_touching_the_old_target() {
         assert_eq!(read(&g.join("vae/clash.safetensors")), bytes(5), "the global file must win a conflict");
         assert_eq!(read(&g.join("my-folder/notes.txt")), bytes(6));
         // Same filesystem: hard links, so no byte is stored twice.
-        let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
-        assert_eq!(ino(&g.join("loras/only-old.safetensors")), ino(&old.join("loras/only-old.safetensors")));
+        #[cfg(unix)] // inode numbers; std has no stable file index on Windows
+        {
+            let ino = |p: &std::path::Path| std::fs::metadata(p).unwrap().ino();
+            assert_eq!(ino(&g.join("loras/only-old.safetensors")), ino(&old.join("loras/only-old.safetensors")));
+        }
         // The nested link comes over as a link with an absolute target.
         let t = raw_target(&g.join("loras/styles"));
         assert!(t.is_absolute(), "nested link target not absolute: {}", t.display());
@@ -121,9 +134,11 @@ fn link_wrong_target_merge_brings_everything_without_touching_the_old_target() {
     });
 }
 
-#[cfg(unix)]
 #[test]
 fn link_wrong_target_backup_only_repoints() {
+    if !links_work("checks::link_wrong_target::link_wrong_target_backup_only_repoints") {
+        return;
+    }
     let ws = Ws::new();
     let c = ws.env("e");
     let old = ws.outside.join("old-models");
@@ -142,9 +157,13 @@ fn link_wrong_target_backup_only_repoints() {
     assert_restored(&ws, &[&c], &b, "undo of --strategy backup");
 }
 
-#[cfg(unix)]
 #[test]
 fn link_wrong_target_whose_subfolder_is_a_link_over_an_existing_global_folder() {
+    if !links_work(
+        "checks::link_wrong_target::link_wrong_target_whose_subfolder_is_a_link_over_an_existing_global_folder",
+    ) {
+        return;
+    }
     // The old target's loras/ is itself a link to a store; the global folder has loras/ already.
     // Everything ComfyUI listed under loras must stay listed.
     let ws = Ws::new();
@@ -159,9 +178,11 @@ fn link_wrong_target_whose_subfolder_is_a_link_over_an_existing_global_folder() 
     full_cycle(&ws, &[&c], &["--yes"], |_| {});
 }
 
-#[cfg(unix)]
 #[test]
 fn refuses_a_global_folder_inside_the_old_link_target() {
+    if !links_work("checks::link_wrong_target::refuses_a_global_folder_inside_the_old_link_target") {
+        return;
+    }
     // models -> <outside>/old, and the global folder is configured as <ComfyUI>/models/shared,
     // which is <outside>/old/shared: re-pointing models there would make the link its own path.
     let ws = Ws::new();

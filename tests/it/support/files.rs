@@ -20,14 +20,28 @@ pub fn write(path: impl AsRef<Path>, bytes: impl AsRef<[u8]>) {
     fs::write(path, bytes).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
 }
 
-/// A symlink at `link` with this raw target (stored as given: may be relative; parents created).
-#[cfg(unix)]
+/// A link at `link` with this raw target (parents created). On Unix a symlink stored as given
+/// (may be relative); on Windows what a user's tools make there: a junction (absolute, as
+/// Windows stores it) when the target is a folder or missing, a file symlink when it is a file.
+/// A test that makes links first asks [`super::links_work`], since Wine makes neither.
 pub fn symlink(target: impl AsRef<Path>, link: impl AsRef<Path>) {
     let link = link.as_ref();
     if let Some(parent) = link.parent() {
         mkdir(parent);
     }
+    #[cfg(unix)]
     std::os::unix::fs::symlink(target.as_ref(), link).unwrap_or_else(|e| panic!("symlink {}: {e}", link.display()));
+    #[cfg(not(unix))]
+    {
+        let resolved = link.parent().unwrap_or(Path::new("")).join(target.as_ref());
+        if resolved.is_file() {
+            std::os::windows::fs::symlink_file(&resolved, link)
+                .unwrap_or_else(|e| panic!("file symlink {}: {e} (needs Developer Mode)", link.display()));
+        } else {
+            comfydoctor::platform::create_dir_link(target.as_ref(), link)
+                .unwrap_or_else(|e| panic!("junction {}: {e}", link.display()));
+        }
+    }
 }
 
 /// Makes `dir` a ComfyUI folder: `main.py`, `folder_paths.py`, `nodes.py`, `comfy/`, `comfy_extras/`.
@@ -48,8 +62,15 @@ pub fn read(path: &Path) -> Vec<u8> {
     fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
+/// The link's target as stored; on Windows without the `\\?\` prefix std reports for junctions,
+/// so it compares with the paths the tests build.
 pub fn raw_target(path: &Path) -> PathBuf {
-    fs::read_link(path).unwrap_or_else(|e| panic!("readlink {}: {e}", path.display()))
+    let target = fs::read_link(path).unwrap_or_else(|e| panic!("readlink {}: {e}", path.display()));
+    #[cfg(not(unix))]
+    if let Some(plain) = target.to_str().and_then(|t| t.strip_prefix(r"\\?\")) {
+        return PathBuf::from(plain);
+    }
+    target
 }
 
 pub fn is_link(path: &Path) -> bool {

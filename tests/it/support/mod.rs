@@ -22,7 +22,6 @@ pub use inventory::*;
 pub use listing::*;
 pub use plans::*;
 pub use run::*;
-#[cfg(unix)]
 pub use stick::*;
 pub use stock::*;
 pub use upstream::*;
@@ -96,15 +95,7 @@ pub fn links_supported() -> bool {
     })
 }
 
-/// A folder link in a fixture: a symlink with this raw target on Unix, a junction (absolute, as
-/// Windows stores it) elsewhere, made through the product's platform layer. Parents are made.
+/// A folder link in a fixture: [`symlink`] under the name that says what it is for.
 pub fn dir_link(target: impl AsRef<std::path::Path>, link: impl AsRef<std::path::Path>) {
-    let (target, link) = (target.as_ref(), link.as_ref());
-    if let Some(parent) = link.parent() {
-        mkdir(parent);
-    }
-    #[cfg(unix)]
-    std::os::unix::fs::symlink(target, link).unwrap_or_else(|e| panic!("symlink {}: {e}", link.display()));
-    #[cfg(not(unix))]
-    comfydoctor::platform::create_dir_link(target, link).unwrap_or_else(|e| panic!("junction {}: {e}", link.display()));
+    symlink(target, link)
 }
