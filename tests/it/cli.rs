@@ -97,7 +97,7 @@ fn readme_scan_of_the_demo_workspace_json() {
     let home = tempfile::tempdir().unwrap();
     let before = lstat_inventory(&demo(), true);
     let mut cmd = bin();
-    cmd.env("HOME", home.path()).current_dir(env!("CARGO_MANIFEST_DIR")).args([
+    cmd.home(home.path()).current_dir(env!("CARGO_MANIFEST_DIR")).args([
         "scan",
         "fixtures/demo-workspace",
         "--format",
@@ -126,7 +126,7 @@ fn readme_scan_of_the_demo_workspace_table() {
     let home = tempfile::tempdir().unwrap();
     let before = lstat_inventory(&demo(), true);
     let mut cmd = bin();
-    cmd.env("HOME", home.path()).current_dir(env!("CARGO_MANIFEST_DIR")).args(["scan", "fixtures/demo-workspace"]);
+    cmd.home(home.path()).current_dir(env!("CARGO_MANIFEST_DIR")).args(["scan", "fixtures/demo-workspace"]);
     let (code, stdout, stderr) = output(&mut cmd);
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(stderr, "");
@@ -141,11 +141,7 @@ fn readme_scan_of_the_demo_workspace_table() {
 
     // -v names the skipped environment on stderr.
     let mut cmd = bin();
-    cmd.env("HOME", home.path()).current_dir(env!("CARGO_MANIFEST_DIR")).args([
-        "scan",
-        "-v",
-        "fixtures/demo-workspace",
-    ]);
+    cmd.home(home.path()).current_dir(env!("CARGO_MANIFEST_DIR")).args(["scan", "-v", "fixtures/demo-workspace"]);
     let (code, _, stderr) = output(&mut cmd);
     assert_eq!(code, 1);
     assert!(stderr.contains("scratch"), "{stderr}");

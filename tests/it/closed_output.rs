@@ -27,7 +27,7 @@ fn with_closed(ws: &Ws, closed: Closed, args: &[&str]) -> (Option<i32>, String) 
     for var in ENV_CLEARED {
         cmd.env_remove(var);
     }
-    cmd.env("NO_COLOR", "1").env("HOME", &ws.base).current_dir(&ws.base).args(args);
+    cmd.env("NO_COLOR", "1").home(&ws.base).current_dir(&ws.base).args(args);
     if args[0] != "checks" {
         cmd.arg(&ws.root);
     }
@@ -59,9 +59,7 @@ fn a_closed_stdout_ends_every_command_quietly_with_the_documented_code() {
 
 #[test]
 fn a_fix_whose_stdout_is_closed_stops_before_changing_anything() {
-    if !links_work("a_fix_whose_stdout_is_closed_stops_before_changing_anything") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let bare = ws.env("bare");
     let real = ws.env("real");
@@ -101,7 +99,7 @@ fn head_closing_the_pipe_early_leaves_no_panic() {
         .arg("-c")
         .arg(script)
         .arg(&ws.root)
-        .env("HOME", &ws.base)
+        .home(&ws.base)
         .env("NO_COLOR", "1")
         .env_remove("COMFYDOCTOR_MODELS_DIR")
         .current_dir(&ws.base)

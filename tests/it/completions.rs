@@ -83,9 +83,9 @@ fn dynamic_completion_knows_the_check_ids_strategies_and_formats() {
     assert_eq!(stdout.trim(), "git-tracks-models");
 }
 
-#[cfg(unix)]
 #[test]
 fn dynamic_completion_offers_the_run_ids_of_the_journal_newest_first() {
+    needs_links!();
     let ws = Ws::new();
     ws.env("a");
     fix(&ws, &["--yes"]).expect(0, "first fix");
@@ -121,6 +121,6 @@ fn dynamic_completion_offers_the_run_ids_of_the_journal_newest_first() {
     assert_eq!(complete(&mut ws.cmd(), &["undo", root, "--run", ""]), listed[1..].to_vec());
     // Nowhere to look: nothing offered, and no error.
     let nowhere = tempfile::tempdir().unwrap();
-    let got = complete(bin().env("HOME", nowhere.path()).current_dir(nowhere.path()), &["undo", "--run", ""]);
+    let got = complete(bin().home(nowhere.path()).current_dir(nowhere.path()), &["undo", "--run", ""]);
     assert_eq!(got, Vec::<String>::new());
 }

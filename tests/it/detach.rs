@@ -45,9 +45,7 @@ fn key(k: &str, p: &str) -> (String, PathBuf) {
 
 #[test]
 fn a_detached_install_runs_alone_while_the_others_keep_their_link() {
-    if !links_work("detach::a_detached_install_runs_alone_while_the_others_keep_their_link") {
-        return;
-    }
+    needs_links!();
     let (ws, a, b) = migrated();
     let global_before = lstat_inventory(&ws.global, true);
     let b_listing = comfy_listing(&b);
@@ -83,9 +81,7 @@ fn a_detached_install_runs_alone_while_the_others_keep_their_link() {
 
 #[test]
 fn fix_leaves_a_detached_install_alone_until_attach() {
-    if !links_work("detach::fix_leaves_a_detached_install_alone_until_attach") {
-        return;
-    }
+    needs_links!();
     let (ws, a, _b) = migrated();
     detach(&ws, &[&a], &["--yes"]).expect(0, "detach");
     // The launch-script hook names the install by path: still no re-link.
@@ -116,9 +112,7 @@ fn fix_leaves_a_detached_install_alone_until_attach() {
 
 #[test]
 fn attach_by_name() {
-    if !links_work("detach::attach_by_name") {
-        return;
-    }
+    needs_links!();
     let (ws, a, b) = migrated();
     detach(&ws, &[&a, &b], &["--yes"]).expect(0, "detach both");
     fix(&ws, &["--yes", "--attach=a"]).expect(0, "attach a");
@@ -128,9 +122,7 @@ fn attach_by_name() {
 
 #[test]
 fn undo_puts_the_link_back() {
-    if !links_work("detach::undo_puts_the_link_back") {
-        return;
-    }
+    needs_links!();
     let (ws, a, b) = migrated();
     let before = comfy_listing(&a);
     let global_before = lstat_inventory(&ws.global, true);
@@ -148,9 +140,7 @@ fn undo_puts_the_link_back() {
 
 #[test]
 fn without_a_terminal_or_yes_and_in_a_dry_run_nothing_changes() {
-    if !links_work("detach::without_a_terminal_or_yes_and_in_a_dry_run_nothing_changes") {
-        return;
-    }
+    needs_links!();
     let (ws, a, _b) = migrated();
     let everything = ws.everything();
     let out = detach(&ws, &[&a], &[]);
@@ -162,9 +152,7 @@ fn without_a_terminal_or_yes_and_in_a_dry_run_nothing_changes() {
 
 #[test]
 fn a_path_not_in_the_global_folder_is_refused() {
-    if !links_work("detach::a_path_not_in_the_global_folder_is_refused") {
-        return;
-    }
+    needs_links!();
     let (ws, a, _b) = migrated();
     let everything = ws.everything();
     let out = detach(&ws, &[&a], &["--yes", "--copy", "checkpoints/nope.safetensors"]);
@@ -177,9 +165,7 @@ fn a_path_not_in_the_global_folder_is_refused() {
 
 #[test]
 fn the_yaml_the_migration_set_aside_comes_back() {
-    if !links_work("detach::the_yaml_the_migration_set_aside_comes_back") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let c = ws.env("y");
     write(c.join("models/checkpoints/y.safetensors"), bytes(3));
@@ -210,9 +196,7 @@ fn checkout(name: &str) -> (Ws, PathBuf) {
 
 #[test]
 fn a_git_checkout_keeps_a_clean_status() {
-    if !links_work("detach::a_git_checkout_keeps_a_clean_status") {
-        return;
-    }
+    needs_links!();
     assert!(has_git(), "the git tests need `git` on PATH");
     let (ws, comfy) = checkout("g");
     fix(&ws, &["--yes"]).expect(0, "migration with git protection");
@@ -244,9 +228,7 @@ fn git_ok(dir: &Path, args: &[&str]) -> String {
 
 #[test]
 fn a_checkout_protected_by_hand_keeps_its_protection_and_a_clean_status() {
-    if !links_work("detach::a_checkout_protected_by_hand_keeps_its_protection_and_a_clean_status") {
-        return;
-    }
+    needs_links!();
     assert!(has_git());
     let (ws, comfy) = checkout("h");
     std::fs::remove_dir_all(comfy.join("models")).unwrap();
@@ -275,9 +257,7 @@ fn a_checkout_protected_by_hand_keeps_its_protection_and_a_clean_status() {
 /// seeing is stopped after its last step and rolled back (the link is back, nothing lost).
 #[test]
 fn the_view_check_stops_a_detach_that_hides_unannounced_names() {
-    if !links_work("detach::the_view_check_stops_a_detach_that_hides_unannounced_names") {
-        return;
-    }
+    needs_links!();
     use comfydoctor::config::{Attach, Target};
     use comfydoctor::detach::{Copies, Request};
     let (ws, a, _b) = migrated();

@@ -9,7 +9,7 @@ use crate::support::*;
 /// A clean command with HOME and the current folder in `home`.
 fn cmd_in(home: &Path) -> assert_cmd::Command {
     let mut cmd = bin();
-    cmd.env("HOME", home).current_dir(home);
+    cmd.home(home).current_dir(home);
     cmd
 }
 
@@ -60,9 +60,9 @@ fn a_workspace_with_only_workspace_json() {
     assert!(stderr.contains("no ComfyUI install found"), "{stderr}");
 }
 
-#[cfg(unix)]
 #[test]
 fn an_environment_folder_takes_its_workspace_global_folder() {
+    needs_links!();
     let ws = Ws::new();
     let comfy = ws.healthy_env("good");
     ws.env("other");
@@ -73,9 +73,9 @@ fn an_environment_folder_takes_its_workspace_global_folder() {
     assert_eq!(ids(&json, "good"), Vec::<String>::new());
 }
 
-#[cfg(unix)]
 #[test]
 fn a_comfyui_folder_inside_a_workspace_takes_its_global_folder() {
+    needs_links!();
     let ws = Ws::new();
     let comfy = ws.healthy_env("good");
     let (code, json) = run_json([&comfy]);
@@ -123,9 +123,9 @@ fn several_paths_are_scanned_together_without_duplicates() {
     assert_eq!(names(&json), s(&["a", "b"]));
 }
 
-#[cfg(unix)]
 #[test]
 fn two_workspaces_each_use_their_own_global_folder() {
+    needs_links!();
     let one = Ws::new();
     one.healthy_env("one-env");
     let two = Ws::new();
@@ -139,9 +139,9 @@ fn two_workspaces_each_use_their_own_global_folder() {
     assert_eq!(dir("two-env"), fs::canonicalize(&two.global).unwrap());
 }
 
-#[cfg(unix)]
 #[test]
 fn a_workspace_reached_through_a_link() {
+    needs_links!();
     let ws = Ws::new();
     ws.healthy_env("good");
     ws.env("bare");
@@ -215,9 +215,9 @@ fn search_never_enters_pruned_folders() {
     assert!(names(&json)[0].contains("ordinary"), "{json:#}");
 }
 
-#[cfg(unix)]
 #[test]
 fn search_never_follows_links() {
+    needs_links!();
     let tmp = tempfile::tempdir().unwrap();
     let elsewhere = tempfile::tempdir().unwrap();
     make_comfyui(&elsewhere.path().join("ComfyUI"));
@@ -227,9 +227,9 @@ fn search_never_follows_links() {
     assert_eq!(code, 2, "{stderr}");
 }
 
-#[cfg(unix)]
 #[test]
 fn search_survives_a_link_loop() {
+    needs_links!();
     let tmp = tempfile::tempdir().unwrap();
     symlink(".", tmp.path().join("a/loop"));
     make_comfyui(&tmp.path().join("b/ComfyUI"));
@@ -250,9 +250,9 @@ fn search_does_not_look_inside_an_install() {
 
 // ---------------------------------------------------------------- no PATH: the default places
 
-#[cfg(unix)]
 #[test]
 fn no_path_prefers_comfydock_home_then_comfygit_home() {
+    needs_links!();
     let home = tempfile::tempdir().unwrap();
     let dock = Ws::new();
     dock.healthy_env("from-dock");
@@ -279,7 +279,6 @@ fn no_path_prefers_comfydock_home_then_comfygit_home() {
     assert_eq!(names(&json), s(&["from-git"]));
 }
 
-#[cfg(unix)]
 #[test]
 fn no_path_then_the_current_folder_then_home_comfydock_then_home_comfygit() {
     let home = tempfile::tempdir().unwrap();
@@ -291,7 +290,7 @@ fn no_path_then_the_current_folder_then_home_comfydock_then_home_comfygit() {
     make_ws(&home.path().join("comfygit"), "in-comfygit");
     let scan = |dir: &Path| {
         let mut cmd = bin();
-        cmd.env("HOME", home.path()).current_dir(dir).args(["scan", "--format", "json"]);
+        cmd.home(home.path()).current_dir(dir).args(["scan", "--format", "json"]);
         names(&run_json_cmd(&mut cmd).1)
     };
     assert_eq!(scan(cwd.path()), s(&["in-comfygit"]));
@@ -310,8 +309,7 @@ fn no_path_and_nothing_found_says_where_it_looked() {
     let cwd = tempfile::tempdir().unwrap();
     let dock = tempfile::tempdir().unwrap();
     let mut cmd = bin();
-    cmd.env("HOME", home.path())
-        .env("USERPROFILE", home.path())
+    cmd.home(home.path())
         .env("COMFYDOCK_HOME", dock.path().join("dock-home"))
         .env("COMFYGIT_HOME", dock.path().join("git-home"))
         .current_dir(cwd.path())

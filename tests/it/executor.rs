@@ -19,7 +19,7 @@ use comfydoctor::plan::{Action, InstallPlan};
 use comfydoctor::platform::LinkKind;
 use sha2::{Digest, Sha256};
 
-use crate::support::{dir_link, links_supported, links_work, plan};
+use crate::support::{dir_link, links_supported, needs_links, plan};
 
 /// The kind of link [`dir_link`] makes.
 const LINK_KIND: LinkKind = if cfg!(windows) { LinkKind::Junction } else { LinkKind::Symlink };
@@ -686,9 +686,7 @@ fn resume_keeps_an_install_that_had_stopped_stopped() {
 #[test]
 fn view_check_rolls_back_a_plan_that_would_hide_a_model() {
     // Without its link the migration hides every model: nothing to check it against.
-    if !links_work("view_check_rolls_back_a_plan_that_would_hide_a_model") {
-        return;
-    }
+    needs_links!();
     // `migration()` with one step wrong: (the step's index, the wrong step, a name it hides).
     type Bug = fn(&Path) -> (usize, Action, &'static str);
     let bugs: &[(&str, Bug)] = &[

@@ -44,9 +44,7 @@ fn global_folder_on_another_filesystem() {
 
 #[test]
 fn a_global_folder_that_is_itself_a_link() {
-    if !links_work("fix::a_global_folder_that_is_itself_a_link") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let real_global = ws.base.join("real-global");
     std::fs::rename(&ws.global, &real_global).unwrap();
@@ -90,9 +88,7 @@ fn without_yes_and_without_a_terminal_nothing_needing_a_prompt_is_applied() {
 
 #[test]
 fn without_yes_the_unprompted_fixes_still_apply() {
-    if !links_work("fix::without_yes_the_unprompted_fixes_still_apply") {
-        return;
-    }
+    needs_links!();
     let (ws, c) = real_models_ws();
     let missing = ws.env("missing");
     let env_before = lstat_inventory(c.parent().unwrap(), true);
@@ -127,9 +123,7 @@ fn healthy_ws() -> Ws {
 
 #[test]
 fn nothing_to_do_writes_nothing() {
-    if !links_work("fix::nothing_to_do_writes_nothing") {
-        return;
-    }
+    needs_links!();
     let ws = healthy_ws();
     let all = ws.everything();
     for args in [&[][..], &["--yes"], &["--dry-run"]] {
@@ -141,9 +135,7 @@ fn nothing_to_do_writes_nothing() {
 
 #[test]
 fn quiet_prints_nothing_when_healthy() {
-    if !links_work("fix::quiet_prints_nothing_when_healthy") {
-        return;
-    }
+    needs_links!();
     let ws = healthy_ws();
     for args in [&["--quiet"][..], &["--quiet", "--yes"], &["-q"]] {
         let out = fix(&ws, args);
@@ -154,9 +146,7 @@ fn quiet_prints_nothing_when_healthy() {
 
 #[test]
 fn usage_errors_exit_2() {
-    if !links_work("fix::usage_errors_exit_2") {
-        return;
-    }
+    needs_links!();
     let ws = healthy_ws();
     let mut cmd = ws.cmd();
     cmd.args(["fix", "--yes"]).arg(ws.base.join("does-not-exist"));
@@ -238,9 +228,7 @@ fn a_second_run_waits_for_the_lock_then_gives_up_cleanly() {
     assert!(out.stderr.contains("another comfydoctor run"), "{}", out.stderr);
     assert_same(&env_before, &lstat_inventory(c.parent().unwrap(), true), "install while locked out");
     drop(lock); // closing frees it (Wine's UnlockFile refuses a whole-file range)
-    if !links_work("fix::a_second_run_waits_for_the_lock_then_gives_up_cleanly") {
-        return;
-    }
+    needs_links!();
     fix(&ws, &["--yes"]).expect(0, "fix --yes once the lock is free");
 }
 
@@ -263,9 +251,7 @@ fn plan_lines(out: &Out) -> Vec<String> {
 
 #[test]
 fn the_plan_shown_by_a_dry_run_is_the_plan_executed() {
-    if !links_work("fix::the_plan_shown_by_a_dry_run_is_the_plan_executed") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let a = ws.env("a");
     write(a.join("models/checkpoints/new.safetensors"), bytes(1));

@@ -28,7 +28,7 @@ impl Demo {
     /// `comfydoctor ARGS` through a pipe, with `COLUMNS` set when given.
     pub(crate) fn run(&self, args: &[&str], columns: Option<usize>) -> Out {
         let mut cmd = bin();
-        cmd.env("HOME", &self.base).current_dir(&self.base).args(args);
+        cmd.home(&self.base).current_dir(&self.base).args(args);
         if let Some(c) = columns {
             cmd.env("COLUMNS", c.to_string());
         }
@@ -147,7 +147,7 @@ fn fix_prints_its_report_in_the_format_asked() {
 fn a_terminal_of_size_zero_uses_columns() {
     let demo = Demo::new();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_comfydoctor"));
-    cmd.args(["scan", "demo"]).env("HOME", &demo.base).env("NO_COLOR", "1").env("TERM", "xterm");
+    cmd.args(["scan", "demo"]).home(&demo.base).env("NO_COLOR", "1").env("TERM", "xterm");
     cmd.env("COLUMNS", "60").current_dir(&demo.base);
     for var in ENV_CLEARED.iter().filter(|v| **v != "COLUMNS") {
         cmd.env_remove(var);

@@ -9,9 +9,7 @@ use crate::support::*;
 /// ComfyGit's own `create_symlink` leaves exactly this: the right link, the old YAML beside it.
 #[test]
 fn a_correct_link_with_a_legacy_yaml_beside_it_is_finished() {
-    if !links_work("half_migrated::a_correct_link_with_a_legacy_yaml_beside_it_is_finished") {
-        return;
-    }
+    needs_links!();
     // (what the link's raw target looks like, the YAML's text)
     type Yaml = fn(&Ws) -> String;
     let cases: &[(&str, Yaml)] = &[
@@ -46,9 +44,7 @@ fn a_correct_link_with_a_legacy_yaml_beside_it_is_finished() {
 /// A git checkout whose `models` link is already right gets git's protection.
 #[test]
 fn a_correct_link_in_a_git_checkout_gets_protected() {
-    if !links_work("half_migrated::a_correct_link_in_a_git_checkout_gets_protected") {
-        return;
-    }
+    needs_links!();
     assert!(has_git(), "the git tests need `git` on PATH");
     let ws = Ws::new();
     let c = ws.env("a");

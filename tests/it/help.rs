@@ -71,7 +71,6 @@ fn explain_wraps_to_the_width_and_keeps_words_whole() {
 /// no-color.org: `NO_COLOR` disables colour when present and not empty, whatever its value; an
 /// empty one is as if unset. `IGNORE_IS_TERMINAL` makes the colour crate take the pipe for a
 /// terminal, as it would decide on one.
-#[cfg(unix)]
 #[test]
 fn no_color_counts_only_when_not_empty() {
     let ws = Ws::new();

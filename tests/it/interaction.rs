@@ -37,7 +37,7 @@ pub(crate) fn run_printed(ws: &Ws, line: &str) -> Out {
     let bin_dir = Path::new(env!("CARGO_BIN_EXE_comfydoctor")).parent().unwrap().to_path_buf();
     let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
     let mut cmd = Command::new("sh");
-    cmd.arg("-c").arg(line).env("PATH", path).env("HOME", &ws.base).env("NO_COLOR", "1").current_dir(&ws.base);
+    cmd.arg("-c").arg(line).env("PATH", path).home(&ws.base).env("NO_COLOR", "1").current_dir(&ws.base);
     for var in ["COMFYDOCK_HOME", "COMFYGIT_HOME", "COMFYDOCTOR_MODELS_DIR", "COMFYDOCTOR_FAILPOINT"] {
         cmd.env_remove(var);
     }
@@ -371,7 +371,7 @@ fn an_unreadable_folder_is_reported_never_dropped() {
         cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
             .arg(env!("CARGO_BIN_EXE_comfydoctor"))
             .args(args)
-            .env("HOME", &ws.base)
+            .home(&ws.base)
             .env("NO_COLOR", "1")
             .current_dir("/");
         run_std(cmd)
@@ -419,7 +419,7 @@ fn the_demo_workspace_is_told_in_real_plurals() {
     assert!(Command::new("cp").arg("-a").arg(&demo).arg(&ws).status().unwrap().success());
     for args in [&["scan"][..], &["fix", "--dry-run"], &["fix", "--yes"], &["undo", "--yes"]] {
         let mut cmd = bin();
-        cmd.env("HOME", home.path()).current_dir(home.path()).args(args).arg(&ws);
+        cmd.home(home.path()).current_dir(home.path()).args(args).arg(&ws);
         let out = run_cmd(cmd);
         for bad in ["(s)", "(ies)", "..\n", ".;", ";.", ":.", ",.", " ,", ";;", ". .", ".)."] {
             assert!(
@@ -542,7 +542,7 @@ fn demo_workspace_snapshots() {
     assert!(Command::new("cp").arg("-a").arg(&demo).arg(&ws).status().unwrap().success());
     let go = |args: &[&str]| {
         let mut cmd = bin();
-        cmd.env("HOME", &base).current_dir(&base).args(args);
+        cmd.home(&base).current_dir(&base).args(args);
         let out = run_cmd(cmd);
         format!("$ comfydoctor {}\n[exit {}]\n{}--- stderr\n{}", args.join(" "), out.code, out.stdout, out.stderr)
     };

@@ -130,25 +130,19 @@ fn every_point(make: fn() -> Option<(Ws, Vec<PathBuf>)>, modes: &[&str], both: b
 
 #[test]
 fn killed_after_each_action_then_finished_or_undone() {
-    if !links_work("interrupt::killed_after_each_action_then_finished_or_undone") {
-        return;
-    }
+    needs_links!();
     every_point(same_fs_case, &["after", "before-done"], false);
 }
 
 #[test]
 fn killed_while_creating_the_global_folder_then_finished_or_undone() {
-    if !links_work("interrupt::killed_while_creating_the_global_folder_then_finished_or_undone") {
-        return;
-    }
+    needs_links!();
     every_point(global_missing_case, &["after"], false);
 }
 
 #[test]
 fn killed_before_each_action_then_finished_or_undone() {
-    if !links_work("interrupt::killed_before_each_action_then_finished_or_undone") {
-        return;
-    }
+    needs_links!();
     every_point(same_fs_case, &["before"], true);
 }
 
@@ -165,9 +159,7 @@ fn killed_at_each_point_of_cross_filesystem_moves() {
 
 #[test]
 fn an_interrupted_run_without_yes_is_left_alone() {
-    if !links_work("interrupt::an_interrupted_run_without_yes_is_left_alone") {
-        return;
-    }
+    needs_links!();
     let (ws, comfys) = same_fs_case().unwrap();
     let refs: Vec<&std::path::Path> = comfys.iter().map(PathBuf::as_path).collect();
     let b = before(&ws, &refs);
@@ -207,9 +199,7 @@ fn undo_interrupted(point: &str) -> bool {
 
 #[test]
 fn undo_killed_at_each_action_then_undone_again() {
-    if !links_work("interrupt::undo_killed_at_each_action_then_undone_again") {
-        return;
-    }
+    needs_links!();
     let steps = plan_len(same_fs_case).unwrap();
     for n in 1..=steps {
         for mode in ["after", "before"] {
@@ -224,9 +214,7 @@ fn undo_killed_at_each_action_then_undone_again() {
 
 #[test]
 fn after_an_interrupted_undo_the_advice_of_fix_works() {
-    if !links_work("interrupt::after_an_interrupted_undo_the_advice_of_fix_works") {
-        return;
-    }
+    needs_links!();
     let (ws, comfys) = same_fs_case().unwrap();
     let refs: Vec<&std::path::Path> = comfys.iter().map(PathBuf::as_path).collect();
     let b = before(&ws, &refs);

@@ -66,7 +66,7 @@ fn install_script(comfy: &Path) -> PathBuf {
 fn launch(ws: &Ws, bin: &Bin, script: &Path, args: &[&str], envs: &[(&str, &str)]) -> Out {
     let mut cmd = Command::new("bash");
     cmd.arg(script).args(args).env_clear();
-    cmd.env("PATH", format!("{}:/usr/bin:/bin", bin.dir.display())).env("HOME", &ws.base).env("NO_COLOR", "1");
+    cmd.env("PATH", format!("{}:/usr/bin:/bin", bin.dir.display())).home(&ws.base).env("NO_COLOR", "1");
     cmd.current_dir(&ws.base);
     for (k, v) in envs {
         cmd.env(k, v);

@@ -35,9 +35,7 @@ fn scan_json_at(ws: &Ws, path: &Path) -> (i32, serde_json::Value) {
 
 #[test]
 fn fix_makes_relative_links_inside_the_workspace() {
-    if !links_work("links::fix_makes_relative_links_inside_the_workspace") {
-        return;
-    }
+    needs_links!();
     let (ws, a, b) = two_installs();
     full_cycle(&ws, &[&a, &b], &["--yes"], |out| {
         assert!(out.stdout.contains("ln -s '../../../models'"), "{}", out.stdout);
@@ -51,9 +49,7 @@ fn fix_makes_relative_links_inside_the_workspace() {
 
 #[test]
 fn a_relative_link_survives_moving_the_whole_workspace() {
-    if !links_work("links::a_relative_link_survives_moving_the_whole_workspace") {
-        return;
-    }
+    needs_links!();
     let (ws, a, b) = two_installs();
     fix(&ws, &["--yes"]).expect(0, "fix --yes");
     let listings = [comfy_listing(&a), comfy_listing(&b)];
@@ -83,9 +79,7 @@ fn a_relative_link_survives_moving_the_whole_workspace() {
 
 #[test]
 fn the_same_workspace_through_a_linked_parent() {
-    if !links_work("links::the_same_workspace_through_a_linked_parent") {
-        return;
-    }
+    needs_links!();
     let (ws, a, b) = two_installs();
     let alias = ws.base.join("alias");
     symlink(&ws.root, &alias);
@@ -112,9 +106,7 @@ impl Drop for Mounted {
 
 #[test]
 fn the_same_workspace_through_a_bind_mount() {
-    if !links_work("links::the_same_workspace_through_a_bind_mount") {
-        return;
-    }
+    needs_links!();
     let (ws, a, _b) = two_installs();
     fix(&ws, &["--yes"]).expect(0, "fix --yes");
     let before = comfy_listing(&a);
@@ -140,9 +132,7 @@ fn the_same_workspace_through_a_bind_mount() {
 
 #[test]
 fn link_style_absolute_from_the_flag_or_the_workspace_config() {
-    if !links_work("links::link_style_absolute_from_the_flag_or_the_workspace_config") {
-        return;
-    }
+    needs_links!();
     let (ws, a, _b) = two_installs();
     fix(&ws, &["--yes", "--link-style", "absolute"]).expect(0, "fix --link-style absolute");
     assert_eq!(raw_target(&a.join("models")), ws.global);
@@ -173,9 +163,7 @@ fn a_config_that_cannot_be_used_is_a_configuration_error_naming_the_file() {
 
 #[test]
 fn a_global_folder_outside_the_workspace_gets_an_absolute_link_unless_relative_is_asked() {
-    if !links_work("links::a_global_folder_outside_the_workspace_gets_an_absolute_link_unless_relative_is_asked") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let a = ws.env("a");
     let outside = ws.outside.join("models");

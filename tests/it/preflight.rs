@@ -17,7 +17,7 @@ use comfydoctor::execute::{
 };
 use comfydoctor::plan::{Action, InstallPlan};
 
-use crate::support::{ENV_CLEARED, Ws, lstat_inventory, mkdir, plan, write};
+use crate::support::{ENV_CLEARED, Home, Ws, lstat_inventory, mkdir, plan, write};
 
 const USER: u32 = 1000;
 
@@ -45,7 +45,7 @@ fn run_as_user(ws: &Ws, args: &[&str]) -> (i32, String) {
     cmd.args([format!("--reuid={USER}"), format!("--regid={USER}"), "--clear-groups".into()])
         .arg(env!("CARGO_BIN_EXE_comfydoctor"))
         .args(args)
-        .env("HOME", &ws.base)
+        .home(&ws.base)
         .env("NO_COLOR", "1")
         .current_dir(&ws.base);
     for var in ENV_CLEARED {
@@ -57,7 +57,7 @@ fn run_as_user(ws: &Ws, args: &[&str]) -> (i32, String) {
 
 fn run_as_root(ws: &Ws, args: &[&str]) -> (i32, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_comfydoctor"));
-    cmd.args(args).env("HOME", &ws.base).env("NO_COLOR", "1").current_dir(&ws.base);
+    cmd.args(args).home(&ws.base).env("NO_COLOR", "1").current_dir(&ws.base);
     for var in ENV_CLEARED {
         cmd.env_remove(var);
     }

@@ -15,7 +15,7 @@ const TIMEOUT_MS: u64 = 30_000;
 /// `comfydoctor ARGS` in a pty, with HOME and the current folder at `ws.base` (as `Ws::cmd`).
 fn spawn(ws: &Ws, args: &[&str], env: &[(&str, &str)]) -> PtySession {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_comfydoctor"));
-    cmd.args(args).env("HOME", &ws.base).env("NO_COLOR", "1").env("TERM", "xterm").current_dir(&ws.base);
+    cmd.args(args).home(&ws.base).env("NO_COLOR", "1").env("TERM", "xterm").current_dir(&ws.base);
     for var in ["COMFYDOCK_HOME", "COMFYGIT_HOME", "COMFYDOCTOR_MODELS_DIR", "COMFYDOCTOR_FAILPOINT"] {
         cmd.env_remove(var);
     }

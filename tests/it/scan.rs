@@ -7,9 +7,9 @@ use crate::support::*;
 
 // ---------------------------------------------------------------- healthy install and exit codes
 
-#[cfg(unix)]
 #[test]
 fn healthy_install_has_no_finding_and_exits_0() {
+    needs_links!();
     let ws = Ws::new();
     ws.healthy_env("good");
     let (code, json) = ws.scan_json(&[]);
@@ -24,9 +24,9 @@ fn healthy_install_has_no_finding_and_exits_0() {
     assert_eq!(fs::canonicalize(path).unwrap(), fs::canonicalize(ws.root.join("environments/good/ComfyUI")).unwrap());
 }
 
-#[cfg(unix)]
 #[test]
 fn healthy_table_says_so_and_exits_0() {
+    needs_links!();
     let ws = Ws::new();
     ws.healthy_env("good");
     let (code, stdout, stderr) = output(ws.cmd().arg("scan").arg(&ws.root));
@@ -37,9 +37,9 @@ fn healthy_table_says_so_and_exits_0() {
     assert_eq!(stderr, "");
 }
 
-#[cfg(unix)]
 #[test]
 fn infos_alone_exit_0() {
+    needs_links!();
     let ws = Ws::new();
     ws.healthy_env("good");
     fs::remove_dir(ws.global.join("vae_approx")).unwrap();
@@ -75,9 +75,9 @@ fn an_error_exits_1() {
 
 // ---------------------------------------------------------------- the global folder's precedence
 
-#[cfg(unix)]
 #[test]
 fn flag_beats_environment_beats_workspace_json() {
+    needs_links!();
     let ws = Ws::new();
     let other = ws.base.join("other");
     for d in STANDARD_SUBFOLDERS {
@@ -120,9 +120,9 @@ fn the_flag_names_a_missing_folder() {
     assert!(msg.contains("no-such-folder") && msg.contains("--models-dir"), "{msg}");
 }
 
-#[cfg(unix)]
 #[test]
 fn an_empty_environment_variable_is_ignored() {
+    needs_links!();
     let ws = Ws::new();
     ws.healthy_env("a");
     let mut cmd = ws.cmd();
@@ -144,9 +144,9 @@ fn the_environment_variable_names_a_missing_folder() {
     assert!(msg.contains("env-missing") && msg.contains("COMFYDOCTOR_MODELS_DIR"), "{msg}");
 }
 
-#[cfg(unix)]
 #[test]
 fn a_relative_flag_is_relative_to_the_current_folder() {
+    needs_links!();
     let ws = Ws::new();
     ws.healthy_env("a");
     let mut cmd = ws.cmd();
@@ -155,9 +155,9 @@ fn a_relative_flag_is_relative_to_the_current_folder() {
     assert_eq!((code, ids(&json, "a")), (0, vec![]), "{json:#}");
 }
 
-#[cfg(unix)]
 #[test]
 fn workspace_json_relative_path_is_relative_to_the_workspace() {
+    needs_links!();
     let ws = Ws::new();
     let store = ws.root.join("store");
     for d in STANDARD_SUBFOLDERS {
@@ -175,9 +175,9 @@ fn workspace_json_relative_path_is_relative_to_the_workspace() {
     assert_eq!(ids(&json, "wrong"), s(&["link-wrong-target"]));
 }
 
-#[cfg(unix)]
 #[test]
 fn workspace_json_without_a_global_entry_means_the_default_folder() {
+    needs_links!();
     let ws = Ws::new();
     ws.write_workspace_json(&serde_json::json!({"version": 1, "active_environment": "good"}));
     ws.healthy_env("good");
@@ -219,9 +219,9 @@ fn the_flag_needs_no_workspace() {
 
 // ---------------------------------------------------------------- JSON shape
 
-#[cfg(unix)]
 #[test]
 fn json_has_the_contract_shape() {
+    needs_links!();
     let ws = Ws::new();
     ws.env("bare");
     ws.healthy_env("good");
@@ -248,9 +248,9 @@ fn json_has_the_contract_shape() {
 
 // ---------------------------------------------------------------- --quiet and --check
 
-#[cfg(unix)]
 #[test]
 fn quiet_prints_nothing_when_healthy_even_with_infos() {
+    needs_links!();
     let ws = Ws::new();
     ws.healthy_env("good");
     fs::remove_dir(ws.global.join("gligen")).unwrap();
@@ -260,9 +260,9 @@ fn quiet_prints_nothing_when_healthy_even_with_infos() {
     assert_eq!(stderr, "");
 }
 
-#[cfg(unix)]
 #[test]
 fn quiet_prints_only_errors_and_warnings() {
+    needs_links!();
     let ws = Ws::new();
     ws.env("bare");
     ws.healthy_env("good");
@@ -275,9 +275,9 @@ fn quiet_prints_only_errors_and_warnings() {
     assert!(!stdout.contains("good"), "{stdout}");
 }
 
-#[cfg(unix)]
 #[test]
 fn quiet_json_still_prints_the_document_when_healthy() {
+    needs_links!();
     let ws = Ws::new();
     ws.healthy_env("good");
     let (code, stdout, _) = output(ws.cmd().args(["scan", "--quiet", "--format", "json"]).arg(&ws.root));
@@ -288,9 +288,9 @@ fn quiet_json_still_prints_the_document_when_healthy() {
     assert!(doc.get("sizes").is_none(), "--quiet does not measure: {stdout}");
 }
 
-#[cfg(unix)]
 #[test]
 fn check_runs_only_the_named_checks() {
+    needs_links!();
     let ws = Ws::new();
     ws.env("bare");
     let real = ws.env("real");
@@ -328,9 +328,9 @@ fn an_unknown_check_is_a_usage_error() {
 
 // ---------------------------------------------------------------- scan changes nothing
 
-#[cfg(unix)]
 #[test]
 fn scan_writes_nothing() {
+    needs_links!();
     let ws = Ws::new();
     ws.env("bare");
     ws.healthy_env("good");
@@ -357,9 +357,9 @@ fn scan_writes_nothing() {
     assert_same(&before, &lstat_inventory(&ws.base, true), "nothing may change");
 }
 
-#[cfg(unix)]
 #[test]
 fn scan_writes_nothing_in_git_checkouts() {
+    needs_links!();
     assert!(has_git(), "these tests need git");
     let ws = Ws::new();
     let tracked = ws.env("tracked");
@@ -390,9 +390,9 @@ fn scan_writes_nothing_in_git_checkouts() {
 
 // ---------------------------------------------------------------- odd paths
 
-#[cfg(unix)]
 #[test]
 fn a_workspace_path_with_spaces() {
+    needs_links!();
     let ws = Ws::named("my comfy workspace");
     ws.healthy_env("good env");
     let bare = ws.env("bare env");

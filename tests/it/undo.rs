@@ -31,9 +31,7 @@ fn run_id(out: &Out) -> String {
 
 #[test]
 fn nothing_recorded_is_a_usage_error_and_writes_nothing() {
-    if !links_work("undo::nothing_recorded_is_a_usage_error_and_writes_nothing") {
-        return;
-    }
+    needs_links!();
     let (ws, _, _) = merge_case();
     let all = ws.everything();
     let out = undo(&ws);
@@ -46,9 +44,7 @@ fn nothing_recorded_is_a_usage_error_and_writes_nothing() {
 
 #[test]
 fn undo_restores_installs_and_the_global_folder_then_has_nothing_left() {
-    if !links_work("undo::undo_restores_installs_and_the_global_folder_then_has_nothing_left") {
-        return;
-    }
+    needs_links!();
     let (ws, real, missing) = merge_case();
     let global_before = lstat_inventory(&ws.global, false);
     let b = before(&ws, &[&real, &missing]);
@@ -77,9 +73,7 @@ fn undo_restores_installs_and_the_global_folder_then_has_nothing_left() {
 
 #[test]
 fn undo_finds_the_journal_from_each_kind_of_path() {
-    if !links_work("undo::undo_finds_the_journal_from_each_kind_of_path") {
-        return;
-    }
+    needs_links!();
     let (ws, real, missing) = merge_case();
     let b = before(&ws, &[&real, &missing]);
     let journal = ws.journal_dir();
@@ -95,9 +89,7 @@ fn undo_finds_the_journal_from_each_kind_of_path() {
 
 #[test]
 fn undo_of_a_chosen_older_run_leaves_the_newer_one() {
-    if !links_work("undo::undo_of_a_chosen_older_run_leaves_the_newer_one") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let a = ws.env("a");
     let before_a = lstat_inventory(a.parent().unwrap(), false);
@@ -122,9 +114,7 @@ fn undo_run(ws: &Ws, id: &str) -> Out {
 
 #[test]
 fn undo_keeps_what_was_added_since() {
-    if !links_work("undo::undo_keeps_what_was_added_since") {
-        return;
-    }
+    needs_links!();
     let (ws, real, missing) = merge_case();
     let b = before(&ws, &[&real, &missing]);
     fix(&ws, &["--yes"]).expect(0, "fix --yes");
@@ -138,9 +128,7 @@ fn undo_keeps_what_was_added_since() {
 
 #[test]
 fn undo_stops_rather_than_destroy_a_changed_link() {
-    if !links_work("undo::undo_stops_rather_than_destroy_a_changed_link") {
-        return;
-    }
+    needs_links!();
     let (ws, real, missing) = merge_case();
     fix(&ws, &["--yes"]).expect(0, "fix --yes");
     // The user replaces the new link with a real folder holding a model.
@@ -158,9 +146,7 @@ fn undo_stops_rather_than_destroy_a_changed_link() {
 
 #[test]
 fn undo_stops_rather_than_lose_a_file_changed_since() {
-    if !links_work("undo::undo_stops_rather_than_lose_a_file_changed_since") {
-        return;
-    }
+    needs_links!();
     let (ws, _real, _missing) = merge_case();
     fix(&ws, &["--yes"]).expect(0, "fix --yes");
     // The file moved into the global folder is replaced by another one of the same name.
@@ -175,9 +161,7 @@ fn undo_stops_rather_than_lose_a_file_changed_since() {
 
 #[test]
 fn undo_after_a_backup_strategy_run() {
-    if !links_work("undo::undo_after_a_backup_strategy_run") {
-        return;
-    }
+    needs_links!();
     let (ws, real, missing) = merge_case();
     let b = before(&ws, &[&real, &missing]);
     let global_before = lstat_inventory(&ws.global, true);
@@ -191,9 +175,7 @@ fn undo_after_a_backup_strategy_run() {
 
 #[test]
 fn a_standalone_install_with_models_dir_round_trips() {
-    if !links_work("undo::a_standalone_install_with_models_dir_round_trips") {
-        return;
-    }
+    needs_links!();
     // No workspace: the install is named by its ComfyUI folder and the global folder by a flag.
     let ws = Ws::new();
     let comfy = ws.base.join("standalone/ComfyUI");
@@ -304,9 +286,7 @@ const CASES: &[&str] = &["global made by the first run", "stock config moved in 
 
 #[test]
 fn undo_of_an_older_run_a_newer_one_depends_on_is_refused_naming_them_newest_first() {
-    if !links_work("undo::undo_of_an_older_run_a_newer_one_depends_on_is_refused_naming_them_newest_first") {
-        return;
-    }
+    needs_links!();
     for case in CASES {
         let c = chain(case);
         let (first, second, third) = (&c.ids[0], &c.ids[1], &c.ids[2]);
@@ -341,9 +321,7 @@ fn undo_of_an_older_run_a_newer_one_depends_on_is_refused_naming_them_newest_fir
 
 #[test]
 fn undo_with_newer_undoes_the_dependent_runs_newest_first_then_the_run() {
-    if !links_work("undo::undo_with_newer_undoes_the_dependent_runs_newest_first_then_the_run") {
-        return;
-    }
+    needs_links!();
     for case in CASES {
         let c = chain(case);
         let out = run(&c.ws, "undo", &["--yes", "--run", &c.ids[0], "--with-newer"]);
@@ -363,9 +341,7 @@ fn undo_with_newer_undoes_the_dependent_runs_newest_first_then_the_run() {
 
 #[test]
 fn undo_says_what_it_leaves_behind_in_a_folder_it_made() {
-    if !links_work("undo::undo_says_what_it_leaves_behind_in_a_folder_it_made") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::bare();
     let a = ws.env("a");
     write(a.join("models/loras/a.safetensors"), bytes(1));

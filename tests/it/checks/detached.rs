@@ -31,9 +31,7 @@ fn silent_without_a_record() {
 
 #[test]
 fn fires_as_info_and_holds_back_the_link_checks() {
-    if !links_work("checks::detached::fires_as_info_and_holds_back_the_link_checks") {
-        return;
-    }
+    needs_links!();
     let (ws, _) = detached();
     let (code, json) = ws.scan_json(&[]);
     assert_eq!(code, 0, "{json:#}");
@@ -49,9 +47,7 @@ fn fires_as_info_and_holds_back_the_link_checks() {
 
 #[test]
 fn fix_with_check_does_not_relink_either() {
-    if !links_work("checks::detached::fix_with_check_does_not_relink_either") {
-        return;
-    }
+    needs_links!();
     let (ws, c) = detached();
     fix(&ws, &["--yes", "--check", "placeholder-only"]).expect(0, "fix --check");
     assert!(!is_link(&c.join("models")));
@@ -59,9 +55,7 @@ fn fix_with_check_does_not_relink_either() {
 
 #[test]
 fn attach_relinks_and_forgets_the_record_and_undo_brings_it_back() {
-    if !links_work("checks::detached::attach_relinks_and_forgets_the_record_and_undo_brings_it_back") {
-        return;
-    }
+    needs_links!();
     let (ws, c) = detached();
     let out = fix(&ws, &["--yes", "--attach=d"]);
     out.expect(0, "attach");
@@ -77,9 +71,7 @@ fn attach_relinks_and_forgets_the_record_and_undo_brings_it_back() {
 
 #[test]
 fn an_unreadable_record_keeps_the_installs_detached() {
-    if !links_work("checks::detached::an_unreadable_record_keeps_the_installs_detached") {
-        return;
-    }
+    needs_links!();
     let (ws, c) = detached();
     write(ws.journal_dir().join("detached.json"), b"{ not json");
     let out = fix(&ws, &["--yes"]);
@@ -102,9 +94,7 @@ fn explain_names_the_way_back() {
 /// keeps them detached: the launch hook leaves the install alone, and `--attach` still finds it.
 #[test]
 fn a_moved_workspace_keeps_its_install_detached() {
-    if !links_work("checks::detached::a_moved_workspace_keeps_its_install_detached") {
-        return;
-    }
+    needs_links!();
     let (ws, c) = detached();
     let moved = ws.base.join("moved elsewhere");
     std::fs::rename(&ws.root, &moved).unwrap();

@@ -79,9 +79,7 @@ fn an_unguarded_pygit2_update_is_an_error_and_the_hook_repairs_it() {
 /// placeholder that was there when the migration recorded the folder is the user's and stays.
 #[test]
 fn only_the_placeholders_the_journal_did_not_see_are_removed() {
-    if !links_work("checks::git_protection_lost::only_the_placeholders_the_journal_did_not_see_are_removed") {
-        return;
-    }
+    needs_links!();
     for (name, there_before, written) in [
         ("none before", vec![], vec!["loras/put_loras_here", "vae/put_vae_here"]),
         ("one before", vec!["loras/put_loras_here"], vec!["vae/put_vae_here"]),
@@ -121,9 +119,7 @@ fn only_the_placeholders_the_journal_did_not_see_are_removed() {
 
 #[test]
 fn a_protected_checkout_is_silent() {
-    if !links_work("checks::git_protection_lost::a_protected_checkout_is_silent") {
-        return;
-    }
+    needs_links!();
     let u = Update::migrated();
     let (code, json) = run_json_cmd(&mut u.cmd(&["scan", "--format", "json", "--check", "git-protection-lost"], true));
     assert_eq!(code, 0, "{json:#}");

@@ -38,9 +38,7 @@ fn protect(comfy: &Path) {
 
 #[test]
 fn fires_when_the_index_tracks_models() {
-    if !links_work("checks::git_tracks_models::fires_when_the_index_tracks_models") {
-        return;
-    }
+    needs_links!();
     let (ws, _) = linked_checkout();
     let (code, json) = ws.scan_json(&[]);
     assert_eq!(code, 1);
@@ -53,9 +51,7 @@ fn fires_when_the_index_tracks_models() {
 
 #[test]
 fn fires_on_a_fresh_clone_with_a_real_models_folder() {
-    if !links_work("checks::git_tracks_models::fires_on_a_fresh_clone_with_a_real_models_folder") {
-        return;
-    }
+    needs_links!();
     assert!(has_git());
     let ws = Ws::new();
     let comfy = ws.env("env");
@@ -70,9 +66,7 @@ fn fires_on_a_fresh_clone_with_a_real_models_folder() {
 
 #[test]
 fn silent_after_skip_worktree_and_sparse_checkout() {
-    if !links_work("checks::git_tracks_models::silent_after_skip_worktree_and_sparse_checkout") {
-        return;
-    }
+    needs_links!();
     let (ws, comfy) = linked_checkout();
     protect(&comfy);
     let (code, json) = ws.scan_json(&[]);
@@ -84,9 +78,7 @@ fn silent_after_skip_worktree_and_sparse_checkout() {
 
 #[test]
 fn skip_worktree_alone_is_not_enough() {
-    if !links_work("checks::git_tracks_models::skip_worktree_alone_is_not_enough") {
-        return;
-    }
+    needs_links!();
     let (ws, comfy) = linked_checkout();
     let files = git(&comfy, &["ls-files", "models"]);
     let mut args = vec!["update-index", "--skip-worktree"];
@@ -99,9 +91,7 @@ fn skip_worktree_alone_is_not_enough() {
 
 #[test]
 fn a_sparse_rule_that_lets_models_back_in_fires_again() {
-    if !links_work("checks::git_tracks_models::a_sparse_rule_that_lets_models_back_in_fires_again") {
-        return;
-    }
+    needs_links!();
     let (ws, comfy) = linked_checkout();
     protect(&comfy);
     let sparse = comfy.join(".git/info/sparse-checkout");
@@ -114,9 +104,7 @@ fn a_sparse_rule_that_lets_models_back_in_fires_again() {
 
 #[test]
 fn a_repository_that_does_not_track_models_is_silent() {
-    if !links_work("checks::git_tracks_models::a_repository_that_does_not_track_models_is_silent") {
-        return;
-    }
+    needs_links!();
     assert!(has_git());
     let ws = Ws::new();
     let comfy = ws.healthy_env("env");
@@ -130,9 +118,7 @@ fn a_repository_that_does_not_track_models_is_silent() {
 
 #[test]
 fn without_git_on_path_it_is_a_warning_that_says_what_to_do() {
-    if !links_work("checks::git_tracks_models::without_git_on_path_it_is_a_warning_that_says_what_to_do") {
-        return;
-    }
+    needs_links!();
     let (ws, _) = linked_checkout();
     let empty_path = tempfile::tempdir().unwrap();
     let mut cmd = ws.cmd();
@@ -150,9 +136,7 @@ fn without_git_on_path_it_is_a_warning_that_says_what_to_do() {
 
 #[test]
 fn without_git_on_path_a_folder_that_is_no_checkout_says_nothing() {
-    if !links_work("checks::git_tracks_models::without_git_on_path_a_folder_that_is_no_checkout_says_nothing") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     ws.healthy_env("env");
     let empty_path = tempfile::tempdir().unwrap();
@@ -165,9 +149,7 @@ fn without_git_on_path_a_folder_that_is_no_checkout_says_nothing() {
 
 #[test]
 fn a_linked_worktree_is_inspected_through_its_git_file() {
-    if !links_work("checks::git_tracks_models::a_linked_worktree_is_inspected_through_its_git_file") {
-        return;
-    }
+    needs_links!();
     let (ws, comfy) = linked_checkout();
     // A second checkout of the same repository, as `git worktree add` makes it (a `.git` file).
     let env2 = ws.root.join("environments/env2");
@@ -181,9 +163,7 @@ fn a_linked_worktree_is_inspected_through_its_git_file() {
 
 #[test]
 fn scan_leaves_the_repositories_untouched() {
-    if !links_work("checks::git_tracks_models::scan_leaves_the_repositories_untouched") {
-        return;
-    }
+    needs_links!();
     let (ws, comfy) = linked_checkout();
     let (ws2, comfy2) = linked_checkout();
     protect(&comfy2);
@@ -236,7 +216,7 @@ impl Repo {
 
     fn cmd(&self, args: &[&str]) -> (i32, String, String) {
         let mut cmd = bin();
-        cmd.env("HOME", &self.root)
+        cmd.home(&self.root)
             .env("COMFYDOCTOR_STOCK_TSV", &self.tsv)
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
@@ -384,7 +364,7 @@ fn undo_restores_git_state_exclude_and_the_models_folder() {
     r.fix();
     assert!(git(&r.clone, &["ls-files", "-t", "models"]).lines().all(|l| l.starts_with("S ")));
     let mut undo = bin();
-    undo.env("HOME", &r.root).env("GIT_CONFIG_GLOBAL", "/dev/null").arg("undo").arg("--yes").arg(&r.clone);
+    undo.home(&r.root).env("GIT_CONFIG_GLOBAL", "/dev/null").arg("undo").arg("--yes").arg(&r.clone);
     let (code, out, err) = output(&mut undo);
     assert_eq!(code, 0, "{out}{err}");
 
@@ -561,7 +541,7 @@ const UNUSABLE: &[(&str, Breaker, &str)] = &[
 impl Repo {
     fn cmd_with_path(&self, path: Option<&Path>, args: &[&str]) -> (i32, String, String) {
         let mut cmd = bin();
-        cmd.env("HOME", &self.root)
+        cmd.home(&self.root)
             .env("COMFYDOCTOR_STOCK_TSV", &self.tsv)
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GIT_CONFIG_GLOBAL", "/dev/null")

@@ -9,9 +9,7 @@ use crate::support::*;
 
 #[test]
 fn global_layout_names_the_missing_subfolders_once() {
-    if !links_work("checks::global_layout::global_layout_names_the_missing_subfolders_once") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     fs::remove_dir(ws.global.join("gligen")).unwrap();
     fs::remove_dir(ws.global.join("photomaker")).unwrap();
@@ -30,9 +28,7 @@ fn global_layout_names_the_missing_subfolders_once() {
 
 #[test]
 fn global_layout_gets_its_missing_subfolders() {
-    if !links_work("checks::global_layout::global_layout_gets_its_missing_subfolders") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::bare();
     mkdir(ws.global.join("checkpoints"));
     write(ws.global.join("checkpoints/a.safetensors"), bytes(1));

@@ -8,9 +8,7 @@ use crate::support::*;
 
 #[test]
 fn global_link_broken_reports_dangling_and_looping_links() {
-    if !links_work("checks::global_link_broken::global_link_broken_reports_dangling_and_looping_links") {
-        return;
-    }
+    needs_links!();
     // (link inside the global folder, its raw target, the word the message uses)
     let cases: &[(&str, &str, &str)] = &[
         ("checkpoints/gone.safetensors", "/nowhere/gone.safetensors", "target missing"),
@@ -38,9 +36,7 @@ fn global_link_broken_reports_dangling_and_looping_links() {
 
 #[test]
 fn global_link_broken_after_a_dangling_link_is_migrated() {
-    if !links_work("checks::global_link_broken::global_link_broken_after_a_dangling_link_is_migrated") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let c = ws.env("a");
     // A dangling link file still shows in ComfyUI's list, so it keeps showing, and is reported.

@@ -37,9 +37,7 @@ fn global_missing_fires_when_the_global_folder_is_a_file() {
 
 #[test]
 fn global_missing_is_created_with_yes_and_not_without() {
-    if !links_work("checks::global_missing::global_missing_is_created_with_yes_and_not_without") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::bare();
     let c = ws.env("e");
     let all = ws.everything();

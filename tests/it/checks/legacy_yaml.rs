@@ -62,7 +62,7 @@ fn comfydock_yaml(base: &Path, extra: &str) -> String {
 
 fn run(tmp: &Path, args: &[&str]) -> (i32, String, String) {
     let mut cmd = bin();
-    cmd.env("HOME", tmp).current_dir(tmp).args(args);
+    cmd.home(tmp).current_dir(tmp).args(args);
     output(&mut cmd)
 }
 
@@ -73,7 +73,7 @@ fn the_global_folder_is_inferred_from_a_comfydock_yaml() {
     fs::create_dir_all(global.join("loras")).unwrap();
     let comfy = standalone(tmp.path());
     write(comfy.join(legacy_yaml::FILE_NAME), comfydock_yaml(&global, "  ipadapter: ipadapter/\n"));
-    let (code, json) = run_json_cmd(bin().env("HOME", tmp.path()).args(["scan", "--format", "json"]).arg(&comfy));
+    let (code, json) = run_json_cmd(bin().home(tmp.path()).args(["scan", "--format", "json"]).arg(&comfy));
     assert_eq!(code, 1);
     assert_eq!(json["models_dir"], global.display().to_string());
     let name = json["installs"][0]["name"].as_str().unwrap().to_string();
@@ -84,9 +84,7 @@ fn the_global_folder_is_inferred_from_a_comfydock_yaml() {
 
 #[test]
 fn an_unparseable_yaml_is_an_error_naming_the_line_and_is_never_touched() {
-    if !links_work("checks::legacy_yaml::an_unparseable_yaml_is_an_error_naming_the_line_and_is_never_touched") {
-        return;
-    }
+    needs_links!();
     let tmp = tempfile::tempdir().unwrap();
     let global = tmp.path().join("g");
     fs::create_dir_all(&global).unwrap();
@@ -105,9 +103,7 @@ fn an_unparseable_yaml_is_an_error_naming_the_line_and_is_never_touched() {
 
 #[test]
 fn a_served_yaml_is_backed_up_and_removed_and_undo_restores_it() {
-    if !links_work("checks::legacy_yaml::a_served_yaml_is_backed_up_and_removed_and_undo_restores_it") {
-        return;
-    }
+    needs_links!();
     let tmp = tempfile::tempdir().unwrap();
     let global = tmp.path().join("g");
     fs::create_dir_all(&global).unwrap();
@@ -134,11 +130,7 @@ fn a_served_yaml_is_backed_up_and_removed_and_undo_restores_it() {
 
 #[test]
 fn a_partly_served_yaml_is_rewritten_with_the_same_paths_for_what_the_link_does_not_serve() {
-    if !links_work(
-        "checks::legacy_yaml::a_partly_served_yaml_is_rewritten_with_the_same_paths_for_what_the_link_does_not_serve",
-    ) {
-        return;
-    }
+    needs_links!();
     let tmp = tempfile::tempdir().unwrap();
     let global = tmp.path().join("g");
     fs::create_dir_all(&global).unwrap();
@@ -177,9 +169,7 @@ fn a_partly_served_yaml_is_rewritten_with_the_same_paths_for_what_the_link_does_
 
 #[test]
 fn a_yaml_whose_base_path_is_not_the_chosen_global_folder_keeps_its_entries() {
-    if !links_work("checks::legacy_yaml::a_yaml_whose_base_path_is_not_the_chosen_global_folder_keeps_its_entries") {
-        return;
-    }
+    needs_links!();
     let tmp = tempfile::tempdir().unwrap();
     let global = tmp.path().join("g");
     let other = tmp.path().join("old-store");
@@ -214,9 +204,7 @@ fn yaml_backups(dir: &Path) -> Vec<std::path::PathBuf> {
 /// beside the real folder; the migration keeps every model and the YAML is removed as served.
 #[test]
 fn a_linked_comfyui_folder_resolves_the_yaml_from_its_real_folder() {
-    if !links_work("checks::legacy_yaml::a_linked_comfyui_folder_resolves_the_yaml_from_its_real_folder") {
-        return;
-    }
+    needs_links!();
     for (name, base, link_depth) in
         [("relative", "../shared", 1), ("dot relative", "./../shared/", 1), ("link to a link", "../shared", 2)]
     {
@@ -240,7 +228,7 @@ fn a_linked_comfyui_folder_resolves_the_yaml_from_its_real_folder() {
             symlink(&comfy, &outer);
             comfy = outer;
         }
-        let (code, json) = run_json_cmd(bin().env("HOME", tmp.path()).args(["scan", "--format", "json"]).arg(&comfy));
+        let (code, json) = run_json_cmd(bin().home(tmp.path()).args(["scan", "--format", "json"]).arg(&comfy));
         assert_eq!(code, 1, "{name}");
         assert_eq!(
             fs::canonicalize(json["models_dir"].as_str().unwrap()).ok(),
@@ -270,9 +258,7 @@ fn a_linked_comfyui_folder_resolves_the_yaml_from_its_real_folder() {
 /// that name is skipped, so it is no finding and is left alone.
 #[test]
 fn a_yaml_path_that_is_not_a_file_is_absent() {
-    if !links_work("checks::legacy_yaml::a_yaml_path_that_is_not_a_file_is_absent") {
-        return;
-    }
+    needs_links!();
     for kind in ["folder", "dangling link", "link to a folder", "fifo"] {
         let tmp = tempfile::tempdir().unwrap();
         let global = tmp.path().join("g");
@@ -290,9 +276,8 @@ fn a_yaml_path_that_is_not_a_file_is_absent() {
             }
         }
         let g = global.to_str().unwrap();
-        let (_, json) = run_json_cmd(
-            bin().env("HOME", tmp.path()).args(["scan", "--format", "json", "--models-dir", g]).arg(&comfy),
-        );
+        let (_, json) =
+            run_json_cmd(bin().home(tmp.path()).args(["scan", "--format", "json", "--models-dir", g]).arg(&comfy));
         let name = json["installs"][0]["name"].as_str().unwrap().to_string();
         assert!(!ids(&json, &name).contains(&"legacy-yaml".to_string()), "{kind}: {json:#}");
         let (code, out, err) = run(tmp.path(), &["fix", "--yes", comfy.to_str().unwrap(), "--models-dir", g]);
@@ -305,11 +290,7 @@ fn a_yaml_path_that_is_not_a_file_is_absent() {
     write(tmp.path().join("elsewhere.yaml"), "a:\n  loras: /data/loras\n");
     symlink(tmp.path().join("elsewhere.yaml"), comfy.join(legacy_yaml::FILE_NAME));
     let (_, json) = run_json_cmd(
-        bin()
-            .env("HOME", tmp.path())
-            .args(["scan", "--format", "json", "--models-dir"])
-            .arg(tmp.path().join("g"))
-            .arg(&comfy),
+        bin().home(tmp.path()).args(["scan", "--format", "json", "--models-dir"]).arg(tmp.path().join("g")).arg(&comfy),
     );
     let name = json["installs"][0]["name"].as_str().unwrap().to_string();
     assert!(ids(&json, &name).contains(&"legacy-yaml".to_string()), "{json:#}");
@@ -319,9 +300,7 @@ fn a_yaml_path_that_is_not_a_file_is_absent() {
 /// an error finding saying so; `fix --yes` backs it up and removes it, and the next scan is clean.
 #[test]
 fn an_empty_yaml_is_an_error_and_fix_removes_it_once() {
-    if !links_work("checks::legacy_yaml::an_empty_yaml_is_an_error_and_fix_removes_it_once") {
-        return;
-    }
+    needs_links!();
     for (name, text) in [
         ("empty", ""),
         ("comments only", "# nothing yet\n# really\n"),
@@ -335,9 +314,8 @@ fn an_empty_yaml_is_an_error_and_fix_removes_it_once() {
         let comfy = standalone(tmp.path());
         write(comfy.join(legacy_yaml::FILE_NAME), text);
         let g = global.to_str().unwrap();
-        let (code, json) = run_json_cmd(
-            bin().env("HOME", tmp.path()).args(["scan", "--format", "json", "--models-dir", g]).arg(&comfy),
-        );
+        let (code, json) =
+            run_json_cmd(bin().home(tmp.path()).args(["scan", "--format", "json", "--models-dir", g]).arg(&comfy));
         assert_ne!(code, 0, "{name}");
         let install = json["installs"][0]["name"].as_str().unwrap().to_string();
         let f = finding(&json, &install, "legacy-yaml");
@@ -358,9 +336,7 @@ fn an_empty_yaml_is_an_error_and_fix_removes_it_once() {
 /// (the documented table); any other key stays in the file, as written.
 #[test]
 fn custom_node_keys_stay_unless_their_node_registers_models_key() {
-    if !links_work("checks::legacy_yaml::custom_node_keys_stay_unless_their_node_registers_models_key") {
-        return;
-    }
+    needs_links!();
     let tmp = tempfile::tempdir().unwrap();
     let global = tmp.path().join("g");
     fs::create_dir_all(global.join("LLM")).unwrap();
@@ -369,7 +345,7 @@ fn custom_node_keys_stay_unless_their_node_registers_models_key() {
     write(&yaml_path, comfydock_yaml(&global, "  ipadapter: ipadapter/\n  LLM: LLM\n  ultralytics: ultralytics/\n"));
     let before = legacy_yaml::read_file(&yaml_path).unwrap();
     // The ComfyDock shape with node keys still names the global folder.
-    let (_, json) = run_json_cmd(bin().env("HOME", tmp.path()).args(["scan", "--format", "json"]).arg(&comfy));
+    let (_, json) = run_json_cmd(bin().home(tmp.path()).args(["scan", "--format", "json"]).arg(&comfy));
     assert_eq!(json["models_dir"], global.display().to_string());
     let (code, out, err) = run(tmp.path(), &["fix", "--yes", comfy.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
@@ -390,9 +366,7 @@ fn custom_node_keys_stay_unless_their_node_registers_models_key() {
 /// still works after a run without it.
 #[test]
 fn kept_entries_keep_launcher_variables_through_the_binary() {
-    if !links_work("checks::legacy_yaml::kept_entries_keep_launcher_variables_through_the_binary") {
-        return;
-    }
+    needs_links!();
     let tmp = tempfile::tempdir().unwrap();
     let global = tmp.path().join("g");
     fs::create_dir_all(&global).unwrap();

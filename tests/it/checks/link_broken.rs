@@ -9,9 +9,7 @@ use crate::support::*;
 
 #[test]
 fn link_broken_fires_on_a_dangling_link() {
-    if !links_work("checks::link_broken::link_broken_fires_on_a_dangling_link") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let comfy = ws.env("broken");
     symlink("../../../models-moved-away", comfy.join("models"));
@@ -25,9 +23,7 @@ fn link_broken_fires_on_a_dangling_link() {
 
 #[test]
 fn link_broken_fires_on_a_link_loop() {
-    if !links_work("checks::link_broken::link_broken_fires_on_a_link_loop") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let comfy = ws.env("loop");
     symlink("models", comfy.join("models"));
@@ -40,9 +36,7 @@ fn link_broken_fires_on_a_link_loop() {
 
 #[test]
 fn link_broken_is_replaced() {
-    if !links_work("checks::link_broken::link_broken_is_replaced") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let c = ws.env("e");
     symlink("../../../models-moved-away", c.join("models"));

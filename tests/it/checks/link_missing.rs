@@ -19,9 +19,7 @@ fn link_missing_fires_when_there_is_no_models_entry() {
 
 #[test]
 fn link_missing_creates_the_link() {
-    if !links_work("checks::link_missing::link_missing_creates_the_link") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let c = ws.env("e");
     write(ws.global.join("loras/shared.safetensors"), bytes(1));

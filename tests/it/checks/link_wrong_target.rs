@@ -10,9 +10,7 @@ use std::os::unix::fs::MetadataExt;
 
 #[test]
 fn link_wrong_target_fires_on_a_link_to_another_folder() {
-    if !links_work("checks::link_wrong_target::link_wrong_target_fires_on_a_link_to_another_folder") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     fs::create_dir_all(ws.root.join("old-models/loras")).unwrap();
     let comfy = ws.env("elsewhere");
@@ -27,9 +25,7 @@ fn link_wrong_target_fires_on_a_link_to_another_folder() {
 
 #[test]
 fn link_wrong_target_fires_on_a_link_to_a_subfolder_of_the_global_folder() {
-    if !links_work("checks::link_wrong_target::link_wrong_target_fires_on_a_link_to_a_subfolder_of_the_global_folder") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let comfy = ws.env("sub");
     symlink(ws.global.join("checkpoints"), comfy.join("models"));
@@ -39,9 +35,7 @@ fn link_wrong_target_fires_on_a_link_to_a_subfolder_of_the_global_folder() {
 
 #[test]
 fn links_that_reach_the_global_folder_another_way_are_healthy() {
-    if !links_work("checks::link_wrong_target::links_that_reach_the_global_folder_another_way_are_healthy") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     // absolute target
     let abs = ws.env("absolute");
@@ -66,9 +60,7 @@ fn links_that_reach_the_global_folder_another_way_are_healthy() {
 
 #[test]
 fn a_global_folder_named_through_a_link_is_not_a_wrong_target() {
-    if !links_work("checks::link_wrong_target::a_global_folder_named_through_a_link_is_not_a_wrong_target") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     ws.healthy_env("good");
     symlink(&ws.global, ws.base.join("global-alias"));
@@ -93,11 +85,7 @@ fn a_global_folder_named_through_a_link_is_not_a_wrong_target() {
 
 #[test]
 fn link_wrong_target_merge_brings_everything_without_touching_the_old_target() {
-    if !links_work(
-        "checks::link_wrong_target::link_wrong_target_merge_brings_everything_without_touching_the_old_target",
-    ) {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let c = ws.env("e");
     let old = ws.outside.join("old-models");
@@ -136,9 +124,7 @@ fn link_wrong_target_merge_brings_everything_without_touching_the_old_target() {
 
 #[test]
 fn link_wrong_target_backup_only_repoints() {
-    if !links_work("checks::link_wrong_target::link_wrong_target_backup_only_repoints") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let c = ws.env("e");
     let old = ws.outside.join("old-models");
@@ -159,11 +145,7 @@ fn link_wrong_target_backup_only_repoints() {
 
 #[test]
 fn link_wrong_target_whose_subfolder_is_a_link_over_an_existing_global_folder() {
-    if !links_work(
-        "checks::link_wrong_target::link_wrong_target_whose_subfolder_is_a_link_over_an_existing_global_folder",
-    ) {
-        return;
-    }
+    needs_links!();
     // The old target's loras/ is itself a link to a store; the global folder has loras/ already.
     // Everything ComfyUI listed under loras must stay listed.
     let ws = Ws::new();
@@ -180,9 +162,7 @@ fn link_wrong_target_whose_subfolder_is_a_link_over_an_existing_global_folder() 
 
 #[test]
 fn refuses_a_global_folder_inside_the_old_link_target() {
-    if !links_work("checks::link_wrong_target::refuses_a_global_folder_inside_the_old_link_target") {
-        return;
-    }
+    needs_links!();
     // models -> <outside>/old, and the global folder is configured as <ComfyUI>/models/shared,
     // which is <outside>/old/shared: re-pointing models there would make the link its own path.
     let ws = Ws::new();

@@ -108,9 +108,7 @@ fn links_unsupported_fallback_is_asked_written_read_back_and_undone() {
 
 #[test]
 fn links_unsupported_fallback_is_retired_once_a_link_can_live_there() {
-    if !links_work("checks::links_unsupported::links_unsupported_fallback_is_retired_once_a_link_can_live_there") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let comfy = ws.env("stick");
     write(comfy.join("models/checkpoints/put_checkpoints_here"), "");

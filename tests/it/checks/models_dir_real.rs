@@ -39,9 +39,7 @@ fn models_dir_real_shows_large_sizes_in_binary_units() {
 
 #[test]
 fn models_dir_real_lists_nested_links() {
-    if !links_work("checks::models_dir_real::models_dir_real_lists_nested_links") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     fs::create_dir_all(ws.root.join("lora-store")).unwrap();
     let comfy = ws.env("nested");
@@ -60,9 +58,7 @@ fn models_dir_real_lists_nested_links() {
 
 #[test]
 fn a_nested_link_alone_makes_models_real() {
-    if !links_work("checks::models_dir_real::a_nested_link_alone_makes_models_real") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let comfy = ws.env("onlylink");
     fs::create_dir_all(comfy.join("models/checkpoints")).unwrap();
@@ -107,9 +103,7 @@ fn non_utf8_names_inside_models_are_counted() {
 
 #[test]
 fn models_dir_real_merge_moves_duplicates_and_conflicts() {
-    if !links_work("checks::models_dir_real::models_dir_real_merge_moves_duplicates_and_conflicts") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let c = ws.env("e");
     let m = c.join("models");
@@ -144,9 +138,7 @@ fn models_dir_real_merge_moves_duplicates_and_conflicts() {
 
 #[test]
 fn models_dir_real_backup_strategy_renames_and_links() {
-    if !links_work("checks::models_dir_real::models_dir_real_backup_strategy_renames_and_links") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let c = ws.env("e");
     let m = c.join("models");
@@ -176,9 +168,7 @@ fn models_dir_real_backup_strategy_renames_and_links() {
 
 #[test]
 fn nested_links_move_as_links_with_absolute_targets() {
-    if !links_work("checks::models_dir_real::nested_links_move_as_links_with_absolute_targets") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let c = ws.env("e");
     let m = c.join("models");
@@ -204,9 +194,7 @@ fn nested_links_move_as_links_with_absolute_targets() {
 
 #[test]
 fn nested_link_over_an_existing_folder_is_unfolded() {
-    if !links_work("checks::models_dir_real::nested_link_over_an_existing_folder_is_unfolded") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let c = ws.env("e");
     let m = c.join("models");
@@ -268,9 +256,7 @@ fn loops_keep_their_names(links: &[(&str, &str)], expect_in_global: &[(&str, &st
 
 #[test]
 fn a_link_loop_inside_models_keeps_looping_and_is_reported() {
-    if !links_work("checks::models_dir_real::a_link_loop_inside_models_keeps_looping_and_is_reported") {
-        return;
-    }
+    needs_links!();
     loops_keep_their_names(
         &[("..", "checkpoints/loop"), (".", "loras/self"), ("<C>", "vae/install")],
         &[("checkpoints/loop", ".."), ("loras/self", "."), ("vae/install", "<C>")],
@@ -279,9 +265,7 @@ fn a_link_loop_inside_models_keeps_looping_and_is_reported() {
 
 #[test]
 fn a_nested_link_into_the_global_folder_does_not_become_a_loop() {
-    if !links_work("checks::models_dir_real::a_nested_link_into_the_global_folder_does_not_become_a_loop") {
-        return;
-    }
+    needs_links!();
     // models/loras/shared -> <global>/loras and models/everything -> <global>: moved as they
     // are, each would sit inside its own target, a loop every install then walks. Their names
     // are second names for what the global folder lists under their own: only the links go,
@@ -309,9 +293,7 @@ fn a_nested_link_into_the_global_folder_does_not_become_a_loop() {
 
 #[test]
 fn a_link_into_models_is_rewritten_relative_to_its_new_place() {
-    if !links_work("checks::models_dir_real::a_link_into_models_is_rewritten_relative_to_its_new_place") {
-        return;
-    }
+    needs_links!();
     // Contract: a nested link pointing into models/ keeps naming the same entry once both sit in
     // the global folder (it used to go to the backup folder, and its names vanished).
     let ws = Ws::new();
@@ -372,9 +354,7 @@ fn non_utf8_case(ws: Ws) {
 
 #[test]
 fn five_thousand_small_files() {
-    if !links_work("checks::models_dir_real::five_thousand_small_files") {
-        return;
-    }
+    needs_links!();
     // 1,000 files move one by one (the global folder has `loras/`), 4,000 in 40 subfolders the
     // global folder lacks (one move each): every file is planned, checked and accounted for,
     // while the journal stays at about a thousand actions to keep the suite fast.
@@ -398,9 +378,7 @@ fn five_thousand_small_files() {
 
 #[test]
 fn two_installs_merge_into_one_global_folder_in_one_run() {
-    if !links_work("checks::models_dir_real::two_installs_merge_into_one_global_folder_in_one_run") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let a = ws.env("a");
     let b = ws.env("b");
@@ -424,9 +402,7 @@ fn two_installs_merge_into_one_global_folder_in_one_run() {
 
 #[test]
 fn file_and_folder_of_the_same_name_conflict() {
-    if !links_work("checks::models_dir_real::file_and_folder_of_the_same_name_conflict") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let c = ws.env("e");
     let m = c.join("models");
@@ -491,9 +467,7 @@ fn assert_no_link_loop(dir: &Path) {
 /// link or protect), the global-folder fixes still run in it, and the others link to it.
 #[test]
 fn the_install_whose_models_is_the_global_folder_is_left_as_it_is() {
-    if !links_work("the_install_whose_models_is_the_global_folder_is_left_as_it_is") {
-        return;
-    }
+    needs_links!();
     type Global = fn(&Path, &Path) -> PathBuf;
     let variants: &[(&str, Global)] = &[
         ("--models-dir names it", |_, owner_models| owner_models.to_path_buf()),

@@ -26,9 +26,7 @@ fn models_dir_unknown_replaces_the_checks_that_need_the_global_folder() {
 
 #[test]
 fn links_that_all_agree_name_the_global_folder_when_nothing_else_does() {
-    if !links_work("checks::models_dir_unknown::links_that_all_agree_name_the_global_folder_when_nothing_else_does") {
-        return;
-    }
+    needs_links!();
     // After a migration the link is the record: a healthy linked install is not an error.
     let ws = Ws::empty("ws");
     fs::create_dir_all(ws.root.join("somewhere")).unwrap();
@@ -43,9 +41,7 @@ fn links_that_all_agree_name_the_global_folder_when_nothing_else_does() {
 
 #[test]
 fn links_that_disagree_leave_the_global_folder_unknown() {
-    if !links_work("checks::models_dir_unknown::links_that_disagree_leave_the_global_folder_unknown") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::empty("ws");
     for (env, dir) in [("one", "a"), ("two", "b")] {
         fs::create_dir_all(ws.root.join(dir)).unwrap();
@@ -59,11 +55,7 @@ fn links_that_disagree_leave_the_global_folder_unknown() {
 
 #[test]
 fn a_link_does_not_name_the_global_folder_while_another_install_holds_data() {
-    if !links_work(
-        "checks::models_dir_unknown::a_link_does_not_name_the_global_folder_while_another_install_holds_data",
-    ) {
-        return;
-    }
+    needs_links!();
     // Inferring from links never decides where another install's data would be merged.
     let ws = Ws::empty("ws");
     fs::create_dir_all(ws.root.join("somewhere")).unwrap();

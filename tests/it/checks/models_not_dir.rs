@@ -18,9 +18,7 @@ fn models_not_dir_fires_on_a_regular_file() {
 
 #[test]
 fn models_not_dir_fires_on_a_link_to_a_file() {
-    if !links_work("checks::models_not_dir::models_not_dir_fires_on_a_link_to_a_file") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     write(ws.root.join("some-file"), b"x");
     let comfy = ws.env("tofile");
@@ -45,9 +43,7 @@ fn models_not_dir_fires_on_a_socket() {
 
 #[test]
 fn models_not_dir_is_renamed_then_linked() {
-    if !links_work("checks::models_not_dir::models_not_dir_is_renamed_then_linked") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let c = ws.env("file");
     write(c.join("models"), b"I am not a folder");
@@ -60,9 +56,7 @@ fn models_not_dir_is_renamed_then_linked() {
 
 #[test]
 fn models_link_to_a_file_is_repointed() {
-    if !links_work("checks::models_not_dir::models_link_to_a_file_is_repointed") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let c = ws.env("filelink");
     write(ws.outside.join("a-file"), b"a file, not a folder");

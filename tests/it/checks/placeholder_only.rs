@@ -213,9 +213,7 @@ fn the_embedded_list_does_not_accept_a_made_up_config() {
 
 #[test]
 fn a_stock_tree_with_a_nested_link_is_real() {
-    if !links_work("checks::placeholder_only::a_stock_tree_with_a_nested_link_is_real") {
-        return;
-    }
+    needs_links!();
     let case = Case::new();
     fs::remove_dir_all(case.models.join("vae")).unwrap();
     symlink(case.ws.global.join("vae"), case.models.join("vae"));
@@ -227,9 +225,7 @@ fn a_stock_tree_with_a_nested_link_is_real() {
 
 #[test]
 fn placeholder_only_merges_stock_files_without_a_prompt() {
-    if !links_work("checks::placeholder_only::placeholder_only_merges_stock_files_without_a_prompt") {
-        return;
-    }
+    needs_links!();
     let mut ws = Ws::new();
     let a_yaml: &[u8] = b"model:\n  target: a\n";
     let b_yaml: &[u8] = b"model:\n  target: b\n";

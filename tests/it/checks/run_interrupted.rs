@@ -63,9 +63,7 @@ fn a_killed_run_is_an_error_in_scan_and_its_hints_run_as_printed() {
 
 #[test]
 fn the_fix_hint_finishes_it_and_the_finding_goes() {
-    if !links_work("checks::run_interrupted::the_fix_hint_finishes_it_and_the_finding_goes") {
-        return;
-    }
+    needs_links!();
     let (ws, c) = killed_run();
     let (_, json) = ws.scan_json(&[]);
     let fix = finding(&json, "real", "run-interrupted")["fix"].as_str().unwrap().to_string();

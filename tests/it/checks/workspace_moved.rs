@@ -36,9 +36,7 @@ fn moved_with_absolute_links() -> (Ws, PathBuf, Vec<Listing>) {
 
 #[test]
 fn workspace_moved_is_reported_for_every_install() {
-    if !links_work("checks::workspace_moved::workspace_moved_is_reported_for_every_install") {
-        return;
-    }
+    needs_links!();
     let (ws, new_root, _) = moved_with_absolute_links();
     let (code, json) = scan_json_at(&ws, &new_root);
     assert_eq!(code, 1);
@@ -59,9 +57,7 @@ fn workspace_moved_is_reported_for_every_install() {
 
 #[test]
 fn workspace_moved_fix_repoints_every_install_relatively() {
-    if !links_work("checks::workspace_moved::workspace_moved_fix_repoints_every_install_relatively") {
-        return;
-    }
+    needs_links!();
     let (ws, new_root, listings) = moved_with_absolute_links();
     // Asked for: without a terminal and without --yes nothing changes.
     let before = lstat_inventory(&ws.base, true);
@@ -88,9 +84,7 @@ fn workspace_moved_fix_repoints_every_install_relatively() {
 
 #[test]
 fn a_link_elsewhere_that_dangles_is_link_broken_not_a_move() {
-    if !links_work("checks::workspace_moved::a_link_elsewhere_that_dangles_is_link_broken_not_a_move") {
-        return;
-    }
+    needs_links!();
     let ws = Ws::new();
     let a = ws.env("a");
     // The old root still exists: the folder was removed there, not moved.
@@ -103,9 +97,7 @@ fn a_link_elsewhere_that_dangles_is_link_broken_not_a_move() {
 /// install that is not linked yet is linked by the fix its own finding names, whichever it is.
 #[test]
 fn an_unlinked_install_of_a_moved_workspace_is_linked_as_usual() {
-    if !links_work("checks::workspace_moved::an_unlinked_install_of_a_moved_workspace_is_linked_as_usual") {
-        return;
-    }
+    needs_links!();
     type Build = fn(&Path);
     let variants: &[(&str, Build)] = &[
         ("link-missing", |_| {}),

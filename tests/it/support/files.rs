@@ -23,7 +23,7 @@ pub fn write(path: impl AsRef<Path>, bytes: impl AsRef<[u8]>) {
 /// A link at `link` with this raw target (parents created). On Unix a symlink stored as given
 /// (may be relative); on Windows what a user's tools make there: a junction (absolute, as
 /// Windows stores it) when the target is a folder or missing, a file symlink when it is a file.
-/// A test that makes links first asks [`super::links_work`], since Wine makes neither.
+/// A test that makes links starts with [`super::needs_links`], since Wine makes neither.
 pub fn symlink(target: impl AsRef<Path>, link: impl AsRef<Path>) {
     let link = link.as_ref();
     if let Some(parent) = link.parent() {

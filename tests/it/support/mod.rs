@@ -73,14 +73,25 @@ pub const ALL_CHECK_IDS: &[&str] = &[
     "run-interrupted",
 ];
 
-/// Whether this machine can make the `models` link the product makes (a junction on Windows),
-/// tried once through the product's own platform layer. Wine cannot create junctions: a test
-/// that needs one calls this first and, where it is false, returns early with the line
-/// `scripts/windows-check.sh` counts as a skip.
-pub fn links_work(test: &str) -> bool {
+/// Returns from the calling test, with the line `scripts/windows-check.sh` counts, when this
+/// machine cannot make the `models` link the product makes (a junction on Windows; Wine cannot
+/// create one): for a test whose fixture holds links or whose run makes one.
+macro_rules! needs_links {
+    () => {
+        if !$crate::support::links_work() {
+            return;
+        }
+    };
+}
+pub(crate) use needs_links;
+
+/// Whether links can be made here ([`links_supported`]); where not, prints
+/// `<test>: skipped: wine cannot create junctions` (libtest names each test's thread after it).
+pub fn links_work() -> bool {
     let works = links_supported();
     if !works {
-        eprintln!("{test}: skipped: wine cannot create junctions");
+        let thread = std::thread::current();
+        eprintln!("{}: skipped: wine cannot create junctions", thread.name().unwrap_or("a test"));
     }
     works
 }

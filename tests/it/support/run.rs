@@ -8,6 +8,24 @@ use serde_json::Value;
 use super::ALL_CHECK_IDS;
 use super::ws::Ws;
 
+/// Sets the user's home folder of a child: `HOME`, and `USERPROFILE`, which is where Windows
+/// looks (the binary's `~`, and where it searches for `comfydock`/`comfygit`, come from there).
+pub trait Home {
+    fn home(&mut self, dir: impl AsRef<std::ffi::OsStr>) -> &mut Self;
+}
+
+impl Home for Command {
+    fn home(&mut self, dir: impl AsRef<std::ffi::OsStr>) -> &mut Self {
+        self.env("HOME", dir.as_ref()).env("USERPROFILE", dir.as_ref())
+    }
+}
+
+impl Home for std::process::Command {
+    fn home(&mut self, dir: impl AsRef<std::ffi::OsStr>) -> &mut Self {
+        self.env("HOME", dir.as_ref()).env("USERPROFILE", dir.as_ref())
+    }
+}
+
 /// Variables of the user's environment that change what the binary does; cleared in every child.
 pub const ENV_CLEARED: &[&str] = &[
     "COMFYDOCTOR_MODELS_DIR",

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::STANDARD_SUBFOLDERS;
 use super::files::{make_comfyui, mkdir, write};
 use super::inventory::{Content, Inventory, content_except, lstat_inventory};
-use super::run::{bin, run_json_cmd};
+use super::run::{Home, bin, run_json_cmd};
 use super::stock::stock_tsv;
 
 /// A temporary ComfyDock workspace.
@@ -185,7 +185,7 @@ impl Ws {
     /// list of [`Ws::set_stock`] when there is one, and a time limit.
     pub fn cmd(&self) -> Command {
         let mut cmd = bin();
-        cmd.env("HOME", &self.base).current_dir(&self.base).timeout(Duration::from_secs(120));
+        cmd.home(&self.base).current_dir(&self.base).timeout(Duration::from_secs(120));
         if let Some(tsv) = &self.stock_tsv {
             cmd.env("COMFYDOCTOR_STOCK_TSV", tsv);
         }
