@@ -176,16 +176,8 @@ pub fn survey(folder: &Path, index: &mut GlobalIndex) -> BackupFolder {
 }
 
 fn same_inode(a: &Path, b: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        matches!((std::fs::symlink_metadata(a), std::fs::symlink_metadata(b)), (Ok(x), Ok(y)) if (x.dev(), x.ino()) == (y.dev(), y.ino()))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (a, b);
-        false
-    }
+    let key = |p: &Path| crate::platform::file_key(p, false).map(|k| (k.dev, k.ino));
+    matches!((key(a), key(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// The prune plan of one install: every proved file deleted, then every folder that leaves

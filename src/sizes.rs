@@ -125,12 +125,9 @@ fn same_bytes(a: &Path, b: &Path, len: u64, hashes: &mut HashMap<PathBuf, Option
     if ma.len() != len || mb.len() != len {
         return false;
     }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        if (ma.dev(), ma.ino()) == (mb.dev(), mb.ino()) {
-            return false; // one file under two names: nothing to free
-        }
+    let key = |p: &Path, m: &std::fs::Metadata| crate::platform::file_key_from(p, m).map(|k| (k.dev, k.ino));
+    if key(a, &ma).is_some_and(|k| Some(k) == key(b, &mb)) {
+        return false; // one file under two names: nothing to free
     }
     let mut h = |p: &Path| {
         hashes.entry(p.to_path_buf()).or_insert_with(|| crate::digest::sha256_file(p).ok().map(|(_, h)| h)).clone()

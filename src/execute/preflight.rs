@@ -165,7 +165,7 @@ impl Preflight {
             if !m.is_file() {
                 continue;
             }
-            if let Some(id) = file_id(&m)
+            if let Some(id) = file_id(entry.path(), &m)
                 && !self.counted.insert(id)
             {
                 continue;
@@ -269,30 +269,12 @@ fn existing_ancestor(path: &Path) -> PathBuf {
 
 /// The filesystem holding `path` (following a link there when `follow`); `None` where unknown.
 fn dev_of(path: &Path, follow: bool) -> Option<u64> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let m = if follow { fs::metadata(path) } else { fs::symlink_metadata(path) };
-        m.ok().map(|m| m.dev())
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (path, follow);
-        None
-    }
+    crate::platform::file_key(path, follow).map(|k| k.dev)
 }
 
-fn file_id(m: &fs::Metadata) -> Option<(u64, u64)> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        (m.nlink() > 1).then(|| (m.dev(), m.ino()))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = m;
-        None
-    }
+/// The identity of a file with other names (hard links); `None` for a file with one name.
+fn file_id(path: &Path, m: &fs::Metadata) -> Option<(u64, u64)> {
+    crate::platform::file_key_from(path, m).filter(|k| k.links > 1).map(|k| (k.dev, k.ino))
 }
 
 fn allocated(m: &fs::Metadata) -> u64 {

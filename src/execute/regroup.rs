@@ -68,15 +68,9 @@ fn broken(plans: &[InstallPlan], folded: &Folded, steps: &[(usize, usize)]) -> V
     out
 }
 
-#[cfg(unix)]
 fn key_of(p: &Path) -> Option<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    fs::symlink_metadata(p).ok().filter(|m| m.file_type().is_file()).map(|m| (m.dev(), m.ino()))
-}
-
-#[cfg(not(unix))]
-fn key_of(_p: &Path) -> Option<(u64, u64)> {
-    None
+    let m = fs::symlink_metadata(p).ok().filter(|m| m.file_type().is_file())?;
+    crate::platform::file_key_from(p, &m).map(|k| (k.dev, k.ino))
 }
 
 /// A name (the first met) of each of `keys` under `roots`, links not followed.

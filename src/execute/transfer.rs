@@ -31,30 +31,16 @@ use super::step::{Env, Fail, OnCopied, StepError, io_step, kind_name};
 use crate::digest::{BUF, Hasher, sha256_file as hash_file};
 use crate::platform::{self, Entry, LinkKind};
 
-/// A file's identity for hard-link groups and the open-file probe: (device, inode) on Unix.
+/// A file's identity for hard-link groups and the open-file probe: (volume, file number).
 type Key = (u64, u64);
 
-#[cfg(unix)]
-fn key_of(m: &Metadata) -> Option<Key> {
-    use std::os::unix::fs::MetadataExt;
-    Some((m.dev(), m.ino()))
-}
-
-#[cfg(not(unix))]
-fn key_of(_m: &Metadata) -> Option<Key> {
-    None
-}
-
-/// Whether other names may share this file's bytes (only those are remembered for linking).
-#[cfg(unix)]
-fn has_other_names(m: &Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    m.nlink() > 1
-}
-
-#[cfg(not(unix))]
-fn has_other_names(_m: &Metadata) -> bool {
-    false
+/// The key of the file at `path` whose metadata is `m`, and whether other names may share its
+/// bytes (only those are remembered for linking).
+fn key_of(path: &Path, m: &Metadata) -> (Option<Key>, bool) {
+    match platform::file_key_from(path, m) {
+        Some(k) => (Some((k.dev, k.ino)), k.links > 1),
+        None => (None, false),
+    }
 }
 
 #[cfg(unix)]
@@ -419,7 +405,8 @@ fn scan(root: &Path) -> Result<Vec<(PathBuf, Node)>, StepError> {
             Entry::Dir => Node::Dir,
             Entry::File { len } => {
                 let m = fs::symlink_metadata(&p).map_err(|e| io_step(&p, "cannot stat", e))?;
-                Node::File { len, key: key_of(&m), shared: has_other_names(&m) }
+                let (key, shared) = key_of(&p, &m);
+                Node::File { len, key, shared }
             }
             Entry::Link(info) => {
                 Node::Link { raw: info.raw_target, kind: info.kind, target_is_dir: info.target_is_dir }
@@ -472,7 +459,7 @@ fn no_space(dest_dir: &Path, needed: u64) -> Result<(), StepError> {
 /// is never touched. Refused while another process holds `from` open.
 pub(crate) fn copy_file_into_place(from: &Path, to: &Path, env: &Env) -> Result<(u64, String), StepError> {
     let meta = fs::symlink_metadata(from).map_err(|e| io_step(from, "cannot stat", e))?;
-    if let Some(k) = key_of(&meta) {
+    if let (Some(k), _) = key_of(from, &meta) {
         refuse_if_open(&[(from.to_path_buf(), k)])?;
     }
     place_file(from, &meta, to, env, Digest::Compute)
@@ -501,7 +488,7 @@ fn rename_new(tmp: &Path, to: &Path) -> Result<(), StepError> {
 /// the copy.
 fn place_file(from: &Path, meta: &Metadata, to: &Path, env: &Env, hash: Digest) -> Result<(u64, String), StepError> {
     // Looked up whatever the link count is now: the other names may have moved already.
-    let key = key_of(meta);
+    let (key, shared) = key_of(from, meta);
     let parent = to.parent().unwrap_or(Path::new("."));
     if let Some(k) = key {
         let earlier = env.copied.borrow().get(&k).cloned();
@@ -532,7 +519,7 @@ fn place_file(from: &Path, meta: &Metadata, to: &Path, env: &Env, hash: Digest) 
         let _ = fs::remove_file(&tmp);
     })?;
     sync_dir(parent);
-    if let Some(k) = key.filter(|_| has_other_names(meta)) {
+    if let Some(k) = key.filter(|_| shared) {
         env.copied.borrow_mut().insert(k, (to.to_path_buf(), sha.clone()));
     }
     Ok((len, sha))

@@ -896,18 +896,9 @@ pub fn copy_tree(
 
 /// Whether a hard link from `src` can be made at `dst` (same device).
 fn same_filesystem(src: &Path, dst: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let existing = dst.ancestors().find(|a| a.exists());
-        match (std::fs::metadata(src), existing.map(std::fs::metadata)) {
-            (Ok(a), Some(Ok(b))) => a.dev() == b.dev(),
-            _ => false,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (src, dst);
-        false
+    let existing = dst.ancestors().find(|a| a.exists());
+    match (platform::file_key(src, true), existing.and_then(|d| platform::file_key(d, true))) {
+        (Some(a), Some(b)) => a.dev == b.dev,
+        _ => false,
     }
 }

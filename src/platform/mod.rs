@@ -111,17 +111,47 @@ pub fn canonicalize(path: &Path) -> io::Result<PathBuf> {
     imp::canonicalize(path)
 }
 
+/// A file's identity: its volume and its number there (device and inode on Unix, volume serial
+/// and file index on Windows), and how many names it has (hard links).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FileKey {
+    pub dev: u64,
+    pub ino: u64,
+    pub links: u64,
+}
+
+/// The identity of what `path` names (of the link itself unless `follow`); `None` when it cannot
+/// be read. On Windows this opens the entry (std has no stable file index), so callers ask only
+/// where identity matters: hard links, one file under two names.
+pub fn file_key(path: &Path, follow: bool) -> Option<FileKey> {
+    imp::file_key(path, follow)
+}
+
+/// [`file_key`] of the entry (not followed) whose metadata is `meta`: free on Unix, where the
+/// metadata holds it; an open of `path` on Windows.
+pub fn file_key_from(path: &Path, meta: &std::fs::Metadata) -> Option<FileKey> {
+    imp::file_key_from(path, meta)
+}
+
 /// Whether two paths name the same folder once links and `..` are resolved. A path that does not
 /// exist (yet) is resolved through its deepest existing ancestor.
 pub fn same_dir(a: &Path, b: &Path) -> bool {
     let (ra, rb) = (resolve_lenient(a), resolve_lenient(b));
-    imp::paths_equal(&ra, &rb) || imp::same_file(&ra, &rb)
+    imp::paths_equal(&ra, &rb) || same_file(&ra, &rb)
 }
 
-/// Whether two existing folders are one, by file identity (two stats, no path resolved); on
-/// Windows, where std has no stable identity, by their resolved paths.
+/// Whether two existing folders are one, by file identity (no path resolved).
 pub fn same_existing_dir(a: &Path, b: &Path) -> bool {
-    if cfg!(windows) { same_dir(a, b) } else { imp::same_file(a, b) }
+    same_file(a, b)
+}
+
+/// Same volume and file number, links followed: the definitive answer where both exist,
+/// whatever the spelling or case.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (file_key(a, true), file_key(b, true)) {
+        (Some(a), Some(b)) => (a.dev, a.ino) == (b.dev, b.ino),
+        _ => false,
+    }
 }
 
 /// Whether `inner` lies inside (or is) `outer`, after resolving both as far as they exist.
@@ -297,6 +327,29 @@ mod tests {
         {
             assert_eq!(flip_case(name).as_deref(), flipped, "{name}");
         }
+    }
+
+    /// File identity is what hard-link groups, the size line and "one file under two names"
+    /// rest on, on every platform (on Windows it needs an open handle; Wine runs this too).
+    #[test]
+    fn file_keys_tell_names_of_one_file_from_equal_files() {
+        let t = tempfile::tempdir().unwrap();
+        let (a, b, c, d) = (t.path().join("a"), t.path().join("b"), t.path().join("c"), t.path().join("d"));
+        std::fs::write(&a, b"same bytes").unwrap();
+        std::fs::hard_link(&a, &b).unwrap();
+        std::fs::write(&c, b"same bytes").unwrap();
+        std::fs::create_dir(&d).unwrap();
+        let (ka, kb, kc) = (file_key(&a, false).unwrap(), file_key(&b, true).unwrap(), file_key(&c, false).unwrap());
+        assert_eq!((ka.dev, ka.ino), (kb.dev, kb.ino), "two names of one file");
+        assert_eq!((ka.links, kc.links), (2, 1));
+        assert_ne!(ka.ino, kc.ino, "equal bytes, another file");
+        assert_eq!(ka.dev, kc.dev, "one volume");
+        let meta = std::fs::symlink_metadata(&b).unwrap();
+        assert_eq!(file_key_from(&b, &meta), Some(kb));
+        assert!(same_file(&a, &b) && !same_file(&a, &c));
+        assert!(file_key(&d, false).is_some(), "a folder has one too");
+        assert!(same_existing_dir(&d, &t.path().join("d/../d")));
+        assert_eq!(file_key(&t.path().join("missing"), false), None);
     }
 
     #[cfg(target_os = "linux")]

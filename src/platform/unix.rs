@@ -41,13 +41,14 @@ pub fn paths_equal(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Same device and inode: the definitive answer where both exist, whatever the spelling or case.
-pub fn same_file(a: &Path, b: &Path) -> bool {
+pub fn file_key(path: &Path, follow: bool) -> Option<super::FileKey> {
+    let m = if follow { fs::metadata(path) } else { fs::symlink_metadata(path) }.ok()?;
+    file_key_from(path, &m)
+}
+
+pub fn file_key_from(_path: &Path, m: &fs::Metadata) -> Option<super::FileKey> {
     use std::os::unix::fs::MetadataExt;
-    match (fs::metadata(a), fs::metadata(b)) {
-        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-        _ => false,
-    }
+    Some(super::FileKey { dev: m.dev(), ino: m.ino(), links: m.nlink() })
 }
 
 pub fn create_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkError> {

@@ -107,9 +107,38 @@ pub fn paths_equal(a: &Path, b: &Path) -> bool {
     decide::windows_paths_equal(&a.to_string_lossy(), &b.to_string_lossy())
 }
 
-/// Std offers no stable file identity on Windows; canonical paths already decide.
-pub fn same_file(_a: &Path, _b: &Path) -> bool {
-    false
+pub fn file_key_from(path: &Path, _meta: &fs::Metadata) -> Option<super::FileKey> {
+    file_key(path, false)
+}
+
+/// From `GetFileInformationByHandle` on the entry opened for no access at all (so a file ComfyUI
+/// holds open still answers); a folder needs backup semantics to be opened, a link not to be
+/// followed needs `OPEN_REPARSE_POINT`.
+pub fn file_key(path: &Path, follow: bool) -> Option<super::FileKey> {
+    use std::os::windows::fs::OpenOptionsExt;
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::Storage::FileSystem::{
+        BY_HANDLE_FILE_INFORMATION, FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OPEN_REPARSE_POINT, FILE_SHARE_DELETE,
+        FILE_SHARE_READ, FILE_SHARE_WRITE, GetFileInformationByHandle,
+    };
+    let flags = FILE_FLAG_BACKUP_SEMANTICS | if follow { 0 } else { FILE_FLAG_OPEN_REPARSE_POINT };
+    let file = fs::OpenOptions::new()
+        .access_mode(0)
+        .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+        .custom_flags(flags)
+        .open(path)
+        .ok()?;
+    // SAFETY: `file` is an open handle for the duration of the call; `info` is plain data the
+    // call fills in.
+    let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
+    if unsafe { GetFileInformationByHandle(file.as_raw_handle() as _, &mut info) } == 0 {
+        return None;
+    }
+    Some(super::FileKey {
+        dev: u64::from(info.dwVolumeSerialNumber),
+        ino: (u64::from(info.nFileIndexHigh) << 32) | u64::from(info.nFileIndexLow),
+        links: u64::from(info.nNumberOfLinks),
+    })
 }
 
 pub fn create_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkError> {

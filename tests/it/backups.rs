@@ -4,10 +4,8 @@
 //! folder, removes the folders it emptied, and keeps the rest for a decision; the size line is
 //! what migrating and pruning then free. Done-when: five installs holding the same models end
 //! at one copy, every model still listed in every install; one of them detached runs alone.
-#![cfg(unix)]
 
 use std::collections::{BTreeMap, HashSet};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use comfydoctor::execute::{self, ExecOptions};
@@ -26,8 +24,8 @@ fn prune(ws: &Ws, args: &[&str]) -> Out {
     run(ws, "backups", &[&["--prune"], args].concat())
 }
 
-/// Bytes of the model files (over 1 MiB) under `root`, each inode once: what the disk holds
-/// of them.
+/// Bytes of the model files (over 1 MiB) under `root`, each file once however many names it has
+/// (hard links): what the disk holds of them.
 fn disk_bytes(root: &Path) -> u64 {
     let mut seen = HashSet::new();
     walkdir::WalkDir::new(root)
@@ -35,9 +33,11 @@ fn disk_bytes(root: &Path) -> u64 {
         .into_iter()
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_file())
-        .filter_map(|e| e.metadata().ok())
-        .filter(|m| m.len() > 1024 * 1024 && seen.insert((m.dev(), m.ino())))
-        .map(|m| m.len())
+        .filter_map(|e| {
+            let len = e.metadata().ok()?.len();
+            let id = same_file::Handle::from_path(e.path()).ok()?;
+            (len > 1024 * 1024 && seen.insert(id)).then_some(len)
+        })
         .sum()
 }
 
@@ -48,6 +48,7 @@ fn reclaimable(ws: &Ws) -> u64 {
 
 #[test]
 fn five_installs_of_the_same_models_end_at_one_copy() {
+    needs_links!();
     let ws = Ws::new();
     let models = [("checkpoints/sd.safetensors", big(1)), ("loras/style.safetensors", big(2)), ("vae/v.pt", big(3))];
     let comfys: Vec<PathBuf> = (1..=5).map(|n| ws.env(&format!("e{n}"))).collect();
@@ -154,6 +155,7 @@ fn prune_fixture() -> (Ws, PathBuf, PathBuf) {
 
 #[test]
 fn prune_deletes_only_proved_duplicates() {
+    needs_links!();
     let (ws, _b, backup) = prune_fixture();
     let listed = backups_listing(&ws);
     assert!(
@@ -216,6 +218,7 @@ fn prune_deletes_only_proved_duplicates() {
 
 #[test]
 fn prune_without_a_terminal_or_yes_deletes_nothing_and_says_what_it_would_free() {
+    needs_links!();
     let (ws, _b, _backup) = prune_fixture();
     let everything = ws.everything();
     let out = prune(&ws, &[]);
@@ -300,6 +303,7 @@ fn the_size_line_counts_only_what_prune_will_free() {
         BTreeMap::from([("a".into(), big(1).len() as u64), ("b".into(), 0), ("c".into(), big(2).len() as u64)])
     );
     assert_eq!(json["sizes"]["reclaimable_bytes"], want);
+    needs_links!(); // the rest migrates
     let before = disk_bytes(&ws.base);
     fix(&ws, &["--yes"]).expect(0, "migrate");
     prune(&ws, &["--yes"]).expect(1, "prune (the conflict needs a decision)");
@@ -310,6 +314,7 @@ fn the_size_line_counts_only_what_prune_will_free() {
 /// against the published schema; `prunable_bytes` is what `--prune` then frees.
 #[test]
 fn the_listing_as_json_says_what_prune_frees() {
+    needs_links!();
     let (ws, _b, backup) = prune_fixture();
     let out = run(&ws, "backups", &["--format", "json"]);
     out.expect(0, "backups --format json");

@@ -10,21 +10,19 @@ use crate::execute::durable::sync_parent;
 use crate::execute::journal::StepDetail;
 use crate::execute::step::{Env, Fail, StepError, io_step, mismatch, read, refuse, want_missing, want_parent_dir};
 use crate::execute::transfer;
-use crate::platform::Entry;
+use crate::platform::{self, Entry};
 
-#[cfg(unix)]
+/// The file's identity (volume, file number), links not followed.
 fn file_id(path: &Path) -> std::io::Result<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    let m = fs::symlink_metadata(path)?;
-    Ok((m.dev(), m.ino()))
+    platform::file_key(path, false)
+        .map(|k| (k.dev, k.ino))
+        .ok_or_else(|| std::io::Error::other("cannot read the file's identity"))
 }
 
 /// What an undo of a just-made (or found) file needs to recognise it.
 fn file_detail(to: &Path) -> Result<StepDetail, StepError> {
     let (len, sha) = hash_file(to).map_err(|e| io_step(to, "cannot read", e))?;
-    #[allow(unused_mut)]
     let mut d = StepDetail { len: Some(len), sha256: Some(sha), ..StepDetail::default() };
-    #[cfg(unix)]
     if let Ok((dev, ino)) = file_id(to) {
         d.dev = Some(dev);
         d.ino = Some(ino);
@@ -33,37 +31,21 @@ fn file_detail(to: &Path) -> Result<StepDetail, StepError> {
 }
 
 fn file_detail_quick(to: &Path) -> StepDetail {
-    #[allow(unused_mut)]
     let mut d = StepDetail::default();
-    #[cfg(unix)]
     if let Ok((dev, ino)) = file_id(to) {
         d.dev = Some(dev);
         d.ino = Some(ino);
     }
-    #[cfg(not(unix))]
-    let _ = to;
     d
 }
 
 fn hardlink_detail(to: &Path) -> Result<StepDetail, StepError> {
-    #[cfg(unix)]
-    {
-        let (dev, ino) = file_id(to).map_err(|e| io_step(to, "cannot stat", e))?;
-        Ok(StepDetail { dev: Some(dev), ino: Some(ino), ..StepDetail::default() })
-    }
-    #[cfg(not(unix))]
-    file_detail(to)
+    let (dev, ino) = file_id(to).map_err(|e| io_step(to, "cannot read the identity of", e))?;
+    Ok(StepDetail { dev: Some(dev), ino: Some(ino), ..StepDetail::default() })
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        matches!((file_id(a), file_id(b)), (Ok(x), Ok(y)) if x == y)
-    }
-    #[cfg(not(unix))]
-    {
-        matches!((hash_file(a), hash_file(b)), (Ok(x), Ok(y)) if x == y)
-    }
+    matches!((file_id(a), file_id(b)), (Ok(x), Ok(y)) if x == y)
 }
 
 /// Both actions: a file at `from`, nothing yet at `to`, in an existing folder.
@@ -106,13 +88,11 @@ pub mod hard_link {
         if !matches!(e, Entry::File { .. }) {
             return Err(mismatch(to, "the hard link it made", &e).into());
         }
-        #[cfg(unix)]
-        let same = {
-            let to_id = file_id(to).map_err(|e| io_step(to, "cannot stat", e))?;
+        let same = if detail.dev.is_some() {
+            let to_id = file_id(to).map_err(|e| io_step(to, "cannot read the identity of", e))?;
             Some(to_id) == detail.dev.zip(detail.ino) && file_id(from).ok() == Some(to_id)
-        };
-        #[cfg(not(unix))]
-        let same = {
+        } else {
+            // A journal written on Windows before identities were read there holds the digest.
             let h = hash_file(to).map_err(|e| io_step(to, "cannot read", e))?;
             Some(&h.1) == detail.sha256.as_ref() && hash_file(from).ok().map(|x| x.1).as_ref() == detail.sha256.as_ref()
         };

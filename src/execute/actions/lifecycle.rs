@@ -91,16 +91,8 @@ pub mod delete_duplicate {
 
     /// Two names of one file (a hard link): deleting one frees nothing.
     fn same_inode(a: &Path, b: &Path) -> bool {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            matches!((fs::symlink_metadata(a), fs::symlink_metadata(b)), (Ok(x), Ok(y)) if (x.dev(), x.ino()) == (y.dev(), y.ino()))
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = (a, b);
-            false
-        }
+        let key = |p: &Path| crate::platform::file_key(p, false).map(|k| (k.dev, k.ino));
+        matches!((key(a), key(b)), (Some(x), Some(y)) if x == y)
     }
 
     /// A regular file (never a link) of exactly `len` bytes.

@@ -51,12 +51,10 @@ pub fn start_detail(from: &Path, to: &Path) -> StepDetail {
 /// (device, inode), when `from` and `to`'s folder lie on different filesystems: there the move
 /// copies, and a name left behind (a duplicate set aside, a file outside the move) keeps the
 /// original inode, which the undo joins again. Empty for a move by rename (the inode moves).
-#[cfg(unix)]
 fn linked_names(from: &Path, to: &Path) -> Vec<LinkedName> {
-    use std::os::unix::fs::MetadataExt;
-    let dev_of = |p: &Path| fs::symlink_metadata(p).ok().map(|m| m.dev());
-    let to_dev = to.ancestors().skip(1).find_map(|a| fs::metadata(a).ok().map(|m| m.dev()));
-    if dev_of(from).is_none() || dev_of(from) == to_dev {
+    let dev_of = |p: &Path, follow: bool| platform::file_key(p, follow).map(|k| k.dev);
+    let to_dev = to.ancestors().skip(1).find_map(|a| dev_of(a, true));
+    if dev_of(from, false).is_none() || dev_of(from, false) == to_dev {
         return Vec::new();
     }
     walkdir::WalkDir::new(from)
@@ -65,16 +63,11 @@ fn linked_names(from: &Path, to: &Path) -> Vec<LinkedName> {
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
         .filter_map(|e| {
-            let m = e.metadata().ok()?;
+            let k = platform::file_key_from(e.path(), &e.metadata().ok()?)?;
             let rel = e.path().strip_prefix(from).ok()?.to_path_buf();
-            (m.nlink() > 1).then(|| LinkedName { rel, dev: m.dev(), ino: m.ino() })
+            (k.links > 1).then_some(LinkedName { rel, dev: k.dev, ino: k.ino })
         })
         .collect()
-}
-
-#[cfg(not(unix))]
-fn linked_names(_from: &Path, _to: &Path) -> Vec<LinkedName> {
-    Vec::new()
 }
 
 pub fn precondition(from: &Path, to: &Path) -> Result<(), StepError> {
