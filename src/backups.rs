@@ -161,10 +161,9 @@ pub fn survey(folder: &Path, index: &mut GlobalIndex) -> BackupFolder {
             let len = item.metadata().map(|m| m.len()).unwrap_or(0);
             let mut sha = None;
             let twin = match index.twin(&rel, len, &mut sha, item.path()) {
-                Twin::SamePath(t) | Twin::Elsewhere(t) if same_inode(item.path(), &t) => Twin::NotAFile(format!(
-                    "another name of {} (a hard link): deleting it would free nothing",
-                    t.display()
-                )),
+                Twin::SamePath(t) | Twin::Elsewhere(t) if crate::platform::one_file(item.path(), &t) => Twin::NotAFile(
+                    format!("another name of {} (a hard link): deleting it would free nothing", t.display()),
+                ),
                 other => other,
             };
             out.files.push(BackupFile { rel, len, sha256: sha, twin });
@@ -173,11 +172,6 @@ pub fn survey(folder: &Path, index: &mut GlobalIndex) -> BackupFolder {
         }
     }
     out
-}
-
-fn same_inode(a: &Path, b: &Path) -> bool {
-    let key = |p: &Path| crate::platform::file_key(p, false).map(|k| (k.dev, k.ino));
-    matches!((key(a), key(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// The prune plan of one install: every proved file deleted, then every folder that leaves

@@ -125,7 +125,7 @@ fn same_bytes(a: &Path, b: &Path, len: u64, hashes: &mut HashMap<PathBuf, Option
     if ma.len() != len || mb.len() != len {
         return false;
     }
-    let key = |p: &Path, m: &std::fs::Metadata| crate::platform::file_key_from(p, m).map(|k| (k.dev, k.ino));
+    let key = |p: &Path, m: &std::fs::Metadata| crate::platform::file_key_from(p, m).map(|k| k.id());
     if key(a, &ma).is_some_and(|k| Some(k) == key(b, &mb)) {
         return false; // one file under two names: nothing to free
     }

@@ -274,7 +274,7 @@ fn dev_of(path: &Path, follow: bool) -> Option<u64> {
 
 /// The identity of a file with other names (hard links); `None` for a file with one name.
 fn file_id(path: &Path, m: &fs::Metadata) -> Option<(u64, u64)> {
-    crate::platform::file_key_from(path, m).filter(|k| k.links > 1).map(|k| (k.dev, k.ino))
+    crate::platform::file_key_from(path, m).filter(|k| k.links > 1).map(|k| k.id())
 }
 
 fn allocated(m: &fs::Metadata) -> u64 {

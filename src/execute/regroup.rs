@@ -70,7 +70,7 @@ fn broken(plans: &[InstallPlan], folded: &Folded, steps: &[(usize, usize)]) -> V
 
 fn key_of(p: &Path) -> Option<(u64, u64)> {
     let m = fs::symlink_metadata(p).ok().filter(|m| m.file_type().is_file())?;
-    crate::platform::file_key_from(p, &m).map(|k| (k.dev, k.ino))
+    crate::platform::file_key_from(p, &m).map(|k| k.id())
 }
 
 /// A name (the first met) of each of `keys` under `roots`, links not followed.

@@ -38,7 +38,7 @@ type Key = (u64, u64);
 /// bytes (only those are remembered for linking).
 fn key_of(path: &Path, m: &Metadata) -> (Option<Key>, bool) {
     match platform::file_key_from(path, m) {
-        Some(k) => (Some((k.dev, k.ino)), k.links > 1),
+        Some(k) => (Some(k.id()), k.links > 1),
         None => (None, false),
     }
 }

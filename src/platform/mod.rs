@@ -120,6 +120,13 @@ pub struct FileKey {
     pub links: u64,
 }
 
+impl FileKey {
+    /// What names one file: (volume, file number).
+    pub fn id(&self) -> (u64, u64) {
+        (self.dev, self.ino)
+    }
+}
+
 /// The identity of what `path` names (of the link itself unless `follow`); `None` when it cannot
 /// be read. On Windows this opens the entry (std has no stable file index), so callers ask only
 /// where identity matters: hard links, one file under two names.
@@ -148,10 +155,12 @@ pub fn same_existing_dir(a: &Path, b: &Path) -> bool {
 /// Same volume and file number, links followed: the definitive answer where both exist,
 /// whatever the spelling or case.
 pub fn same_file(a: &Path, b: &Path) -> bool {
-    match (file_key(a, true), file_key(b, true)) {
-        (Some(a), Some(b)) => (a.dev, a.ino) == (b.dev, b.ino),
-        _ => false,
-    }
+    matches!((file_key(a, true), file_key(b, true)), (Some(a), Some(b)) if a.id() == b.id())
+}
+
+/// Two names of one file (a hard link), links not followed: removing one frees nothing.
+pub fn one_file(a: &Path, b: &Path) -> bool {
+    matches!((file_key(a, false), file_key(b, false)), (Some(a), Some(b)) if a.id() == b.id())
 }
 
 /// Whether `inner` lies inside (or is) `outer`, after resolving both as far as they exist.

@@ -295,6 +295,34 @@ fn failed_precondition_stops_that_install_only_and_touches_nothing_further() {
     assert!(find_unfinished(&d.journal).unwrap().is_none());
 }
 
+/// Windows: a model ComfyUI holds open (Python opens files without `FILE_SHARE_DELETE`) cannot be
+/// moved. The install stops at that file with "close ComfyUI and retry", and what moved before it
+/// is moved back: nothing half-moved. (Wine enforces share modes too, so this runs there.)
+#[cfg(windows)]
+#[test]
+fn a_model_held_open_stops_the_install_with_close_comfyui_and_nothing_half_moved() {
+    use std::os::windows::fs::OpenOptionsExt;
+    let d = dirs();
+    fixture(&d.tree);
+    let m = d.tree.join("install/models");
+    let before = inventory(&d.tree, false);
+    // FILE_SHARE_READ | FILE_SHARE_WRITE, as Python's open() shares it: no FILE_SHARE_DELETE.
+    let held = fs::OpenOptions::new().read(true).share_mode(0x1 | 0x2).open(m.join("vae/v.pt")).unwrap();
+    let steps = vec![
+        Action::Move { from: m.join("checkpoints/a.safetensors"), to: d.tree.join("global/a.safetensors") },
+        Action::Move { from: m.join("vae/v.pt"), to: d.tree.join("global/v.pt") },
+        Action::MakeDir { path: d.tree.join("global/after") },
+    ];
+    let r = execute(&[plan(&d.tree.join("install"), steps)], &opts(&d.journal)).unwrap();
+    drop(held);
+    let stop = r.installs[0].stopped.as_ref().unwrap_or_else(|| panic!("not stopped: {r:?}"));
+    assert_eq!((stop.step, stop.path.as_path()), (1, m.join("vae/v.pt").as_path()), "{stop:?}");
+    assert!(stop.message.contains("close ComfyUI"), "{stop:?}");
+    assert_eq!((r.installs[0].applied, r.installs[0].rollback.undone), (0, 1), "{r:?}");
+    assert_eq!(inventory(&d.tree, false), before, "the first move is moved back");
+    assert!(find_unfinished(&d.journal).unwrap().is_none());
+}
+
 #[test]
 fn move_onto_an_existing_destination_is_refused() {
     let d = dirs();

@@ -38,16 +38,19 @@ fn fix_makes_relative_links_inside_the_workspace() {
     needs_links!();
     let (ws, a, b) = two_installs();
     full_cycle(&ws, &[&a, &b], &["--yes"], |out| {
-        assert!(out.stdout.contains("ln -s '../../../models'"), "{}", out.stdout);
+        if cfg!(unix) {
+            assert!(out.stdout.contains("ln -s '../../../models'"), "{}", out.stdout);
+        }
     });
     // full_cycle undid it; once more, to look at the links.
     fix(&ws, &["--yes"]).expect(0, "fix --yes");
     for c in [&a, &b] {
-        assert_eq!(raw_target(&c.join("models")), PathBuf::from("../../../models"), "{}", c.display());
+        assert_stored_target(&c.join("models"), PathBuf::from("../../../models"));
     }
 }
 
 #[test]
+#[cfg(unix)] // a junction stores an absolute target: there a moved workspace is workspace-moved's to repair
 fn a_relative_link_survives_moving_the_whole_workspace() {
     needs_links!();
     let (ws, a, b) = two_installs();
@@ -86,7 +89,7 @@ fn the_same_workspace_through_a_linked_parent() {
     // Fixed through the second path: the targets come from the real paths.
     at(&ws, "fix", &alias, &["--yes"]).expect(0, "fix --yes through the alias");
     for c in [&a, &b] {
-        assert_eq!(raw_target(&c.join("models")), PathBuf::from("../../../models"));
+        assert_stored_target(&c.join("models"), PathBuf::from("../../../models"));
     }
     for path in [&ws.root, &alias] {
         at(&ws, "scan", path, &[]).expect(0, "scan");
@@ -146,7 +149,7 @@ fn link_style_absolute_from_the_flag_or_the_workspace_config() {
     undo(&ws).expect(0, "undo");
     // The flag wins over the config.
     fix(&ws, &["--yes", "--link-style", "auto"]).expect(0, "fix --link-style auto");
-    assert_eq!(raw_target(&a.join("models")), PathBuf::from("../../../models"));
+    assert_stored_target(&a.join("models"), PathBuf::from("../../../models"));
 }
 
 #[test]
@@ -173,6 +176,6 @@ fn a_global_folder_outside_the_workspace_gets_an_absolute_link_unless_relative_i
     assert_eq!(raw_target(&a.join("models")), outside);
     undo(&ws).expect(0, "undo");
     fix(&ws, &["--yes", "--models-dir", dir, "--link-style", "relative"]).expect(0, "fix relative");
-    assert_eq!(raw_target(&a.join("models")), PathBuf::from("../../../../outside/models"));
+    assert_stored_target(&a.join("models"), PathBuf::from("../../../../outside/models"));
     at(&ws, "scan", &ws.root, &["--models-dir", dir]).expect(0, "scan");
 }

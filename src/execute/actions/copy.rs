@@ -15,7 +15,7 @@ use crate::platform::{self, Entry};
 /// The file's identity (volume, file number), links not followed.
 fn file_id(path: &Path) -> std::io::Result<(u64, u64)> {
     platform::file_key(path, false)
-        .map(|k| (k.dev, k.ino))
+        .map(|k| k.id())
         .ok_or_else(|| std::io::Error::other("cannot read the file's identity"))
 }
 
@@ -44,10 +44,6 @@ fn hardlink_detail(to: &Path) -> Result<StepDetail, StepError> {
     Ok(StepDetail { dev: Some(dev), ino: Some(ino), ..StepDetail::default() })
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
-    matches!((file_id(a), file_id(b)), (Ok(x), Ok(y)) if x == y)
-}
-
 /// Both actions: a file at `from`, nothing yet at `to`, in an existing folder.
 fn want_file_and_free(from: &Path, to: &Path) -> Result<(), StepError> {
     match read(from)? {
@@ -72,7 +68,7 @@ pub mod hard_link {
     }
 
     pub fn took_effect(from: &Path, to: &Path) -> Result<Option<StepDetail>, StepError> {
-        if matches!(read(to)?, Entry::File { .. }) && same_file(from, to) {
+        if matches!(read(to)?, Entry::File { .. }) && platform::one_file(from, to) {
             Ok(Some(hardlink_detail(to)?))
         } else {
             Ok(None)

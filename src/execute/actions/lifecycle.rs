@@ -89,12 +89,6 @@ pub mod set_detached {
 pub mod delete_duplicate {
     use super::*;
 
-    /// Two names of one file (a hard link): deleting one frees nothing.
-    fn same_inode(a: &Path, b: &Path) -> bool {
-        let key = |p: &Path| crate::platform::file_key(p, false).map(|k| (k.dev, k.ino));
-        matches!((key(a), key(b)), (Some(x), Some(y)) if x == y)
-    }
-
     /// A regular file (never a link) of exactly `len` bytes.
     fn want_file(path: &Path, len: u64, what: &str) -> Result<(), StepError> {
         match read(path)? {
@@ -117,7 +111,7 @@ pub mod delete_duplicate {
     /// folder at this moment go.
     pub fn apply(path: &Path, twin: &Path, len: u64, sha256: &str) -> Result<StepDetail, Fail> {
         precondition(path, twin, len)?;
-        if same_inode(path, twin) {
+        if crate::platform::one_file(path, twin) {
             return Err(refuse(
                 path,
                 "it is the same file as its twin (a hard link); deleting it frees nothing".into(),

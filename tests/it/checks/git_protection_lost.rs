@@ -14,6 +14,7 @@ fn sha(bytes: &[u8]) -> String {
 
 #[test]
 fn an_unguarded_pygit2_update_is_an_error_and_the_hook_repairs_it() {
+    needs_links!();
     let Some(python) = pygit2_python() else { return };
     let u = Update::migrated();
     u.upstream_commit();

@@ -41,5 +41,5 @@ fn link_broken_is_replaced() {
     let c = ws.env("e");
     symlink("../../../models-moved-away", c.join("models"));
     full_cycle(&ws, &[&c], &["--yes"], |_| {});
-    assert_eq!(raw_target(&c.join("models")), Path::new("../../../models-moved-away"));
+    assert_stored_target(&c.join("models"), Path::new("../../../models-moved-away"));
 }

@@ -67,7 +67,7 @@ fn workspace_moved_fix_repoints_every_install_relatively() {
     at(&ws, "fix", &new_root, &["--yes"]).expect(0, "fix --yes");
     for (name, listing) in ["a", "b"].iter().zip(&listings) {
         let comfy = new_root.join("environments").join(name).join("ComfyUI");
-        assert_eq!(raw_target(&comfy.join("models")), PathBuf::from("../../../models"), "{name}");
+        assert_stored_target(&comfy.join("models"), PathBuf::from("../../../models"));
         assert_eq!(&comfy_listing(&comfy), listing, "{name}: ComfyUI's listing as before the move");
     }
     at(&ws, "scan", &new_root, &[]).expect(0, "scan after fix");

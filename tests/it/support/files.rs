@@ -73,6 +73,17 @@ pub fn raw_target(path: &Path) -> PathBuf {
     target
 }
 
+/// Asserts the link at `link` stores `want` (relative to the link's folder when relative). A
+/// junction stores only absolute targets, so on Windows the absolute path `want` names is
+/// expected instead: the same folder, reached the way Windows can.
+#[track_caller]
+pub fn assert_stored_target(link: &Path, want: impl AsRef<Path>) {
+    let want = want.as_ref().to_path_buf();
+    #[cfg(not(unix))]
+    let want = comfydoctor::platform::normalize(&link.parent().unwrap_or(Path::new("")).join(want));
+    assert_eq!(raw_target(link), want, "the target {} stores", link.display());
+}
+
 pub fn is_link(path: &Path) -> bool {
     fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
 }
