@@ -173,9 +173,16 @@ fn the_windows_scripts_start_comfyui_as_the_portable_build_does() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let bat = std::fs::read_to_string(dir.join("run_nvidia_gpu_comfydoctor.bat")).unwrap();
     let ps1 = std::fs::read_to_string(dir.join("run_comfyui.ps1")).unwrap();
+    // cmd.exe can jump to the wrong label in a batch file with bare LF line endings: every
+    // Windows script is stored with CRLF only (and .gitattributes keeps git from converting it).
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        if matches!(path.extension().and_then(|x| x.to_str()), Some("bat" | "ps1")) {
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(text.matches('\n').count(), text.matches("\r\n").count(), "{}: CRLF only", path.display());
+        }
+    }
     for (name, text) in [("bat", &bat), ("ps1", &ps1)] {
-        // cmd.exe can jump to the wrong label in a batch file with bare LF line endings.
-        assert_eq!(text.matches('\n').count(), text.matches("\r\n").count(), "{name}: CRLF only");
         assert!(text.contains("fix --yes --quiet"), "{name}: the hook");
         assert!(text.contains("comfydoctor.exe"), "{name}: looks beside itself");
         assert!(text.contains("COMFYDOCTOR_SKIP"), "{name}: a way to start without the doctor");
