@@ -177,7 +177,7 @@ pub struct BackupFolderDoc {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct BackupFileDoc {
-    /// Relative to the backup folder.
+    /// Relative to the backup folder, `/` between its parts on every platform.
     pub path: String,
     pub bytes: u64,
     /// `same-path` (the global folder holds the same bytes at the same relative path),
@@ -190,6 +190,12 @@ pub struct BackupFileDoc {
     pub detail: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
+}
+
+/// A relative path as JSON gives it: its parts joined with `/` on every platform, so a script
+/// reads one form (on Unix a `\\` inside a name stays part of the name).
+pub fn slashed(rel: &std::path::Path) -> String {
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }
 
 /// `checks --format json`.
@@ -267,5 +273,18 @@ pub fn explain_doc(id: CheckId) -> ExplainDoc {
         severity: c.severity,
         summary: c.summary.to_string(),
         explanation: c.explain.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Built with the platform's separator (`\` on Windows), read back with `/`.
+    #[test]
+    fn relative_paths_are_slashed_on_every_platform() {
+        let rel = std::path::Path::new("checkpoints").join("sub").join("a.safetensors");
+        assert_eq!(slashed(&rel), "checkpoints/sub/a.safetensors");
+        assert_eq!(slashed(std::path::Path::new("one")), "one");
     }
 }

@@ -212,7 +212,7 @@ fn doc(surveyed: &[(&crate::workspace::Install, Vec<BackupFolder>)]) -> crate::o
             Twin::NotAFile(why) => ("not-a-file", Some(why.clone())),
         };
         BackupFileDoc {
-            path: f.rel.display().to_string(),
+            path: crate::output::slashed(&f.rel),
             bytes: f.len,
             twin: twin.into(),
             detail,
