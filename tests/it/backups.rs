@@ -231,7 +231,7 @@ fn prune_without_a_terminal_or_yes_deletes_nothing_and_says_what_it_would_free()
 
 #[test]
 fn a_twin_changed_after_the_survey_stops_the_deletion() {
-    let t = tempfile::tempdir().unwrap();
+    let t = tempdir();
     let t = t.path().canonicalize().unwrap();
     write(t.join("install/models.comfydoctor-backup-x/a.safetensors"), big(1));
     write(t.join("global/a.safetensors"), big(1));

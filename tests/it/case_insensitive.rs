@@ -97,7 +97,7 @@ fn cases() -> Vec<Case> {
 
 #[test]
 fn a_case_only_clash_is_a_conflict_never_an_overwrite() {
-    let base = tempfile::tempdir().unwrap();
+    let base = tempdir();
     let Some(stick) = mount_stick(base.path()) else { return };
     for (n, case) in cases().into_iter().enumerate() {
         let ws = Ws::named(&format!("ws{n}"));

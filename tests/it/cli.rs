@@ -94,7 +94,7 @@ fn colours_only_when_asked_or_on_a_terminal() {
 #[cfg(unix)]
 #[test]
 fn readme_scan_of_the_demo_workspace_json() {
-    let home = tempfile::tempdir().unwrap();
+    let home = tempdir();
     let before = lstat_inventory(&demo(), true);
     let mut cmd = bin();
     cmd.home(home.path()).current_dir(env!("CARGO_MANIFEST_DIR")).args([
@@ -123,7 +123,7 @@ fn readme_scan_of_the_demo_workspace_json() {
 #[cfg(unix)]
 #[test]
 fn readme_scan_of_the_demo_workspace_table() {
-    let home = tempfile::tempdir().unwrap();
+    let home = tempdir();
     let before = lstat_inventory(&demo(), true);
     let mut cmd = bin();
     cmd.home(home.path()).current_dir(env!("CARGO_MANIFEST_DIR")).args(["scan", "fixtures/demo-workspace"]);

@@ -120,7 +120,7 @@ fn dynamic_completion_offers_the_run_ids_of_the_journal_newest_first() {
     undo(&ws).expect(0, "undo");
     assert_eq!(complete(&mut ws.cmd(), &["undo", root, "--run", ""]), listed[1..].to_vec());
     // Nowhere to look: nothing offered, and no error.
-    let nowhere = tempfile::tempdir().unwrap();
+    let nowhere = tempdir();
     let got = complete(bin().home(nowhere.path()).current_dir(nowhere.path()), &["undo", "--run", ""]);
     assert_eq!(got, Vec::<String>::new());
 }

@@ -95,7 +95,7 @@ fn an_environment_without_cec_given_directly_is_not_an_install() {
 
 #[test]
 fn a_comfyui_folder_needs_three_markers() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempdir();
     let two = tmp.path().join("two");
     write(two.join("main.py"), "");
     fs::create_dir_all(two.join("comfy")).unwrap();
@@ -157,7 +157,7 @@ fn a_workspace_reached_through_a_link() {
 
 #[test]
 fn search_finds_installs_and_workspaces_below() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempdir();
     make_comfyui(&tmp.path().join("apps/ComfyUI"));
     make_comfyui(&tmp.path().join("apps/other/ComfyUI-dev"));
     let ws_root = tmp.path().join("stuff/comfydock");
@@ -177,7 +177,7 @@ fn search_finds_installs_and_workspaces_below() {
 
 #[test]
 fn search_depth_is_limited() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempdir();
     // Depth 4 below the search root: found by default.
     make_comfyui(&tmp.path().join("a/b/c/ComfyUI"));
     let (code, json) = run_json([tmp.path()]);
@@ -190,7 +190,7 @@ fn search_depth_is_limited() {
     assert!(stderr.contains("no ComfyUI install found"), "{stderr}");
 
     // Depth 5: not found by default, found with --max-depth 5.
-    let deep = tempfile::tempdir().unwrap();
+    let deep = tempdir();
     make_comfyui(&deep.path().join("a/b/c/d/ComfyUI"));
     let (code, _, _) = output(cmd_in(deep.path()).arg("scan").arg(deep.path()));
     assert_eq!(code, 2);
@@ -201,7 +201,7 @@ fn search_depth_is_limited() {
 
 #[test]
 fn search_never_enters_pruned_folders() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempdir();
     for pruned in ["models", ".git", ".venv", "venv", "custom_nodes", "node_modules"] {
         make_comfyui(&tmp.path().join("x").join(pruned).join("ComfyUI"));
     }
@@ -218,8 +218,8 @@ fn search_never_enters_pruned_folders() {
 #[test]
 fn search_never_follows_links() {
     needs_links!();
-    let tmp = tempfile::tempdir().unwrap();
-    let elsewhere = tempfile::tempdir().unwrap();
+    let tmp = tempdir();
+    let elsewhere = tempdir();
     make_comfyui(&elsewhere.path().join("ComfyUI"));
     symlink(elsewhere.path(), tmp.path().join("linked-folder"));
     symlink(elsewhere.path().join("ComfyUI"), tmp.path().join("sub/linked-comfy"));
@@ -230,7 +230,7 @@ fn search_never_follows_links() {
 #[test]
 fn search_survives_a_link_loop() {
     needs_links!();
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempdir();
     symlink(".", tmp.path().join("a/loop"));
     make_comfyui(&tmp.path().join("b/ComfyUI"));
     let (code, json) = run_json([tmp.path()]);
@@ -240,7 +240,7 @@ fn search_survives_a_link_loop() {
 
 #[test]
 fn search_does_not_look_inside_an_install() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempdir();
     let outer = tmp.path().join("ComfyUI-main");
     make_comfyui(&outer);
     make_comfyui(&outer.join("vendored/ComfyUI"));
@@ -253,12 +253,12 @@ fn search_does_not_look_inside_an_install() {
 #[test]
 fn no_path_prefers_comfydock_home_then_comfygit_home() {
     needs_links!();
-    let home = tempfile::tempdir().unwrap();
+    let home = tempdir();
     let dock = Ws::new();
     dock.healthy_env("from-dock");
     let git = Ws::new();
     git.healthy_env("from-git");
-    let empty = tempfile::tempdir().unwrap();
+    let empty = tempdir();
 
     let mut cmd = cmd_in(home.path());
     cmd.env("COMFYDOCK_HOME", &dock.root).env("COMFYGIT_HOME", &git.root).args(["scan", "--format", "json"]);
@@ -281,8 +281,8 @@ fn no_path_prefers_comfydock_home_then_comfygit_home() {
 
 #[test]
 fn no_path_then_the_current_folder_then_home_comfydock_then_home_comfygit() {
-    let home = tempfile::tempdir().unwrap();
-    let cwd = tempfile::tempdir().unwrap();
+    let home = tempdir();
+    let cwd = tempdir();
     let make_ws = |root: &Path, env: &str| {
         fs::create_dir_all(root.join("environments").join(env).join(".cec")).unwrap();
         make_comfyui(&root.join("environments").join(env).join("ComfyUI"));
@@ -305,9 +305,9 @@ fn no_path_then_the_current_folder_then_home_comfydock_then_home_comfygit() {
 
 #[test]
 fn no_path_and_nothing_found_says_where_it_looked() {
-    let home = tempfile::tempdir().unwrap();
-    let cwd = tempfile::tempdir().unwrap();
-    let dock = tempfile::tempdir().unwrap();
+    let home = tempdir();
+    let cwd = tempdir();
+    let dock = tempdir();
     let mut cmd = bin();
     cmd.home(home.path())
         .env("COMFYDOCK_HOME", dock.path().join("dock-home"))
@@ -337,20 +337,20 @@ fn assert_usage_error(cmd: &mut assert_cmd::Command, needle: &str) {
 
 #[test]
 fn a_missing_path_is_a_usage_error() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempdir();
     assert_usage_error(cmd_in(tmp.path()).arg("scan").arg(tmp.path().join("nope")), "nope");
 }
 
 #[test]
 fn a_file_as_path_is_a_usage_error() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempdir();
     write(tmp.path().join("file.txt"), "x");
     assert_usage_error(cmd_in(tmp.path()).arg("scan").arg(tmp.path().join("file.txt")), "file.txt");
 }
 
 #[test]
 fn a_folder_without_installs_is_a_usage_error() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempdir();
     fs::create_dir_all(tmp.path().join("empty/deeper")).unwrap();
     assert_usage_error(cmd_in(tmp.path()).arg("scan").arg(tmp.path().join("empty")), "empty");
 }

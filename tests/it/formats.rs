@@ -12,13 +12,13 @@ use crate::support::*;
 
 /// The demo workspace copied to `<tmp>/demo`, HOME at `<tmp>` (as in `interaction`).
 pub(crate) struct Demo {
-    _home: tempfile::TempDir,
+    _home: crate::support::TempDir,
     pub(crate) base: PathBuf,
 }
 
 impl Demo {
     pub(crate) fn new() -> Demo {
-        let home = tempfile::tempdir().unwrap();
+        let home = tempdir();
         let base = home.path().canonicalize().unwrap();
         let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo-workspace");
         assert!(Command::new("cp").arg("-a").arg(&demo).arg(base.join("demo")).status().unwrap().success());

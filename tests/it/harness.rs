@@ -17,7 +17,7 @@ use crate::support::*;
 #[test]
 fn inventory_sees_every_kind_of_change() {
     use std::os::unix::fs::PermissionsExt;
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempdir();
     let root = tmp.path();
     write(root.join("a/file"), b"abc");
     symlink("a", root.join("link"));

@@ -413,7 +413,7 @@ fn rustix_is_root() -> bool {
 
 #[test]
 fn the_demo_workspace_is_told_in_real_plurals() {
-    let home = tempfile::tempdir().unwrap();
+    let home = tempdir();
     let ws = home.path().join("demo");
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo-workspace");
     assert!(Command::new("cp").arg("-a").arg(&demo).arg(&ws).status().unwrap().success());
@@ -535,7 +535,7 @@ fn normalise_replaces_only_what_changes() {
 /// The demo workspace (copied) as a newcomer meets it: scan, dry run, fix, quiet fix, undo.
 #[test]
 fn demo_workspace_snapshots() {
-    let home = tempfile::tempdir().unwrap();
+    let home = tempdir();
     let base = home.path().canonicalize().unwrap();
     let ws = base.join("demo");
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo-workspace");

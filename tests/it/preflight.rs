@@ -17,7 +17,7 @@ use comfydoctor::execute::{
 };
 use comfydoctor::plan::{Action, InstallPlan};
 
-use crate::support::{ENV_CLEARED, Home, Ws, lstat_inventory, mkdir, plan, write};
+use crate::support::{ENV_CLEARED, Home, Ws, lstat_inventory, mkdir, plan, tempdir, write};
 
 const USER: u32 = 1000;
 
@@ -192,7 +192,7 @@ fn half_way(t: &Path, last: &str) -> Vec<InstallPlan> {
 #[test]
 fn a_step_that_stops_half_way_leaves_the_install_as_it_was() {
     for last in ["placeholder written to", "destination taken"] {
-        let tmp = tempfile::tempdir().unwrap();
+        let tmp = tempdir();
         let (t, journal) = (tmp.path().join("t"), tmp.path().join("j"));
         mkdir(&t);
         let plans = half_way(&t, last);
@@ -219,7 +219,7 @@ fn a_step_that_stops_half_way_leaves_the_install_as_it_was() {
 /// `undo` has nothing to do (it must not pick that run over an earlier one).
 #[test]
 fn a_fully_rolled_back_run_is_not_undone_again() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempdir();
     let (t, journal) = (tmp.path().join("t"), tmp.path().join("j"));
     mkdir(&t);
     let mut plans = half_way(&t, "placeholder written to");
@@ -237,7 +237,7 @@ fn a_fully_rolled_back_run_is_not_undone_again() {
 /// resume finishes the rollback, and the install is as before.
 #[test]
 fn a_rollback_killed_half_way_is_finished_by_the_resume() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempdir();
     let (t, journal) = (tmp.path().join("t"), tmp.path().join("j"));
     mkdir(&t);
     let mut plans = half_way(&t, "placeholder written to");

@@ -204,7 +204,7 @@ fn workspace_json_with_a_null_path_means_the_default_folder() {
 
 #[test]
 fn the_flag_needs_no_workspace() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempdir();
     let comfy = tmp.path().join("ComfyUI");
     make_comfyui(&comfy);
     let global = tmp.path().join("global");

@@ -120,7 +120,7 @@ fn a_repository_that_does_not_track_models_is_silent() {
 fn without_git_on_path_it_is_a_warning_that_says_what_to_do() {
     needs_links!();
     let (ws, _) = linked_checkout();
-    let empty_path = tempfile::tempdir().unwrap();
+    let empty_path = tempdir();
     let mut cmd = ws.cmd();
     cmd.env("PATH", empty_path.path()).args(["scan", "--format", "json"]).arg(&ws.root);
     let (code, json) = run_json_cmd(&mut cmd);
@@ -139,7 +139,7 @@ fn without_git_on_path_a_folder_that_is_no_checkout_says_nothing() {
     needs_links!();
     let ws = Ws::new();
     ws.healthy_env("env");
-    let empty_path = tempfile::tempdir().unwrap();
+    let empty_path = tempdir();
     let mut cmd = ws.cmd();
     cmd.env("PATH", empty_path.path()).args(["scan", "--format", "json"]).arg(&ws.root);
     let (code, json) = run_json_cmd(&mut cmd);

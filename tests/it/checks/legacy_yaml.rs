@@ -68,7 +68,7 @@ fn run(tmp: &Path, args: &[&str]) -> (i32, String, String) {
 
 #[test]
 fn the_global_folder_is_inferred_from_a_comfydock_yaml() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempdir();
     let global = tmp.path().join("shared models");
     fs::create_dir_all(global.join("loras")).unwrap();
     let comfy = standalone(tmp.path());
@@ -85,7 +85,7 @@ fn the_global_folder_is_inferred_from_a_comfydock_yaml() {
 #[test]
 fn an_unparseable_yaml_is_an_error_naming_the_line_and_is_never_touched() {
     needs_links!();
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempdir();
     let global = tmp.path().join("g");
     fs::create_dir_all(&global).unwrap();
     let comfy = standalone(tmp.path());
@@ -104,7 +104,7 @@ fn an_unparseable_yaml_is_an_error_naming_the_line_and_is_never_touched() {
 #[test]
 fn a_served_yaml_is_backed_up_and_removed_and_undo_restores_it() {
     needs_links!();
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempdir();
     let global = tmp.path().join("g");
     fs::create_dir_all(&global).unwrap();
     let comfy = standalone(tmp.path());
@@ -131,7 +131,7 @@ fn a_served_yaml_is_backed_up_and_removed_and_undo_restores_it() {
 #[test]
 fn a_partly_served_yaml_is_rewritten_with_the_same_paths_for_what_the_link_does_not_serve() {
     needs_links!();
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempdir();
     let global = tmp.path().join("g");
     fs::create_dir_all(&global).unwrap();
     let comfy = standalone(tmp.path());
@@ -170,7 +170,7 @@ fn a_partly_served_yaml_is_rewritten_with_the_same_paths_for_what_the_link_does_
 #[test]
 fn a_yaml_whose_base_path_is_not_the_chosen_global_folder_keeps_its_entries() {
     needs_links!();
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempdir();
     let global = tmp.path().join("g");
     let other = tmp.path().join("old-store");
     fs::create_dir_all(&global).unwrap();
@@ -208,7 +208,7 @@ fn a_linked_comfyui_folder_resolves_the_yaml_from_its_real_folder() {
     for (name, base, link_depth) in
         [("relative", "../shared", 1), ("dot relative", "./../shared/", 1), ("link to a link", "../shared", 2)]
     {
-        let tmp = tempfile::tempdir().unwrap();
+        let tmp = tempdir();
         let real = tmp.path().join("real/ComfyUI");
         make_comfyui(&real);
         write(real.join("models/loras/mine.safetensors"), "lora bytes");
@@ -260,7 +260,7 @@ fn a_linked_comfyui_folder_resolves_the_yaml_from_its_real_folder() {
 fn a_yaml_path_that_is_not_a_file_is_absent() {
     needs_links!();
     for kind in ["folder", "dangling link", "link to a folder", "fifo"] {
-        let tmp = tempfile::tempdir().unwrap();
+        let tmp = tempdir();
         let global = tmp.path().join("g");
         fs::create_dir_all(&global).unwrap();
         let comfy = standalone(tmp.path());
@@ -285,7 +285,7 @@ fn a_yaml_path_that_is_not_a_file_is_absent() {
         assert!(fs::symlink_metadata(&path).is_ok(), "{kind}: left alone");
     }
     // A link to a real file is read through, as Python's open does.
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempdir();
     let comfy = standalone(tmp.path());
     write(tmp.path().join("elsewhere.yaml"), "a:\n  loras: /data/loras\n");
     symlink(tmp.path().join("elsewhere.yaml"), comfy.join(legacy_yaml::FILE_NAME));
@@ -308,7 +308,7 @@ fn an_empty_yaml_is_an_error_and_fix_removes_it_once() {
         ("null", "~\n"),
         ("marker only", "---\n"),
     ] {
-        let tmp = tempfile::tempdir().unwrap();
+        let tmp = tempdir();
         let global = tmp.path().join("g");
         fs::create_dir_all(&global).unwrap();
         let comfy = standalone(tmp.path());
@@ -337,7 +337,7 @@ fn an_empty_yaml_is_an_error_and_fix_removes_it_once() {
 #[test]
 fn custom_node_keys_stay_unless_their_node_registers_models_key() {
     needs_links!();
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempdir();
     let global = tmp.path().join("g");
     fs::create_dir_all(global.join("LLM")).unwrap();
     let comfy = standalone(tmp.path());
@@ -367,7 +367,7 @@ fn custom_node_keys_stay_unless_their_node_registers_models_key() {
 #[test]
 fn kept_entries_keep_launcher_variables_through_the_binary() {
     needs_links!();
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempdir();
     let global = tmp.path().join("g");
     fs::create_dir_all(&global).unwrap();
     let comfy = standalone(tmp.path());
@@ -392,7 +392,7 @@ fn kept_entries_keep_launcher_variables_through_the_binary() {
 #[cfg(unix)] // owners and modes
 fn a_rewritten_yaml_keeps_owner_and_mode_and_undo_restores_the_original() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempdir();
     let global = tmp.path().join("g");
     fs::create_dir_all(&global).unwrap();
     let comfy = standalone(tmp.path());

@@ -189,7 +189,7 @@ fn links_unsupported_on_a_real_fat_or_exfat_image() {
 /// instead of failing at its step; every file still moves, nothing is lost, undo is exact.
 #[test]
 fn a_global_folder_that_holds_no_links_sets_the_installs_links_aside() {
-    let base = tempfile::tempdir().unwrap();
+    let base = tempdir();
     let Some(stick) = mount_stick(base.path()) else { return };
     type Build = fn(&Ws, &Path) -> PathBuf;
     let variants: &[(&str, Build, &[&str])] = &[

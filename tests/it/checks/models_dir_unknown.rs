@@ -69,7 +69,7 @@ fn a_link_does_not_name_the_global_folder_while_another_install_holds_data() {
 
 #[test]
 fn a_standalone_comfyui_has_an_unknown_global_folder() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempdir();
     for name in ["one", "two"] {
         make_comfyui(&tmp.path().join(name).join("ComfyUI"));
     }

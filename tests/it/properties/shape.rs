@@ -327,8 +327,9 @@ fn name() -> impl Strategy<Value = Vec<u8>> {
             n
         }),
         // Not UTF-8 (Latin-1 bytes), as a Unix file name may be.
+        // (Where the filesystem refuses them, APFS, a UTF-8 name stands in.)
         1 => ext.prop_map(|e| {
-            let mut n = b"mod\xe8le-\xff".to_vec();
+            let mut n = if crate::support::byte_names_supported() { b"mod\xe8le-\xff".to_vec() } else { b"mod-le".to_vec() };
             n.extend_from_slice(e.as_bytes());
             n
         }),

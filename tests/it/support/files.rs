@@ -6,6 +6,28 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+/// A temporary folder named by its canonical path on Unix (macOS's temp folder lies behind the
+/// `/var` → `/private/var` link, and the binary reports resolved paths); removed on drop.
+pub struct TempDir {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl TempDir {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+pub fn tempdir() -> TempDir {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    #[cfg(unix)]
+    let path = dir.path().canonicalize().expect("canonical temporary folder");
+    #[cfg(not(unix))]
+    let path = dir.path().to_path_buf();
+    TempDir { _dir: dir, path }
+}
+
 pub fn mkdir(path: impl AsRef<Path>) {
     let path = path.as_ref();
     fs::create_dir_all(path).unwrap_or_else(|e| panic!("mkdir {}: {e}", path.display()));

@@ -106,6 +106,32 @@ pub fn links_supported() -> bool {
     })
 }
 
+/// Whether the temp folder's filesystem takes names that are not UTF-8 (Linux filesystems store
+/// bytes; APFS refuses them with EILSEQ), asked once with one such name.
+#[cfg(unix)]
+pub fn byte_names_supported() -> bool {
+    static WORKS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *WORKS.get_or_init(|| {
+        use std::os::unix::ffi::OsStrExt;
+        let t = tempfile::tempdir().expect("temporary folder");
+        std::fs::write(t.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9")), b"").is_ok()
+    })
+}
+
+/// [`byte_names_supported`], saying `SKIPPED` where not.
+#[cfg(unix)]
+pub fn byte_names_work() -> bool {
+    let works = byte_names_supported();
+    if !works {
+        let thread = std::thread::current();
+        eprintln!(
+            "{}: SKIPPED: this filesystem refuses names that are not UTF-8 (APFS)",
+            thread.name().unwrap_or("a test")
+        );
+    }
+    works
+}
+
 /// A folder link in a fixture: [`symlink`] under the name that says what it is for.
 pub fn dir_link(target: impl AsRef<std::path::Path>, link: impl AsRef<std::path::Path>) {
     symlink(target, link)
