@@ -147,9 +147,10 @@ pub fn same_dir(a: &Path, b: &Path) -> bool {
     imp::paths_equal(&ra, &rb) || same_file(&ra, &rb)
 }
 
-/// Whether two existing folders are one, by file identity (no path resolved).
+/// Whether two existing folders are one, by file identity (two stats, no path resolved); on
+/// Windows, where a share may answer no identity, by their resolved paths first.
 pub fn same_existing_dir(a: &Path, b: &Path) -> bool {
-    same_file(a, b)
+    if cfg!(windows) { same_dir(a, b) } else { same_file(a, b) }
 }
 
 /// Same volume and file number, links followed: the definitive answer where both exist,

@@ -113,7 +113,8 @@ pub fn file_key_from(path: &Path, _meta: &fs::Metadata) -> Option<super::FileKey
 
 /// From `GetFileInformationByHandle` on the entry opened for no access at all (so a file ComfyUI
 /// holds open still answers); a folder needs backup semantics to be opened, a link not to be
-/// followed needs `OPEN_REPARSE_POINT`.
+/// followed needs `OPEN_REPARSE_POINT`. Some network and user-mode filesystems answer a file
+/// index of 0 for everything: no identity then, rather than every file being one.
 pub fn file_key(path: &Path, follow: bool) -> Option<super::FileKey> {
     use std::os::windows::fs::OpenOptionsExt;
     use std::os::windows::io::AsRawHandle;
@@ -134,9 +135,10 @@ pub fn file_key(path: &Path, follow: bool) -> Option<super::FileKey> {
     if unsafe { GetFileInformationByHandle(file.as_raw_handle() as _, &mut info) } == 0 {
         return None;
     }
-    Some(super::FileKey {
+    let ino = (u64::from(info.nFileIndexHigh) << 32) | u64::from(info.nFileIndexLow);
+    (ino != 0).then(|| super::FileKey {
         dev: u64::from(info.dwVolumeSerialNumber),
-        ino: (u64::from(info.nFileIndexHigh) << 32) | u64::from(info.nFileIndexLow),
+        ino,
         links: u64::from(info.nNumberOfLinks),
     })
 }
