@@ -226,7 +226,8 @@ pub fn resolve_lenient(path: &Path) -> PathBuf {
 /// answer for a spelling the listing does not hold means the folder folded it. A folder with no
 /// name to try asks the folder above (same volume); with none anywhere, the platform's default.
 /// On Windows the answer is yes without looking: NTFS folds case unless a folder was set
-/// otherwise, and its file identities are not stable in std to tell the two apart.
+/// otherwise (for WSL), and taking a folder as folding only ever turns an overwrite into a
+/// reported conflict.
 pub fn case_insensitive(dir: &Path, names: &[std::ffi::OsString]) -> Option<bool> {
     if cfg!(windows) {
         return Some(true);
@@ -304,7 +305,6 @@ pub fn replace_dir_link(target: &Path, link: &Path) -> Result<LinkKind, LinkErro
     imp::replace_dir_link(target, link)
 }
 
-/// Removes the link at `link` (never what it points at). Fails if `link` is not a link.
 /// Settles a link replacement killed part-way (Windows swaps a junction in four steps; Unix
 /// may leave its new link under the side name): afterwards `link` holds the old link or the new
 /// one, and no side name is left. The executor calls it before judging a started replacement.
@@ -312,6 +312,7 @@ pub fn settle_replace(link: &Path) -> Result<(), LinkError> {
     imp::settle_replace(link)
 }
 
+/// Removes the link at `link` (never what it points at). Fails if `link` is not a link.
 pub fn remove_link(link: &Path) -> io::Result<()> {
     imp::remove_link(link)
 }

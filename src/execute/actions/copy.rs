@@ -16,7 +16,7 @@ use crate::platform::{self, Entry};
 fn file_id(path: &Path) -> std::io::Result<(u64, u64)> {
     platform::file_key(path, false)
         .map(|k| k.id())
-        .ok_or_else(|| std::io::Error::other("cannot read the file's identity"))
+        .ok_or_else(|| std::io::Error::other("it is gone or cannot be opened"))
 }
 
 /// What an undo of a just-made (or found) file needs to recognise it.

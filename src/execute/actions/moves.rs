@@ -53,8 +53,8 @@ pub fn start_detail(from: &Path, to: &Path) -> StepDetail {
 /// original inode, which the undo joins again. Empty for a move by rename (the inode moves).
 fn linked_names(from: &Path, to: &Path) -> Vec<LinkedName> {
     let dev_of = |p: &Path, follow: bool| platform::file_key(p, follow).map(|k| k.dev);
-    let to_dev = to.ancestors().skip(1).find_map(|a| dev_of(a, true));
-    if dev_of(from, false).is_none() || dev_of(from, false) == to_dev {
+    let (from_dev, to_dev) = (dev_of(from, false), to.ancestors().skip(1).find_map(|a| dev_of(a, true)));
+    if from_dev.is_none() || from_dev == to_dev {
         return Vec::new();
     }
     walkdir::WalkDir::new(from)

@@ -90,10 +90,14 @@ pub(crate) use needs_links;
 pub fn links_work() -> bool {
     let works = links_supported();
     if !works {
-        let thread = std::thread::current();
-        eprintln!("{}: skipped: wine cannot create junctions", thread.name().unwrap_or("a test"));
+        say_skipped("skipped: wine cannot create junctions");
     }
     works
+}
+
+/// Prints `<test>: <why>` on stderr: libtest runs each test on a thread named after it.
+fn say_skipped(why: &str) {
+    eprintln!("{}: {why}", std::thread::current().name().unwrap_or("a test"));
 }
 
 /// [`links_work`] without the line: for fixtures that leave their links out where none can be
@@ -123,11 +127,7 @@ pub fn byte_names_supported() -> bool {
 pub fn byte_names_work() -> bool {
     let works = byte_names_supported();
     if !works {
-        let thread = std::thread::current();
-        eprintln!(
-            "{}: SKIPPED: this filesystem refuses names that are not UTF-8 (APFS)",
-            thread.name().unwrap_or("a test")
-        );
+        say_skipped("SKIPPED: this filesystem refuses names that are not UTF-8 (APFS)");
     }
     works
 }
